@@ -1,0 +1,2 @@
+//! RPOL serve-time engine.
+pub mod model;

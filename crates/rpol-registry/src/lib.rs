@@ -1,0 +1,1 @@
+//! Feature registry loader.

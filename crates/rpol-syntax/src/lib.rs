@@ -1,0 +1,2 @@
+//! RPOL syntax.
+pub mod ast;
