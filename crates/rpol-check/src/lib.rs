@@ -1,1 +1,91 @@
-//! Checker.
+//! Name resolution, typing and registry cross-checks for RPOL policies.
+//!
+//! [`check`] takes the policy files (already read, in sorted path order) and a
+//! way to read the registry, reports every error it can find in one run, and,
+//! when there is none, lowers the policy into the engine's [`PolicyModel`]
+//! with a side table of spans ([`ModelSpans`]) for diagnostics, coverage and
+//! the language server.
+
+mod abstract_eval;
+mod collect;
+mod digest;
+pub mod expr;
+mod fields;
+mod items;
+pub mod lint;
+pub mod load;
+pub mod names;
+mod registry_check;
+mod rules;
+pub mod scope;
+mod tests_check;
+
+use std::path::Path;
+
+use rpol_diag::{Diagnostic, FileId, SourceMap, Span};
+use rpol_engine::model::PolicyModel;
+use rpol_syntax::ast;
+
+pub use digest::digest;
+pub use scope::Scope;
+pub use tests_check::{ExpectCheck, TestCase, TestExpect};
+
+/// One policy file as read: its display name (path as reached from the
+/// command line, `/`-separated) and its text.
+#[derive(Debug, Clone)]
+pub struct SourceInput {
+    pub name: String,
+    pub text: String,
+}
+
+/// Reads a registry file; errors become E0401.
+pub type ReadFile<'a> = &'a dyn Fn(&Path) -> std::io::Result<String>;
+
+/// Where every checked construct sits, indexed like the model's vectors.
+#[derive(Debug, Clone, Default)]
+pub struct ModelSpans {
+    pub arms: Vec<(FileId, Span)>,
+    pub fallback: (FileId, Span),
+    pub sources: Vec<(FileId, Span)>,
+    pub forbids: Vec<(FileId, Span)>,
+    pub reasons: Vec<(FileId, Span)>,
+    pub feature_sets: Vec<(FileId, Span)>,
+}
+
+/// A policy that passed every check.
+#[derive(Debug, Clone)]
+pub struct CheckedPolicy {
+    pub model: PolicyModel,
+    pub spans: ModelSpans,
+    pub tests: Vec<TestCase>,
+}
+
+/// The outcome of a check run.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Parsed files (those without syntax errors), by file id.
+    pub asts: Vec<(FileId, ast::File)>,
+    pub registry_file: Option<FileId>,
+    pub registry: Option<rpol_registry::Registry>,
+    /// The resolved names (partial when there were errors).
+    pub scope: Scope,
+    /// `Some` exactly when there is no error.
+    pub policy: Option<CheckedPolicy>,
+}
+
+impl Checked {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
+
+/// Checks one policy. `registry_override` is `--registry`; otherwise the
+/// policy block's `registry:` is read relative to the file that holds it.
+pub fn check(files: Vec<SourceInput>, registry_override: Option<&Path>, read: ReadFile<'_>) -> Checked {
+    collect::run(files, registry_override, read)
+}

@@ -1,1 +1,143 @@
-fn main() {}
+//! `rpol`: check, lint, test, evaluate and compile RPOL privacy policies.
+
+mod cli_error;
+mod cmd_check;
+mod cmd_eval;
+mod cmd_explain;
+mod cmd_fmt;
+mod cmd_test;
+mod policy;
+mod render;
+mod sarif;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::cli_error::CliError;
+
+#[derive(Parser)]
+#[command(name = "rpol", version, about = "Policy-as-code for privacy in recommendation systems")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse, resolve and type-check policies against their feature registry.
+    Check {
+        /// Policy paths: a `.rpol` file or a directory (each path is one policy).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Registry YAML to use instead of the policy's `registry:` field.
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: CheckFormat,
+    },
+    /// Decide a request (JSON) and print the decision.
+    Eval {
+        path: PathBuf,
+        /// Request JSON file, or `-` for standard input.
+        #[arg(long)]
+        input: String,
+        /// A reason code to explain (repeatable).
+        #[arg(long = "reason")]
+        reasons: Vec<String>,
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: EvalFormat,
+    },
+    /// Run the policy's `test` blocks through the compiled engine.
+    Test {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        /// Run only tests whose name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: cmd_test::TestFormat,
+        /// Report which arms, sources, forbid rules, reasons and feature sets no test exercised.
+        #[arg(long)]
+        coverage: bool,
+        /// Fail when coverage is below this percentage (implies --coverage).
+        #[arg(long, value_name = "PCT")]
+        min_coverage: Option<f64>,
+    },
+    /// Print the long description of an error or lint code.
+    Explain { code: String },
+    /// Check, then run the lints L001–L009 (L003 is an error unless allowed).
+    Lint {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: CheckFormat,
+        /// Treat warnings as errors (exit 1).
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Rewrite policy files in canonical form (docs/style.md).
+    Fmt {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; print a unified diff and exit 1 if any file would change.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Export the policy to Rego (not built yet).
+    Export {
+        what: String,
+        path: PathBuf,
+    },
+    /// Language server over stdio (not built yet).
+    Lsp,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { paths, registry, format } => {
+            cmd_check::run(&paths, &cmd_check::Options { registry: registry.as_deref(), format, lint: false, deny_warnings: false })
+        }
+        Command::Lint { paths, registry, format, deny_warnings } => {
+            cmd_check::run(&paths, &cmd_check::Options { registry: registry.as_deref(), format, lint: true, deny_warnings })
+        }
+        Command::Eval { path, input, reasons, registry, format: _ } => cmd_eval::run(&path, &input, &reasons, registry.as_deref()),
+        Command::Test { paths, registry, filter, format, coverage, min_coverage } => {
+            cmd_test::run(&paths, &cmd_test::TestArgs { registry: registry.as_deref(), filter, format, coverage, min_coverage })
+        }
+        Command::Explain { code } => cmd_explain::run(&code),
+        Command::Fmt { paths, check } => cmd_fmt::run(&paths, check),
+        Command::Export { .. } => Err(CliError::NotBuilt("export rego")),
+        Command::Lsp => Err(CliError::NotBuilt("lsp")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let mut out = String::new();
+            let theme = if render::stderr_colour() { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+            let _ = miette::GraphicalReportHandler::new_themed(theme).render_report(&mut out, &e);
+            eprint!("{out}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -3,7 +3,10 @@
 //! Spans are byte offsets into one source file; line/column (and UTF-16 for the
 //! language server) are computed only at the edges, from a [`SourceMap`].
 
+mod locate;
 mod source_map;
+
+pub use locate::{Located, Range};
 
 pub use source_map::{LineCol, SourceFile, SourceMap};
 

@@ -1,1 +1,9 @@
-//! Feature registry loader.
+//! The RPOL feature registry (spec 6), loaded from YAML with byte spans into
+//! the YAML so that every diagnostic points at the offending line.
+
+mod load;
+mod model;
+mod yaml;
+
+pub use load::{MAX_REGISTRY_BYTES, load};
+pub use model::{DebugVisibility, RegFeature, Registry, Sp};

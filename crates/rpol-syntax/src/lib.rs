@@ -1,2 +1,58 @@
-//! RPOL syntax.
+//! The RPOL grammar (`grammar/rpol.pest`) and its lowering into an AST with
+//! byte spans. No pest type leaves this crate.
+
 pub mod ast;
+mod escape;
+pub mod limits;
+mod parser;
+mod scan;
+
+use rpol_diag::{Diagnostic, FileId};
+
+/// The roots of paths in expressions (spec 2).
+pub const PATH_ROOTS: &[&str] = &["tenant", "surface", "purpose", "subject", "consent", "consent_version", "context", "roles", "mode", "feature"];
+
+const KEYWORDS: &[&str] = &[
+    "policy", "purposes", "consent", "capabilities", "roles", "surfaces", "context", "mode", "class", "source", "feature_set", "reason", "resolve",
+    "forbid", "retention", "debug", "test", "when", "else", "because", "given", "expect", "allowed", "denied", "shows", "suppressed", "and", "or",
+    "not", "in", "true", "false",
+];
+
+pub fn is_keyword(s: &str) -> bool {
+    KEYWORDS.contains(&s)
+}
+
+/// Parses one file. A syntax error is one E0100 (E0101 for a limit).
+pub fn parse(file: FileId, text: &str) -> Result<ast::File, Diagnostic> {
+    let comments = scan::scan(file, text)?;
+    let mut items = parser::parse_items(file, text)?;
+    attach_docs(text, &comments, &mut items);
+    Ok(ast::File { items, comments })
+}
+
+/// The run of `##` lines directly before an item is its doc comment.
+fn attach_docs(text: &str, comments: &[ast::Comment], items: &mut [ast::Item]) {
+    let line_of = |off: usize| text[..off].bytes().filter(|b| *b == b'\n').count();
+    let own_line = |c: &ast::Comment| {
+        let start = text[..c.span.start].rfind('\n').map_or(0, |i| i + 1);
+        text[start..c.span.start].trim().is_empty()
+    };
+    for item in items {
+        let mut line = line_of(item.span.start);
+        let mut idx = comments.partition_point(|c| c.span.start < item.span.start);
+        let mut lines = Vec::new();
+        while idx > 0 {
+            let c = &comments[idx - 1];
+            if !c.doc || !own_line(c) || line_of(c.span.start) + 1 != line {
+                break;
+            }
+            lines.push(c.text.strip_prefix(' ').unwrap_or(&c.text).to_string());
+            line -= 1;
+            idx -= 1;
+        }
+        if !lines.is_empty() {
+            lines.reverse();
+            item.doc = Some(lines.join("\n"));
+        }
+    }
+}

@@ -1,1 +1,11 @@
-//! Test runner.
+//! Runs RPOL `test` blocks through the compiled engine that services use
+//! (never a second interpreter), with coverage and JSON/JUnit reports.
+
+mod coverage;
+mod observe;
+mod report;
+mod run;
+
+pub use coverage::{Coverage, CoverageItem, CoverageKind};
+pub use report::{human, json, junit};
+pub use run::{Failure, Options, Report, TestResult, run};

@@ -1,0 +1,189 @@
+//! Cross-checks of the registry against the policy (E0402–E0407). Diagnostics
+//! point into the YAML, with the policy declaration concerned as a second label.
+
+use std::collections::HashMap;
+
+use rpol_diag::{Diagnostic, Label, Span};
+use rpol_engine::model::{self, Visibility};
+use rpol_registry::{DebugVisibility, RegFeature, Sp};
+
+use crate::collect::{Cx, Lowered};
+use crate::names::Names;
+
+fn vis(v: DebugVisibility) -> Visibility {
+    match v {
+        DebugVisibility::Open => Visibility::Open,
+        DebugVisibility::Restricted => Visibility::Restricted,
+        DebugVisibility::Hidden => Visibility::Hidden,
+    }
+}
+
+fn rank(v: Visibility) -> u8 {
+    match v {
+        Visibility::Open => 0,
+        Visibility::Restricted => 1,
+        Visibility::Hidden => 2,
+    }
+}
+
+fn vis_name(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Open => "open",
+        Visibility::Restricted => "restricted",
+        Visibility::Hidden => "hidden",
+    }
+}
+
+fn decl_label(names: &Names, id: u32, msg: impl Into<String>) -> Label {
+    let d = &names.decls[id as usize];
+    Label::new(d.file, d.span).with_message(msg)
+}
+
+pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
+    let (Some(reg), Some(rfile)) = (cx.registry.as_ref(), cx.registry_file) else { return };
+    let mut diags = Vec::new();
+    let s = &cx.scope;
+    let mut first: HashMap<&str, Span> = HashMap::new();
+    for f in &reg.features {
+        let name = f.name.value.as_str();
+        if let Some(&span0) = first.get(name) {
+            diags.push(
+                Diagnostic::error("E0406", rfile, f.name.span, format!("feature `{name}` appears twice in the registry"))
+                    .with_secondary(Label::new(rfile, span0).with_message("first entry"))
+                    .with_help("merge the two entries; a feature has exactly one set of rules"),
+            );
+            continue;
+        }
+        first.insert(name, f.name.span);
+        let undeclared = |kind: &str, names: &Names, v: &Sp<String>| -> Option<Diagnostic> {
+            if names.get(&v.value).is_some() {
+                return None;
+            }
+            let d = crate::names::unknown_name(kind, &v.value, rfile, v.span, names.names());
+            Some(Diagnostic {
+                code: "E0402",
+                message: format!("registry entry `{name}` names undeclared {kind} `{}`", v.value),
+                ..d
+            })
+        };
+        diags.extend(undeclared("class", &s.classes, &f.privacy_class));
+        for m in &f.allowed_privacy_modes.value {
+            diags.extend(undeclared("mode", &s.modes, m));
+        }
+        for p in &f.allowed_purposes.value {
+            diags.extend(undeclared("purpose", &s.purposes, p));
+        }
+        for p in f.prohibited_purposes.iter().flat_map(|l| &l.value) {
+            diags.extend(undeclared("purpose", &s.purposes, p));
+            if let Some(a) = f.allowed_purposes.value.iter().find(|a| a.value == p.value) {
+                diags.push(
+                    Diagnostic::error("E0403", rfile, p.span, format!("purpose `{}` is both allowed and prohibited for feature `{name}`", p.value))
+                        .with_secondary(Label::new(rfile, a.span).with_message("allowed here"))
+                        .with_help("remove it from one of the two lists; a prohibition must be unambiguous"),
+                );
+            }
+        }
+        if let Some(c) = &f.requires_consent {
+            diags.extend(undeclared("consent topic", &s.consent, c));
+        }
+        if let Some(r) = &f.retention_days
+            && r.value <= 0
+        {
+            diags.push(
+                Diagnostic::error("E0304", rfile, r.span, format!("`retention_days` of feature `{name}` must be positive, found `{}`", r.value))
+                    .with_help("give the number of days the feature's data is kept, such as `90`"),
+            );
+        }
+        let Some(class) = s.classes.get(&f.privacy_class.value) else { continue };
+        let Some(Some(cls)) = lowered.classes.get(class as usize) else { continue };
+        for m in &f.allowed_privacy_modes.value {
+            let Some(mode) = s.modes.get(&m.value) else { continue };
+            let Some(Some(md)) = lowered.modes.get(mode as usize) else { continue };
+            let missing: Vec<&str> = cls.requires.iter().filter(|c| !md.grants.contains(c)).map(|c| s.capabilities.name(*c)).collect();
+            if !missing.is_empty() {
+                diags.push(
+                    Diagnostic::error(
+                        "E0404",
+                        rfile,
+                        m.span,
+                        format!(
+                            "feature `{name}` is allowed in mode `{}`, which does not grant `{}` required by class `{}`",
+                            m.value,
+                            missing.join("`, `"),
+                            cls.name
+                        ),
+                    )
+                    .with_secondary(decl_label(&s.modes, mode, "mode declared here"))
+                    .with_secondary(decl_label(&s.classes, class, "class declared here"))
+                    .with_help(format!("remove `{}` from `allowed_privacy_modes` or grant the capability in the mode", m.value)),
+                );
+            }
+        }
+        if let (Some(r), Some(Some((max, _, _)))) = (&f.retention_days, lowered.class_max_retention.get(class as usize))
+            && r.value.checked_mul(86_400).is_none_or(|secs| secs > *max)
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E0405",
+                    rfile,
+                    r.span,
+                    format!("feature `{name}` keeps data {} days, longer than the `max_retention` of class `{}`", r.value, cls.name),
+                )
+                .with_secondary(decl_label(&s.classes, class, format!("`max_retention` is {} days", max / 86_400)))
+                .with_help(format!("lower `retention_days` to at most {}", max / 86_400)),
+            );
+        }
+        if let Some(v) = &f.debug_visibility
+            && rank(vis(v.value)) < rank(cls.debug)
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E0407",
+                    rfile,
+                    v.span,
+                    format!(
+                        "feature `{name}` has `debug_visibility: {}`, lower than `{}` of its class `{}`",
+                        vis_name(vis(v.value)),
+                        vis_name(cls.debug),
+                        cls.name
+                    ),
+                )
+                .with_secondary(decl_label(&s.classes, class, "class declared here"))
+                .with_help(format!("use `{}` or stricter, or drop the key to inherit the class's visibility", vis_name(cls.debug))),
+            );
+        }
+    }
+    cx.diags.extend(diags);
+}
+
+/// The registry features as model features (registry order); `None` when the
+/// registry did not load.
+pub(crate) fn model_features(cx: &Cx<'_>, lowered: &Lowered) -> Option<Vec<model::Feature>> {
+    let reg = cx.registry.as_ref()?;
+    let s = &cx.scope;
+    let ids = |names: &Names, v: &[Sp<String>]| -> Option<Vec<u32>> { v.iter().map(|x| names.get(&x.value)).collect() };
+    reg.features
+        .iter()
+        .map(|f: &RegFeature| {
+            let class = s.classes.get(&f.privacy_class.value)?;
+            let cls = lowered.classes.get(class as usize)?.as_ref()?;
+            Some(model::Feature {
+                name: f.name.value.clone(),
+                entity: f.entity.value.clone(),
+                class,
+                allowed_modes: ids(&s.modes, &f.allowed_privacy_modes.value)?,
+                allowed_purposes: ids(&s.purposes, &f.allowed_purposes.value)?,
+                prohibited_purposes: match &f.prohibited_purposes {
+                    Some(p) => ids(&s.purposes, &p.value)?,
+                    None => vec![],
+                },
+                retention_days: f.retention_days.as_ref().map(|r| r.value),
+                requires_consent: match &f.requires_consent {
+                    Some(c) => Some(s.consent.get(&c.value)?),
+                    None => None,
+                },
+                visibility: f.debug_visibility.as_ref().map_or(cls.debug, |v| vis(v.value)),
+            })
+        })
+        .collect()
+}

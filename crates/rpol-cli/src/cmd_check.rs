@@ -1,0 +1,75 @@
+//! `rpol check` (errors only) and `rpol lint` (errors and lints), spec 5.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use rpol_diag::{Diagnostic, Severity};
+
+use crate::CheckFormat;
+use crate::cli_error::CliError;
+use crate::policy::check_path;
+use crate::render::{self, JsonReport, plural};
+use crate::sarif::Sarif;
+
+pub struct Options<'a> {
+    pub registry: Option<&'a Path>,
+    pub format: CheckFormat,
+    pub lint: bool,
+    pub deny_warnings: bool,
+}
+
+pub fn run(paths: &[PathBuf], o: &Options<'_>) -> Result<ExitCode, CliError> {
+    let mut report = JsonReport::new();
+    let mut sarif = Sarif::default();
+    let mut human = String::new();
+    let colour = render::stdout_colour();
+    let mut summaries = Vec::new();
+    for path in paths {
+        let checked = check_path(path, o.registry)?;
+        let mut diags: Vec<Diagnostic> = checked.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        if o.lint {
+            diags.extend(rpol_check::lint::lint(&checked));
+        }
+        if o.deny_warnings {
+            for d in &mut diags {
+                d.severity = Severity::Error;
+            }
+        }
+        for d in &diags {
+            report.add(d, &checked.sources);
+            sarif.add(d, &checked.sources);
+            if o.format == CheckFormat::Human {
+                human.push_str(&render::human(d, &checked.sources, colour));
+                human.push('\n');
+            }
+        }
+        if let Some(p) = &checked.policy {
+            summaries.push(format!(
+                "policy `{}`: {}, {}, {}, {}",
+                p.model.name,
+                plural(checked.asts.len(), "file"),
+                plural(p.model.sources.len(), "source"),
+                plural(p.model.features.len(), "feature"),
+                plural(p.tests.len(), "test")
+            ));
+        }
+    }
+    match o.format {
+        CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        CheckFormat::Sarif => println!("{}", serde_json::to_string_pretty(&sarif.finish()).unwrap_or_default()),
+        CheckFormat::Human => {
+            print!("{human}");
+            for s in &summaries {
+                println!("{s}");
+            }
+            let verb = if o.lint { "lint" } else { "check" };
+            match (report.errors, report.warnings) {
+                (0, 0) => println!("{verb}: ok"),
+                (0, w) => println!("{verb}: {}", plural(w, "warning")),
+                (e, 0) => println!("{verb}: {}", plural(e, "error")),
+                (e, w) => println!("{verb}: {}, {}", plural(e, "error"), plural(w, "warning")),
+            }
+        }
+    }
+    Ok(if report.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

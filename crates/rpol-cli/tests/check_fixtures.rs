@@ -1,0 +1,55 @@
+//! One fixture per error code under `tests/check/`: `rpol check` on each, with
+//! the human (no colour) and JSON output snapshotted, and the code named by the
+//! file name required among the diagnostics.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+fn rpol(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rpol")).args(args).current_dir(workspace()).env("NO_COLOR", "1").output().expect("run rpol");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn fixtures() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(workspace().join("tests/check"))
+        .expect("tests/check")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rpol"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_error_code_fixture() {
+    let names = fixtures();
+    assert!(names.len() >= 27, "expected one fixture per code, found {}", names.len());
+    for name in names {
+        let path = format!("tests/check/{name}");
+        let stem = name.trim_end_matches(".rpol");
+        let (code, human, _) = rpol(&["check", &path]);
+        let (jcode, json, _) = rpol(&["check", &path, "--format", "json"]);
+        assert_eq!(code, jcode, "{name}: exit codes of human and json differ");
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}: bad json {e}: {json}"));
+        let codes: Vec<&str> = doc["diagnostics"].as_array().expect("diagnostics").iter().filter_map(|d| d["code"].as_str()).collect();
+        if stem == "ok" {
+            assert_eq!(code, 0, "{name} should check clean:\n{human}");
+            assert!(codes.is_empty());
+        } else {
+            let expected = &stem[..5];
+            assert_eq!(code, 1, "{name}: exit code");
+            assert!(codes.contains(&expected), "{name}: expected {expected} among {codes:?}\n{human}");
+            for d in doc["diagnostics"].as_array().unwrap() {
+                assert!(d["line"].as_u64().unwrap_or(0) >= 1, "{name}: diagnostic without a line: {d}");
+                assert!(d["file"].as_str().is_some_and(|f| !f.is_empty()));
+            }
+        }
+        insta::assert_snapshot!(format!("{stem}.human"), human);
+        insta::assert_snapshot!(format!("{stem}.json"), json);
+    }
+}

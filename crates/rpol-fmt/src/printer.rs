@@ -1,0 +1,382 @@
+//! The canonical printer. Comments are replayed by position: own-line comments
+//! before the construct that follows them, trailing comments after the
+//! construct that ends on their line. Nothing is dropped: a comment the
+//! layout has no slot for is printed on its own line before the next construct.
+
+use rpol_syntax::ast::{
+    Arm, BlockKind, Comment, Expect, ExpectKind, Expr, ExprKind, Field, Fields, File, Forbid, Item, ItemKind, Outcome, Targets, Test, Value,
+};
+
+/// Lines are kept within this width where the layout has a choice.
+pub const MAX_WIDTH: usize = 100;
+
+pub fn print(src: &str, file: &File) -> String {
+    let mut p = Printer { src, comments: &file.comments, next: 0, out: String::new(), last_end: 0 };
+    for item in &file.items {
+        p.item(item);
+    }
+    p.leading(src.len(), 0);
+    let trimmed = p.out.trim_end().to_string();
+    if trimmed.is_empty() { String::new() } else { trimmed + "\n" }
+}
+
+struct Printer<'a> {
+    src: &'a str,
+    comments: &'a [Comment],
+    next: usize,
+    out: String,
+    /// Source offset where the last printed construct ended (for blank lines).
+    last_end: usize,
+}
+
+fn pad(indent: usize) -> String {
+    " ".repeat(indent)
+}
+
+impl Printer<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        self.src[..offset.min(self.src.len())].bytes().filter(|b| *b == b'\n').count()
+    }
+
+    fn comment_text(c: &Comment) -> String {
+        let t = if c.doc { format!("##{}", c.text) } else { format!("#{}", c.text) };
+        t.trim_end().to_string()
+    }
+
+    fn is_trailing(&self, c: &Comment) -> bool {
+        let line_start = self.src[..c.span.start].rfind('\n').map_or(0, |i| i + 1);
+        !self.src[line_start..c.span.start].trim().is_empty()
+    }
+
+    fn has_comments(&self, start: usize, end: usize) -> bool {
+        self.comments[self.next..].iter().any(|c| c.span.start >= start && c.span.start < end)
+    }
+
+    /// Whether the source has a blank line between two offsets.
+    fn blank_between(&self, a: usize, b: usize) -> bool {
+        if a >= b || b > self.src.len() {
+            return false;
+        }
+        let parts: Vec<&str> = self.src[a..b].split('\n').collect();
+        parts.len() >= 3 && parts[1..parts.len() - 1].iter().any(|l| l.trim().is_empty())
+    }
+
+    fn newline(&mut self) {
+        while self.out.ends_with(' ') {
+            self.out.pop();
+        }
+        self.out.push('\n');
+    }
+
+    /// Prints pending comments that start before `pos`, each on its own line.
+    fn leading(&mut self, pos: usize, indent: usize) {
+        while let Some(c) = self.comments.get(self.next) {
+            if c.span.start >= pos {
+                break;
+            }
+            if self.blank_between(self.last_end, c.span.start) && !self.out.is_empty() && !self.out.ends_with("{\n") {
+                self.blank_line();
+            }
+            self.out.push_str(&pad(indent));
+            self.out.push_str(&Self::comment_text(c));
+            self.newline();
+            self.last_end = c.span.end;
+            self.next += 1;
+        }
+    }
+
+    /// Appends a comment that sits on the same source line as `end`.
+    fn trailing(&mut self, end: usize) {
+        if let Some(c) = self.comments.get(self.next)
+            && c.span.start >= end
+            && self.is_trailing(c)
+            && self.line_of(c.span.start) == self.line_of(end)
+        {
+            self.out.push(' ');
+            self.out.push_str(&Self::comment_text(c));
+            self.last_end = c.span.end;
+            self.next += 1;
+        }
+        self.last_end = self.last_end.max(end);
+    }
+
+    fn blank_line(&mut self) {
+        if !self.out.is_empty() && !self.out.ends_with("\n\n") {
+            self.out.push('\n');
+        }
+    }
+
+    fn item(&mut self, item: &Item) {
+        let first = self.comments.get(self.next).filter(|c| c.span.start < item.span.start).map_or(item.span.start, |c| c.span.start);
+        if self.blank_between(self.last_end, first) {
+            self.blank_line();
+        }
+        self.leading(item.span.start, 0);
+        match &item.kind {
+            ItemKind::Block { kind, name, fields } => {
+                let header = format!("{} {}", kind.keyword(), name.name);
+                let one_line = *kind != BlockKind::Policy && fields.fields.len() <= 1 && !self.has_comments(item.span.start, item.span.end);
+                self.fields_block(&header, fields, 0, item.span.end, one_line);
+            }
+            ItemKind::Vocab { kind, names, list_span } => {
+                let items: Vec<String> = names.iter().map(|n| n.name.clone()).collect();
+                let starts: Vec<(usize, usize)> = names.iter().map(|n| (n.span.start, n.span.end)).collect();
+                let prefix = format!("{} ", kind.keyword());
+                self.list(&prefix, &items, &starts, *list_span, 0);
+                self.trailing(item.span.end);
+                self.newline();
+            }
+            ItemKind::Table { kind, fields } => {
+                self.fields_block(kind.keyword(), fields, 0, item.span.end, false);
+            }
+            ItemKind::Resolve { target, arms, .. } => self.resolve(&target.name, arms, item),
+            ItemKind::Forbid(f) => self.forbid(f, item),
+            ItemKind::Test(t) => self.test(t, item),
+        }
+        self.last_end = self.last_end.max(item.span.end);
+    }
+
+    /// `header { fields }`, on one line when allowed and short enough.
+    fn fields_block(&mut self, header: &str, fields: &Fields, indent: usize, end: usize, one_line: bool) {
+        if fields.fields.is_empty() && !self.has_comments(fields.span.start, fields.span.end) {
+            self.out.push_str(&format!("{}{header} {{}}", pad(indent)));
+            self.trailing(end);
+            self.newline();
+            return;
+        }
+        if one_line {
+            let f = &fields.fields[0];
+            if let Some(v) = self.inline_value(&f.value) {
+                let line = format!("{}{header} {{ {}: {v} }}", pad(indent), f.name.name);
+                if line.len() <= MAX_WIDTH {
+                    self.out.push_str(&line);
+                    self.trailing(end);
+                    self.newline();
+                    return;
+                }
+            }
+        }
+        self.out.push_str(&format!("{}{header} {{", pad(indent)));
+        self.trailing(fields.span.start + 1);
+        self.newline();
+        for f in &fields.fields {
+            self.leading(f.span.start, indent + 2);
+            self.field(f, indent + 2);
+        }
+        self.leading(fields.span.end.saturating_sub(1), indent + 2);
+        self.out.push_str(&format!("{}}}", pad(indent)));
+        self.trailing(end);
+        self.newline();
+    }
+
+    fn field(&mut self, f: &Field, indent: usize) {
+        match &f.value {
+            Value::Object(obj) => {
+                let inline = self.inline_object(obj).filter(|s| indent + f.name.name.len() + 2 + s.len() <= MAX_WIDTH && !self.has_comments(obj.span.start, obj.span.end));
+                match inline {
+                    Some(s) => {
+                        self.out.push_str(&format!("{}{}: {s}", pad(indent), f.name.name));
+                        self.trailing(f.span.end);
+                        self.newline();
+                    }
+                    None => {
+                        let header = format!("{}:", f.name.name);
+                        self.fields_block(&header, obj, indent, f.span.end, false);
+                    }
+                }
+            }
+            Value::Expr(e) => {
+                if let ExprKind::List(items) = &e.kind {
+                    let texts: Vec<String> = items.iter().map(expr).collect();
+                    let spans: Vec<(usize, usize)> = items.iter().map(|i| (i.span.start, i.span.end)).collect();
+                    let prefix = format!("{}: ", f.name.name);
+                    self.list(&format!("{}{prefix}", pad(indent)), &texts, &spans, e.span, indent);
+                } else {
+                    self.out.push_str(&format!("{}{}: {}", pad(indent), f.name.name, expr(e)));
+                }
+                self.trailing(f.span.end);
+                self.newline();
+            }
+        }
+    }
+
+    /// `prefix[a, b]`, or one item per line when too long or commented.
+    fn list(&mut self, prefix: &str, items: &[String], spans: &[(usize, usize)], list_span: rpol_diag::Span, indent: usize) {
+        let one = format!("{prefix}[{}]", items.join(", "));
+        if one.len() <= MAX_WIDTH && !self.has_comments(list_span.start, list_span.end) {
+            self.out.push_str(&one);
+            return;
+        }
+        self.out.push_str(&format!("{prefix}["));
+        self.trailing(list_span.start + 1);
+        self.newline();
+        for (text, (s, e)) in items.iter().zip(spans) {
+            self.leading(*s, indent + 2);
+            self.out.push_str(&format!("{}{text},", pad(indent + 2)));
+            self.trailing(*e);
+            self.newline();
+        }
+        self.leading(list_span.end.saturating_sub(1), indent + 2);
+        self.out.push_str(&format!("{}]", pad(indent)));
+    }
+
+    fn inline_value(&self, v: &Value) -> Option<String> {
+        match v {
+            Value::Expr(e) => Some(expr(e)),
+            Value::Object(o) => self.inline_object(o),
+        }
+    }
+
+    fn inline_object(&self, o: &Fields) -> Option<String> {
+        if o.fields.is_empty() {
+            return Some("{}".into());
+        }
+        let parts: Option<Vec<String>> = o
+            .fields
+            .iter()
+            .map(|f| match &f.value {
+                Value::Expr(e) => Some(format!("{}: {}", f.name.name, expr(e))),
+                Value::Object(_) => None,
+            })
+            .collect();
+        Some(format!("{{ {} }}", parts?.join(", ")))
+    }
+
+    fn resolve(&mut self, target: &str, arms: &[Arm], item: &Item) {
+        self.out.push_str(&format!("resolve {target} {{"));
+        self.trailing(item.keyword.end);
+        self.newline();
+        let conds: Vec<String> = arms.iter().map(|a| a.condition.as_ref().map_or_else(String::new, expr)).collect();
+        let width = arms.iter().zip(&conds).filter(|(a, _)| a.condition.is_some()).map(|(_, c)| c.len() + 5).max().unwrap_or(4);
+        let longest_mode = arms.iter().map(|a| a.mode.name.len()).max().unwrap_or(0);
+        let align = 2 + width + 4 + longest_mode <= MAX_WIDTH;
+        for (arm, cond) in arms.iter().zip(&conds) {
+            self.leading(arm.span.start, 2);
+            let head = if arm.condition.is_some() { format!("when {cond}") } else { "else".to_string() };
+            let head = if align { format!("{head:<width$}") } else { head };
+            self.out.push_str(&format!("  {head} => {}", arm.mode.name));
+            self.trailing(arm.span.end);
+            self.newline();
+        }
+        self.leading(item.span.end.saturating_sub(1), 2);
+        self.out.push('}');
+        self.trailing(item.span.end);
+        self.newline();
+    }
+
+    fn forbid(&mut self, f: &Forbid, item: &Item) {
+        let mut line = format!("forbid {}", f.kind.keyword());
+        let mut end = f.kind_span.end;
+        if let Some(t) = &f.targets {
+            line.push(' ');
+            line.push_str(&targets(t));
+            end = t.span().end;
+        }
+        if let Some(c) = &f.condition {
+            line.push_str(" when ");
+            line.push_str(&expr(c));
+            end = c.span.end;
+        }
+        self.out.push_str(&line);
+        self.trailing(end);
+        self.newline();
+        if let Some(b) = &f.because {
+            self.leading(b.span.start, 2);
+            self.out.push_str(&format!("  because {}", quote(&b.value)));
+            self.trailing(b.span.end.max(item.span.end));
+            self.newline();
+        }
+    }
+
+    fn test(&mut self, t: &Test, item: &Item) {
+        self.out.push_str(&format!("test {} {{", quote(&t.name.value)));
+        self.trailing(t.name.span.end);
+        self.newline();
+        enum Part<'b> {
+            Given(&'b Fields),
+            Expect(&'b Expect),
+        }
+        let mut parts: Vec<(usize, Part<'_>)> = t.given.iter().map(|g| (g.span.start, Part::Given(g))).collect();
+        parts.extend(t.expects.iter().map(|e| (e.span.start, Part::Expect(e))));
+        parts.sort_by_key(|(s, _)| *s);
+        for (start, part) in parts {
+            self.leading(start, 2);
+            match part {
+                Part::Given(g) => self.fields_block("given", g, 2, g.span.end, false),
+                Part::Expect(e) => {
+                    self.out.push_str(&format!("  expect {}", expect(&e.kind)));
+                    self.trailing(e.span.end);
+                    self.newline();
+                }
+            }
+        }
+        self.leading(item.span.end.saturating_sub(1), 2);
+        self.out.push('}');
+        self.trailing(item.span.end);
+        self.newline();
+    }
+}
+
+fn targets(t: &Targets) -> String {
+    match t {
+        Targets::One(i) => i.name.clone(),
+        Targets::List(v, _) => format!("[{}]", v.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+fn outcome(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Allowed => "allowed",
+        Outcome::Denied => "denied",
+    }
+}
+
+fn expect(k: &ExpectKind) -> String {
+    let code = |c: &Option<rpol_syntax::ast::Ident>| c.as_ref().map_or_else(String::new, |c| format!(" {}", c.name));
+    match k {
+        ExpectKind::Mode(m) => format!("mode == {}", m.name),
+        ExpectKind::Route(None) => "route == none".into(),
+        ExpectKind::Route(Some(r)) => format!("route == {}", r.name),
+        ExpectKind::Source { targets: t, outcome: o, code: c, .. } => format!("source {} {}{}", targets(t), outcome(*o), code(c)),
+        ExpectKind::Feature { targets: t, outcome: o, code: c, .. } => format!("feature {} {}{}", targets(t), outcome(*o), code(c)),
+        ExpectKind::ReasonShows { code: c, reason } => format!("reason {} shows {}", quote(&c.value), reason.name),
+        ExpectKind::ReasonSuppressed { code: c, deny } => format!("reason {} suppressed{}", quote(&c.value), code(deny)),
+    }
+}
+
+/// One expression on one line; parentheses are kept as written.
+pub fn expr(e: &Expr) -> String {
+    let join = |xs: &[Expr], sep: &str| xs.iter().map(expr).collect::<Vec<_>>().join(sep);
+    match &e.kind {
+        ExprKind::Str(s) => quote(s),
+        ExprKind::Int(i) => i.to_string(),
+        ExprKind::Duration { value, unit } => format!("{value}{}", unit.suffix()),
+        ExprKind::Bool(b) => b.to_string(),
+        ExprKind::List(xs) => format!("[{}]", join(xs, ", ")),
+        ExprKind::Path(segs) => segs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("."),
+        ExprKind::Call { name, args } => format!("{}({})", name.name, join(args, ", ")),
+        ExprKind::Not(x) => format!("not {}", expr(x)),
+        ExprKind::And(xs) => join(xs, " and "),
+        ExprKind::Or(xs) => join(xs, " or "),
+        ExprKind::Compare { op, lhs, rhs } => format!("{} {} {}", expr(lhs), op.as_str(), expr(rhs)),
+        ExprKind::In { negated, lhs, rhs } => format!("{} {}in {}", expr(lhs), if *negated { "not " } else { "" }, expr(rhs)),
+        ExprKind::Paren(x) => format!("({})", expr(x)),
+    }
+}
+
+/// A string literal with the escapes of spec 2.
+pub fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,140 @@
+//! The formatter on every policy in the repository and on generated policies:
+//! it succeeds (so its self-check passed: same tree, same comments), it is
+//! idempotent, and it keeps the comment count.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use rpol_diag::FileId;
+
+fn rpol_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rpol_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rpol") {
+            out.push(p);
+        }
+    }
+}
+
+fn comments(text: &str) -> usize {
+    rpol_syntax::parse(FileId(0), text).map(|f| f.comments.len()).unwrap_or(usize::MAX)
+}
+
+fn assert_round_trip(name: &str, text: &str) {
+    let once = rpol_fmt::format(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let twice = rpol_fmt::format(&once).unwrap_or_else(|e| panic!("{name} (second pass): {e}"));
+    assert_eq!(once, twice, "{name}: formatting is not idempotent");
+    assert_eq!(comments(text), comments(&once), "{name}: comment count changed");
+}
+
+#[test]
+fn every_repository_policy_round_trips() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    rpol_files(&root.join("policies"), &mut files);
+    rpol_files(&root.join("tests"), &mut files);
+    assert!(files.len() > 10);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        if rpol_syntax::parse(FileId(0), &text).is_err() {
+            assert!(rpol_fmt::format(&text).is_err(), "{}: a file with a syntax error must be refused", f.display());
+            continue;
+        }
+        assert_round_trip(&f.display().to_string(), &text);
+    }
+}
+
+#[test]
+fn example_is_formatted_as_documented() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/home/home.rpol")).unwrap();
+    insta::assert_snapshot!("home_formatted", rpol_fmt::format(&text).unwrap());
+}
+
+#[test]
+fn syntax_errors_are_refused() {
+    match rpol_fmt::format("mode x { grants: [a }") {
+        Err(rpol_fmt::FormatError::Syntax(d)) => assert_eq!(d.code, "E0100"),
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+}
+
+#[test]
+fn comments_stay_where_they_belong() {
+    let src = "# head\nmode a { grants: [] } # trailing\n\n## doc\nsource s {\n  # inside\n  requires: [x] # after field\n}\n";
+    let out = rpol_fmt::format(src).unwrap();
+    assert_eq!(out, "# head\nmode a { grants: [] } # trailing\n\n## doc\nsource s {\n  # inside\n  requires: [x] # after field\n}\n");
+}
+
+fn ident() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["a", "b", "user_cf", "home", "context", "mode", "granted", "x1"]).prop_map(str::to_string)
+}
+
+fn operand() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ident(),
+        "[a-z]{1,5}".prop_map(|s| format!("\"{s}\"")),
+        (0u32..1000).prop_map(|n| n.to_string()),
+        (1u32..99, prop::sample::select(vec!['s', 'm', 'h', 'd', 'w'])).prop_map(|(n, u)| format!("{n}{u}")),
+        (ident(), ident()).prop_map(|(a, b)| format!("{a}.{b}")),
+    ]
+}
+
+fn expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        (operand(), prop::sample::select(vec!["==", "!=", "<", ">="]), operand()).prop_map(|(a, o, b)| format!("{a} {o} {b}")),
+        (operand(), prop::collection::vec(operand(), 0..3)).prop_map(|(a, l)| format!("{a} in [{}]", l.join(", "))),
+        ident().prop_map(|a| format!("exists({a}.x)")),
+        Just("true".to_string()),
+    ];
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} and {b}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
+            inner.prop_map(|a| format!("not ({a})")),
+        ]
+    })
+}
+
+fn item() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (ident(), prop::collection::vec(ident(), 0..4)).prop_map(|(n, l)| format!("mode {n} {{ grants: [{}] }}", l.join(", "))),
+        (ident(), expr()).prop_map(|(n, e)| format!("source {n} {{\n requires: [a]\n when: {e}\n}}")),
+        (expr(), prop::option::of("[a-z ]{0,12}")).prop_map(|(e, b)| match b {
+            Some(b) => format!("forbid feature when {e}\n because \"{b}\""),
+            None => format!("forbid source x when {e}"),
+        }),
+        prop::collection::vec((expr(), ident()), 0..3).prop_map(|arms| {
+            let body: String = arms.iter().map(|(e, m)| format!("  when {e} => {m}\n")).collect();
+            format!("resolve mode {{\n{body}  else => a\n}}")
+        }),
+        prop::collection::vec(ident(), 1..30).prop_map(|l| format!("purposes [{}]", l.join(", "))),
+        Just("test \"t\" {\n given { tenant: \"a\", subject: { user_id: \"u\" } }\n expect source [a, b] denied forbidden\n expect reason \"x_1\" suppressed\n}".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_policies_round_trip(items in prop::collection::vec((item(), prop::option::of("[a-z ]{0,10}"), any::<bool>()), 1..8)) {
+        let mut text = String::new();
+        for (it, comment, trailing) in items {
+            match (comment, trailing) {
+                (Some(c), true) => {
+                    // A trailing comment after the item's first line.
+                    let mut lines = it.lines();
+                    let first = lines.next().unwrap_or_default();
+                    text.push_str(&format!("{first} # {c}\n"));
+                    for l in lines { text.push_str(l); text.push('\n'); }
+                }
+                (Some(c), false) => text.push_str(&format!("# {c}\n{it}\n\n")),
+                (None, _) => text.push_str(&format!("{it}\n")),
+            }
+        }
+        if rpol_syntax::parse(FileId(0), &text).is_ok() {
+            assert_round_trip("generated", &text);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! String literal escapes: `\" \\ \n \t \u{XXXX}` (spec 2).
+
+/// Unescapes the inside of a string literal; `Err((offset, message))` points at
+/// the bad escape relative to the start of `raw`.
+pub fn unescape(raw: &str) -> Result<String, (usize, String)> {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some((_, '"')) => out.push('"'),
+            Some((_, '\\')) => out.push('\\'),
+            Some((_, 'n')) => out.push('\n'),
+            Some((_, 't')) => out.push('\t'),
+            Some((_, 'u')) => {
+                if chars.next().map(|(_, c)| c) != Some('{') {
+                    return Err((i, "expected `{` after `\\u`".into()));
+                }
+                let mut hex = String::new();
+                loop {
+                    match chars.next() {
+                        Some((_, '}')) => break,
+                        Some((_, h)) if h.is_ascii_hexdigit() && hex.len() < 6 => hex.push(h),
+                        _ => return Err((i, "expected 1 to 6 hex digits and `}` in `\\u{…}`".into())),
+                    }
+                }
+                let v = u32::from_str_radix(&hex, 16).map_err(|_| (i, "expected hex digits in `\\u{…}`".to_string()))?;
+                match char::from_u32(v) {
+                    Some(ch) if !hex.is_empty() => out.push(ch),
+                    _ => return Err((i, format!("`\\u{{{hex}}}` is not a Unicode scalar value"))),
+                }
+            }
+            Some((_, other)) => return Err((i, format!("unknown escape `\\{other}`; use `\\\"`, `\\\\`, `\\n`, `\\t` or `\\u{{…}}`"))),
+            None => return Err((i, "unfinished escape at the end of the string".into())),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(unescape(r#"a\"b\\c\nd\te\u{41}"#).unwrap(), "a\"b\\c\nd\teA");
+        assert!(unescape(r"\q").is_err());
+        assert!(unescape(r"\u{110000}").is_err());
+        assert!(unescape(r"\u{}").is_err());
+    }
+}

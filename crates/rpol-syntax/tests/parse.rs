@@ -1,0 +1,107 @@
+//! The parser on the bundled example, on syntax errors and on hostile input.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use rpol_diag::FileId;
+use rpol_syntax::ast::{BlockKind, ExpectKind, ExprKind, ForbidKind, ItemKind, Targets};
+use rpol_syntax::parse;
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/home").join(name)).unwrap()
+}
+
+#[test]
+fn example_policy_parses() {
+    let f = parse(FileId(0), &example("home.rpol")).expect("example parses");
+    assert_eq!(f.items.len(), 34);
+    let policy = &f.items[0];
+    assert!(matches!(&policy.kind, ItemKind::Block { kind: BlockKind::Policy, name, .. } if name.name == "home_feed"));
+    assert_eq!(policy.doc.as_deref().unwrap().lines().next(), Some("Privacy policy for the home feed."));
+    let resolve = f.items.iter().find_map(|i| match &i.kind {
+        ItemKind::Resolve { arms, .. } => Some((arms, i.doc.clone())),
+        _ => None,
+    });
+    let (arms, doc) = resolve.expect("resolve");
+    assert_eq!(arms.len(), 4);
+    assert!(arms[3].condition.is_none());
+    assert!(doc.unwrap().starts_with("Consent is resolved"));
+    let forbids: Vec<_> = f.items.iter().filter_map(|i| if let ItemKind::Forbid(fb) = &i.kind { Some(fb) } else { None }).collect();
+    assert_eq!(forbids.len(), 3);
+    assert_eq!(forbids[0].kind, ForbidKind::Feature);
+    assert!(forbids[0].targets.is_none());
+    assert!(matches!(&forbids[0].condition.as_ref().unwrap().kind, ExprKind::And(parts) if parts.len() == 2));
+    assert!(matches!(&forbids[1].targets, Some(Targets::One(t)) if t.name == "user_two_tower"));
+    assert_eq!(forbids[1].because.as_ref().unwrap().value, "these tenants' contracts exclude cross-user embeddings");
+    assert!(f.comments.iter().any(|c| c.text.contains("Privacy modes")));
+}
+
+#[test]
+fn example_tests_parse() {
+    let f = parse(FileId(0), &example("tests.rpol")).expect("tests parse");
+    assert_eq!(f.items.len(), 5);
+    let ItemKind::Test(t) = &f.items[1].kind else { panic!("a test") };
+    assert_eq!(t.name.value, "unknown consent is served contextually");
+    assert_eq!(t.given.len(), 1);
+    assert_eq!(t.expects.len(), 9);
+    assert!(matches!(&t.expects[2].kind, ExpectKind::Source { code: Some(c), .. } if c.name == "capability_missing"));
+    assert!(matches!(&t.expects[6].kind, ExpectKind::ReasonSuppressed { deny: Some(c), .. } if c.name == "capability_missing"));
+    let ItemKind::Test(t3) = &f.items[3].kind else { panic!("a test") };
+    assert!(t3.expects.iter().any(|e| matches!(e.kind, ExpectKind::Route(None))));
+}
+
+fn error(src: &str) -> (String, String, usize) {
+    let d = parse(FileId(0), src).expect_err("syntax error");
+    (d.code.to_string(), d.message, d.primary.span.start)
+}
+
+#[test]
+fn syntax_errors_say_what_was_expected_and_where() {
+    let (code, msg, at) = error("mode a { grants: [x] ");
+    assert_eq!(code, "E0100");
+    assert!(msg.contains("found the end of the file"), "{msg}");
+    assert_eq!(at, 21);
+    let (_, msg, at) = error("resolve mode { when a == => b }");
+    assert!(msg.starts_with("expected"), "{msg}");
+    assert_eq!(at, 25);
+    let (_, msg, _) = error("source s { when: tenant == \"a\\q\" }");
+    assert!(msg.contains("unknown escape"), "{msg}");
+    let (_, msg, _) = error("class c { min_group: 99999999999999999999 }");
+    assert!(msg.contains("does not fit"), "{msg}");
+    let (_, msg, _) = error("retention { a: 5days }");
+    assert!(msg.starts_with("expected"), "{msg}");
+}
+
+#[test]
+fn limits_refuse_hostile_input_quickly() {
+    let deep = format!("source s {{ when: {}tenant == \"a\"{} }}", "(".repeat(100_000), ")".repeat(100_000));
+    let (code, msg, _) = error(&deep);
+    assert_eq!(code, "E0101");
+    assert!(msg.contains("deeper than 64"), "{msg}");
+    let big = format!("policy p {{ version: \"{}\" }}", "x".repeat(5 * 1024 * 1024));
+    assert_eq!(error(&big).0, "E0101");
+    let long = format!("policy p {{ version: \"{}\" }}", "x".repeat(100 * 1024));
+    assert!(error(&long).1.contains("string literal"));
+    let nots = format!("source s {{ when: {} true }}", "not ".repeat(10_000));
+    assert_eq!(error(&nots).0, "E0101");
+}
+
+#[test]
+fn keywords_may_be_names() {
+    let f = parse(FileId(0), "capabilities [context, mode]\nmode m { grants: [context] }\nforbid source [context] when consent.session == granted").unwrap();
+    assert_eq!(f.items.len(), 3);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #[test]
+    fn mutations_never_panic(pos in 0usize..5000, byte in any::<u8>(), cut in 0usize..5000) {
+        let mut b = example("home.rpol").into_bytes();
+        let p = pos % b.len();
+        b[p] = byte;
+        b.truncate(cut.max(p));
+        if let Ok(s) = String::from_utf8(b) {
+            let _ = parse(FileId(0), &s);
+        }
+    }
+}
