@@ -26,7 +26,7 @@ pub fn run(path: &Path, input: &str, reasons: &[String], registry: Option<&Path>
     let codes: Vec<&str> = reasons.iter().map(String::as_str).collect();
     match compiled.decide_json(&text, &codes) {
         Ok(decision) => {
-            println!("{}", decision.to_json_pretty());
+            println!("{}", decision.to_json_pretty(&compiled));
             Ok(ExitCode::SUCCESS)
         }
         Err((errors, _fallback)) => {

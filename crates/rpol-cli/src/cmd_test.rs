@@ -52,7 +52,7 @@ pub fn run(paths: &[PathBuf], a: &TestArgs<'_>) -> Result<ExitCode, CliError> {
         reports.push(report);
         checked_all.push(checked);
     }
-    let sm_of = |i: usize| &checked_all[i].sources;
+    let sms: Vec<&rpol_diag::SourceMap> = checked_all.iter().map(|c| &c.sources).collect();
     let coverage = a.coverage || a.min_coverage.is_some();
     match a.format {
         TestFormat::Human => {
@@ -68,10 +68,10 @@ pub fn run(paths: &[PathBuf], a: &TestArgs<'_>) -> Result<ExitCode, CliError> {
                 };
                 format!("\x1b[{code}m{text}\x1b[0m")
             };
-            print!("{}", rpol_testing::human(&reports, &sm_of, coverage, &paint));
+            print!("{}", rpol_testing::human(&reports, &sms, coverage, &paint));
         }
-        TestFormat::Json => println!("{}", serde_json::to_string_pretty(&rpol_testing::json(&reports, &sm_of, coverage)).unwrap_or_default()),
-        TestFormat::Junit => print!("{}", rpol_testing::junit(&reports, &sm_of)),
+        TestFormat::Json => println!("{}", serde_json::to_string_pretty(&rpol_testing::json(&reports, &sms, coverage)).unwrap_or_default()),
+        TestFormat::Junit => print!("{}", rpol_testing::junit(&reports, &sms)),
     }
     let failed: usize = reports.iter().map(Report::failed).sum();
     let mut below = false;

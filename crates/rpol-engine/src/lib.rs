@@ -1,2 +1,69 @@
-//! RPOL serve-time engine.
+//! The serve-time RPOL evaluator.
+//!
+//! A [`Compiled`] policy is built from the checker's [`model::PolicyModel`]
+//! (in-process, or loaded from an artifact written by `rpol compile`). It
+//! decides requests exactly as spec sections 3.1, 4 and 7 say, fails safe, never
+//! panics on a request, and checks a single feature or source on a
+//! [`Prepared`] request without allocating or hashing strings.
+//! [`Engine`] swaps compiled policies atomically while other threads decide.
+//!
+//! This crate depends on serde, serde_json, sha2 and arc-swap only.
+
+mod artifact;
+mod cache_scope;
+mod compile;
+mod decide;
+mod decision;
+mod engine;
+mod eval;
+mod json;
 pub mod model;
+mod request;
+
+pub use artifact::ArtifactError;
+pub use compile::{Compiled, ModelError};
+pub use decide::{FeatureId, Prepared, ReasonOutcome, SourceId, UnknownRetention, Verdict};
+pub use decision::{Decision, FeatureRef};
+pub use engine::Engine;
+pub use request::{Request, RequestError, RequestErrors};
+
+/// Why a source, feature or reason was denied or suppressed (spec 3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum DenyCode {
+    CapabilityMissing,
+    ConditionFalse,
+    Forbidden,
+    UnknownFeature,
+    PurposeProhibited,
+    PurposeNotAllowed,
+    ModeNotAllowed,
+    ConsentRequired,
+    InvalidRequest,
+    NoReasonForCode,
+    FeatureDenied,
+}
+
+impl DenyCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenyCode::CapabilityMissing => "capability_missing",
+            DenyCode::ConditionFalse => "condition_false",
+            DenyCode::Forbidden => "forbidden",
+            DenyCode::UnknownFeature => "unknown_feature",
+            DenyCode::PurposeProhibited => "purpose_prohibited",
+            DenyCode::PurposeNotAllowed => "purpose_not_allowed",
+            DenyCode::ModeNotAllowed => "mode_not_allowed",
+            DenyCode::ConsentRequired => "consent_required",
+            DenyCode::InvalidRequest => "invalid_request",
+            DenyCode::NoReasonForCode => "no_reason_for_code",
+            DenyCode::FeatureDenied => "feature_denied",
+        }
+    }
+}
+
+impl std::fmt::Display for DenyCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -13,11 +13,11 @@ fn at(sm: &SourceMap, file: rpol_diag::FileId, span: rpol_diag::Span) -> String 
 }
 
 /// Human output. `paint(text, style)` adds colour on a terminal.
-pub fn human(reports: &[Report], sm_of: &dyn Fn(usize) -> &SourceMap, coverage: bool, paint: &dyn Fn(&str, &str) -> String) -> String {
+pub fn human(reports: &[Report], sms: &[&SourceMap], coverage: bool, paint: &dyn Fn(&str, &str) -> String) -> String {
     let mut out = String::new();
     let (mut passed, mut failed) = (0, 0);
     for (ri, r) in reports.iter().enumerate() {
-        let sm = sm_of(ri);
+        let sm = sms[ri];
         for t in &r.results {
             if t.passed() {
                 passed += 1;
@@ -54,11 +54,11 @@ pub fn human(reports: &[Report], sm_of: &dyn Fn(usize) -> &SourceMap, coverage: 
     out
 }
 
-pub fn json(reports: &[Report], sm_of: &dyn Fn(usize) -> &SourceMap, coverage: bool) -> Value {
+pub fn json(reports: &[Report], sms: &[&SourceMap], coverage: bool) -> Value {
     let mut policies = Vec::new();
     let (mut passed, mut failed) = (0, 0);
     for (ri, r) in reports.iter().enumerate() {
-        let sm = sm_of(ri);
+        let sm = sms[ri];
         passed += r.passed();
         failed += r.failed();
         let tests: Vec<Value> = r
@@ -114,13 +114,13 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// JUnit XML: one `testsuite` per policy, one `testcase` per test.
-pub fn junit(reports: &[Report], sm_of: &dyn Fn(usize) -> &SourceMap) -> String {
+pub fn junit(reports: &[Report], sms: &[&SourceMap]) -> String {
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let total: usize = reports.iter().map(|r| r.results.len()).sum();
     let failures: usize = reports.iter().map(|r| r.failed()).sum();
     o.push_str(&format!("<testsuites name=\"rpol\" tests=\"{total}\" failures=\"{failures}\">\n"));
     for (ri, r) in reports.iter().enumerate() {
-        let sm = sm_of(ri);
+        let sm = sms[ri];
         let secs: f64 = r.results.iter().map(|t| t.micros as f64 / 1e6).sum();
         o.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{secs:.6}\">\n",

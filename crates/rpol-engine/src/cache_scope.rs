@@ -1,0 +1,52 @@
+//! `cache_scope` (spec 3.1): the privacy part of any cache key.
+
+use sha2::{Digest, Sha256};
+
+use crate::compile::Compiled;
+use crate::decide::{Prepared, Verdict};
+use crate::decision::FeatureRef;
+
+pub(crate) fn cache_scope(c: &Compiled, p: &Prepared<'_>, sources: &[Verdict], features: &[(FeatureRef, Verdict)]) -> String {
+    let m = &c.model;
+    let req = p.req;
+    let surface = req.surface.and_then(|s| m.surfaces.get(s as usize)).map_or("-", String::as_str);
+    let subject = if p.grants & c.personal_caps == 0 {
+        "*"
+    } else {
+        req.user_id.as_deref().or(req.anonymous_id.as_deref()).unwrap_or("-")
+    };
+    // Two bitmaps back to back: sources in declaration order, then registry
+    // features; bit i is bit i % 8 (LSB first) of byte i / 8.
+    let mut bits = vec![0u8; sources.len().div_ceil(8) + m.features.len().div_ceil(8)];
+    for (i, v) in sources.iter().enumerate() {
+        if v.is_allowed() {
+            bits[i / 8] |= 1 << (i % 8);
+        }
+    }
+    let base = sources.len().div_ceil(8);
+    for (f, v) in features {
+        if let (FeatureRef::Known(i), true) = (f, v.is_allowed()) {
+            let i = *i as usize;
+            bits[base + i / 8] |= 1 << (i % 8);
+        }
+    }
+    let hash = Sha256::digest(&bits);
+    let mut out = String::with_capacity(96);
+    out.push_str(req.tenant.as_deref().unwrap_or("-"));
+    out.push('/');
+    out.push_str(surface);
+    out.push('/');
+    out.push_str(m.modes.get(p.mode as usize).map_or("-", |x| x.name.as_str()));
+    out.push('/');
+    out.push_str(subject);
+    out.push('/');
+    out.push_str(req.consent_version.as_deref().unwrap_or("-"));
+    out.push('/');
+    out.push_str(&c.digest[..12.min(c.digest.len())]);
+    out.push('/');
+    for b in &hash[..4] {
+        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        out.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+    }
+    out
+}

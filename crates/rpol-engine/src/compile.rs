@@ -1,0 +1,313 @@
+//! Building the serve-time tables from a checked [`PolicyModel`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::decide::{FeatureId, SourceId};
+use crate::eval::{CExpr, FeatureCtx, Tri};
+use crate::model::{Clearance, ForbidKind, PolicyModel};
+use crate::DenyCode;
+
+/// Capabilities, modes, purposes, surfaces and roles are bit sets of this width.
+pub const MAX_SET: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelError(pub String);
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+/// How a forbid rule applies to one feature once the feature is known.
+#[derive(Debug, Clone)]
+pub(crate) enum FeatureForbid {
+    /// The condition reads no feature path: its value is computed once per request.
+    Request(u32),
+    /// Always fires for this feature (no condition, or one that folded to true/unknown).
+    Always(u32),
+    /// The request-dependent rest of the condition.
+    Residual(u32, CExpr),
+}
+
+/// Static verdict of feature steps 2–5 per (purpose, mode); 0 means "passes".
+pub(crate) const PASS: u8 = u8::MAX;
+
+#[derive(Debug)]
+pub struct Compiled {
+    pub(crate) model: PolicyModel,
+    pub(crate) digest: Arc<str>,
+    pub(crate) mode_grants: Vec<u64>,
+    /// Union of the `requires` of every personal class (cache scope subject rule).
+    pub(crate) personal_caps: u64,
+    pub(crate) class_requires: Vec<u64>,
+    pub(crate) source_requires: Vec<u64>,
+    pub(crate) source_when: Vec<Option<CExpr>>,
+    pub(crate) arms: Vec<CExpr>,
+    /// Every forbid condition (rule order); request-only ones are evaluated in `prepare`.
+    pub(crate) forbid_when: Vec<Option<CExpr>>,
+    pub(crate) forbid_request_only: Vec<bool>,
+    /// `[feature][purpose * modes + mode]`.
+    pub(crate) feature_static: Vec<u8>,
+    pub(crate) feature_consent: Vec<Option<u32>>,
+    pub(crate) feature_forbids: Vec<Vec<FeatureForbid>>,
+    pub(crate) source_forbids: Vec<Vec<u32>>,
+    pub(crate) reason_forbids: Vec<Vec<u32>>,
+    pub(crate) reason_requires: Vec<u64>,
+    /// `[surface * modes + mode]` → feature set.
+    pub(crate) routes: Vec<Option<u32>>,
+    pub(crate) feature_index: HashMap<String, u32>,
+    pub(crate) source_index: HashMap<String, u32>,
+    pub(crate) role_clearance: Vec<Option<Clearance>>,
+}
+
+fn mask(ids: &[u32], what: &str, len: usize) -> Result<u64, ModelError> {
+    let mut m = 0u64;
+    for &i in ids {
+        if i as usize >= len || i as usize >= MAX_SET {
+            return Err(ModelError(format!("{what} id {i} is out of range")));
+        }
+        m |= 1u64 << i;
+    }
+    Ok(m)
+}
+
+fn check_expr(e: &crate::model::Expr, m: &PolicyModel) -> Result<(), ModelError> {
+    use crate::model::{Expr, Operand, Path};
+    let path_ok = |p: &Path| match p {
+        Path::Consent(t) => (*t as usize) < m.consent_topics.len(),
+        Path::Context(f) => (*f as usize) < m.context.len(),
+        _ => true,
+    };
+    let op_ok = |o: &Operand| match o {
+        Operand::Path(p) => path_ok(p),
+        Operand::Lit(_) => true,
+    };
+    let ok = match e {
+        Expr::Bool(_) => true,
+        Expr::Not(x) => return check_expr(x, m),
+        Expr::And(xs) | Expr::Or(xs) => return xs.iter().try_for_each(|x| check_expr(x, m)),
+        Expr::Compare { lhs, rhs, .. } => op_ok(lhs) && op_ok(rhs),
+        Expr::InList { lhs, items, .. } => op_ok(lhs) && items.iter().all(op_ok),
+        Expr::HasRole { role, .. } => (*role as usize) < m.roles.len(),
+        Expr::Exists(p) | Expr::Truthy(p) => path_ok(p),
+        Expr::StartsWith(a, b) => op_ok(a) && op_ok(b),
+    };
+    if ok { Ok(()) } else { Err(ModelError("a condition refers to an undeclared topic, field or role".into())) }
+}
+
+impl Compiled {
+    /// Validates the model (it may come from a file) and derives the tables.
+    pub fn build(model: PolicyModel) -> Result<Compiled, ModelError> {
+        let m = &model;
+        for (what, n) in [("capabilities", m.capabilities.len()), ("modes", m.modes.len()), ("purposes", m.purposes.len()), ("surfaces", m.surfaces.len()), ("roles", m.roles.len())] {
+            if n > MAX_SET {
+                return Err(ModelError(format!("{n} {what}: at most {MAX_SET} are supported")));
+            }
+        }
+        if m.digest.len() != 64 || !m.digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ModelError("the digest is not 64 hex digits".into()));
+        }
+        let (nc, nm, np, ns) = (m.capabilities.len(), m.modes.len(), m.purposes.len(), m.surfaces.len());
+        let mode_grants = m.modes.iter().map(|md| mask(&md.grants, "capability", nc)).collect::<Result<Vec<_>, _>>()?;
+        let class_requires = m.classes.iter().map(|c| mask(&c.requires, "capability", nc)).collect::<Result<Vec<_>, _>>()?;
+        let personal_caps = m.classes.iter().zip(&class_requires).filter(|(c, _)| c.personal).fold(0, |acc, (_, r)| acc | r);
+        let source_requires = m.sources.iter().map(|s| mask(&s.requires, "capability", nc)).collect::<Result<Vec<_>, _>>()?;
+        for arm in m.resolve.iter().chain([&m.fallback]) {
+            if arm.mode as usize >= nm {
+                return Err(ModelError("a resolve arm names an undeclared mode".into()));
+            }
+            if let Some(c) = &arm.condition {
+                check_expr(c, m)?;
+            }
+        }
+        if m.fallback.condition.is_some() {
+            return Err(ModelError("the fallback arm has a condition".into()));
+        }
+        let arms = m.resolve.iter().map(|a| a.condition.as_ref().map_or(CExpr::Const(Tri::F), CExpr::from_model)).collect();
+        for s in &m.sources {
+            if let Some(w) = &s.when {
+                check_expr(w, m)?;
+            }
+        }
+        let source_when = m.sources.iter().map(|s| s.when.as_ref().map(CExpr::from_model)).collect();
+
+        // Per-feature static verdicts for steps 2–5.
+        let mut feature_static = vec![PASS; m.features.len() * np * nm];
+        let mut feature_consent = Vec::with_capacity(m.features.len());
+        let mut feature_index = HashMap::with_capacity(m.features.len());
+        for (fi, f) in m.features.iter().enumerate() {
+            let class = class_requires.get(f.class as usize).ok_or_else(|| ModelError(format!("feature `{}` has an undeclared class", f.name)))?;
+            let allowed_modes = mask(&f.allowed_modes, "mode", nm)?;
+            let allowed_p = mask(&f.allowed_purposes, "purpose", np)?;
+            let prohibited_p = mask(&f.prohibited_purposes, "purpose", np)?;
+            if let Some(t) = f.requires_consent
+                && t as usize >= m.consent_topics.len()
+            {
+                return Err(ModelError(format!("feature `{}` requires an undeclared consent topic", f.name)));
+            }
+            feature_consent.push(f.requires_consent);
+            if feature_index.insert(f.name.clone(), fi as u32).is_some() {
+                return Err(ModelError(format!("feature `{}` appears twice", f.name)));
+            }
+            for p in 0..np {
+                for md in 0..nm {
+                    let code = if prohibited_p & (1 << p) != 0 {
+                        DenyCode::PurposeProhibited as u8
+                    } else if allowed_p & (1 << p) == 0 {
+                        DenyCode::PurposeNotAllowed as u8
+                    } else if allowed_modes & (1 << md) == 0 {
+                        DenyCode::ModeNotAllowed as u8
+                    } else if class & !mode_grants[md] != 0 {
+                        DenyCode::CapabilityMissing as u8
+                    } else {
+                        PASS
+                    };
+                    feature_static[fi * np * nm + p * nm + md] = code;
+                }
+            }
+        }
+
+        // Forbid rules: request-only conditions, per-feature residuals, target lists.
+        let mut forbid_when = Vec::with_capacity(m.forbids.len());
+        let mut forbid_request_only = Vec::with_capacity(m.forbids.len());
+        let mut feature_forbids: Vec<Vec<FeatureForbid>> = vec![Vec::new(); m.features.len()];
+        let mut source_forbids: Vec<Vec<u32>> = vec![Vec::new(); m.sources.len()];
+        let mut reason_forbids: Vec<Vec<u32>> = vec![Vec::new(); m.reasons.len()];
+        for (ri, rule) in m.forbids.iter().enumerate() {
+            let ri = ri as u32;
+            if let Some(w) = &rule.when {
+                check_expr(w, m)?;
+            }
+            let when = rule.when.as_ref().map(CExpr::from_model);
+            let request_only = when.as_ref().is_none_or(|w| !w.reads_feature());
+            let limit = match rule.kind {
+                ForbidKind::Feature => m.features.len(),
+                ForbidKind::Source => m.sources.len(),
+                ForbidKind::Reason => m.reasons.len(),
+            };
+            let targets: Vec<u32> = match &rule.targets {
+                Some(t) => {
+                    if t.iter().any(|&i| i as usize >= limit) {
+                        return Err(ModelError(format!("forbid rule at {} targets an undeclared name", rule.rule)));
+                    }
+                    t.clone()
+                }
+                None => (0..limit as u32).collect(),
+            };
+            match rule.kind {
+                ForbidKind::Feature => {
+                    for &fi in &targets {
+                        let f = &m.features[fi as usize];
+                        let class = m.classes.get(f.class as usize).ok_or_else(|| ModelError("undeclared class".into()))?;
+                        let entry = match &when {
+                            None => FeatureForbid::Always(ri),
+                            Some(_) if request_only => FeatureForbid::Request(ri),
+                            Some(w) => {
+                                let ctx = FeatureCtx {
+                                    id: fi,
+                                    class: f.class,
+                                    entity: &f.entity,
+                                    personal: class.personal,
+                                    sensitive: class.sensitive,
+                                    retention_secs: f.retention_days.and_then(|d| d.checked_mul(86_400)),
+                                };
+                                match w.fold_feature(&ctx) {
+                                    CExpr::Const(Tri::F) => continue,
+                                    CExpr::Const(_) => FeatureForbid::Always(ri),
+                                    residual => FeatureForbid::Residual(ri, residual),
+                                }
+                            }
+                        };
+                        feature_forbids[fi as usize].push(entry);
+                    }
+                }
+                ForbidKind::Source => targets.iter().for_each(|&s| source_forbids[s as usize].push(ri)),
+                ForbidKind::Reason => targets.iter().for_each(|&r| reason_forbids[r as usize].push(ri)),
+            }
+            forbid_request_only.push(request_only);
+            forbid_when.push(when);
+        }
+
+        let mut reason_requires = Vec::with_capacity(m.reasons.len());
+        for r in &m.reasons {
+            let mut req = mask(&r.requires, "capability", nc)?;
+            for &f in &r.from {
+                let feat = m.features.get(f as usize).ok_or_else(|| ModelError(format!("reason `{}` draws from an unknown feature", r.name)))?;
+                req |= class_requires[feat.class as usize];
+            }
+            reason_requires.push(req);
+        }
+
+        let mut routes = vec![None; ns * nm];
+        for (i, fs) in m.feature_sets.iter().enumerate() {
+            if fs.features.iter().any(|&f| f as usize >= m.features.len()) {
+                return Err(ModelError(format!("feature set `{}` names an unknown feature", fs.name)));
+            }
+            let modes = mask(&fs.modes, "mode", nm)?;
+            let surfaces = match &fs.surfaces {
+                Some(s) => mask(s, "surface", ns)?,
+                None => u64::MAX,
+            };
+            for s in 0..ns {
+                for md in 0..nm {
+                    if modes & (1 << md) != 0 && surfaces & (1 << s) != 0 {
+                        // The checker rejects overlaps (E0503); first wins if a file says otherwise.
+                        routes[s * nm + md].get_or_insert(i as u32);
+                    }
+                }
+            }
+        }
+        let source_index = m.sources.iter().enumerate().map(|(i, s)| (s.name.clone(), i as u32)).collect();
+        let mut role_clearance = vec![None; m.roles.len()];
+        for (r, c) in &m.debug {
+            *role_clearance.get_mut(*r as usize).ok_or_else(|| ModelError("debug names an undeclared role".into()))? = Some(*c);
+        }
+        Ok(Compiled {
+            digest: m.digest.as_str().into(),
+            mode_grants,
+            personal_caps,
+            class_requires,
+            source_requires,
+            source_when,
+            arms,
+            forbid_when,
+            forbid_request_only,
+            feature_static,
+            feature_consent,
+            feature_forbids,
+            source_forbids,
+            reason_forbids,
+            reason_requires,
+            routes,
+            feature_index,
+            source_index,
+            role_clearance,
+            model,
+        })
+    }
+
+    pub fn model(&self) -> &PolicyModel {
+        &self.model
+    }
+
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    pub fn feature_id(&self, name: &str) -> Option<FeatureId> {
+        self.feature_index.get(name).map(|&i| FeatureId(i))
+    }
+
+    pub fn source_id(&self, name: &str) -> Option<SourceId> {
+        self.source_index.get(name).map(|&i| SourceId(i))
+    }
+
+    pub fn feature_name(&self, f: FeatureId) -> &str {
+        self.model.features.get(f.0 as usize).map_or("", |x| x.name.as_str())
+    }
+}

@@ -1,0 +1,306 @@
+//! Deciding: the mode, then sources, features and reasons in the order of
+//! spec 3.1, through the same single-check functions that services call.
+
+use crate::DenyCode;
+use crate::compile::{Compiled, FeatureForbid, PASS};
+use crate::decision::{Decision, FeatureRef};
+use crate::eval::{Env, Tri};
+use crate::model::{CONSENT_GRANTED, Clearance, Visibility};
+use crate::request::{FeatureName, Partial, Request, RequestErrors};
+
+/// A registry feature, by registry position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FeatureId(pub u32);
+
+/// A candidate source, by declaration position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceId(pub u32);
+
+/// The answer for one source or feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    Denied(DenyCode),
+    /// Denied by the forbid rule with this index (declaration order).
+    Forbidden(u32),
+}
+
+impl Verdict {
+    pub fn is_allowed(self) -> bool {
+        self == Verdict::Allowed
+    }
+    pub fn code(self) -> Option<DenyCode> {
+        match self {
+            Verdict::Allowed => None,
+            Verdict::Denied(c) => Some(c),
+            Verdict::Forbidden(_) => Some(DenyCode::Forbidden),
+        }
+    }
+}
+
+/// What happened to a reason code (spec 3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonOutcome {
+    /// Shown with the reason of this index.
+    Shown(u32),
+    Suppressed(DenyCode),
+    /// Suppressed by the forbid rule with this index.
+    Forbidden(u32),
+}
+
+/// An undeclared retention kind: an error to the caller, never a default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRetention(pub String);
+
+impl std::fmt::Display for UnknownRetention {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "retention kind `{}` is not declared in the policy", self.0)
+    }
+}
+
+impl std::error::Error for UnknownRetention {}
+
+/// A request with its mode resolved and its request-only forbid rules
+/// evaluated; single checks against it allocate nothing.
+#[derive(Debug, Clone)]
+pub struct Prepared<'r> {
+    pub(crate) req: &'r Request,
+    pub mode: u32,
+    /// The `when` arm that decided the mode; `None` for `else`.
+    pub arm: Option<u32>,
+    pub(crate) grants: u64,
+    /// Per forbid rule: whether its request-only condition fires (true or unknown).
+    pub(crate) fired: Vec<bool>,
+}
+
+impl DenyCode {
+    pub(crate) fn from_u8(v: u8) -> DenyCode {
+        match v {
+            0 => DenyCode::CapabilityMissing,
+            1 => DenyCode::ConditionFalse,
+            2 => DenyCode::Forbidden,
+            3 => DenyCode::UnknownFeature,
+            4 => DenyCode::PurposeProhibited,
+            5 => DenyCode::PurposeNotAllowed,
+            6 => DenyCode::ModeNotAllowed,
+            7 => DenyCode::ConsentRequired,
+            9 => DenyCode::NoReasonForCode,
+            10 => DenyCode::FeatureDenied,
+            _ => DenyCode::InvalidRequest,
+        }
+    }
+}
+
+/// Whether `code` matches a pattern with at most one `*` (which matches any run).
+pub(crate) fn pattern_matches(pattern: &str, code: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == code,
+        Some((pre, post)) => code.len() >= pre.len() + post.len() && code.starts_with(pre) && code.ends_with(post),
+    }
+}
+
+impl Compiled {
+    /// Parses a request (spec 7.1) strictly.
+    pub fn parse_request(&self, json: &str) -> Result<Request, RequestErrors> {
+        crate::request::parse(self, json).map_err(|(e, _)| e)
+    }
+
+    /// Resolves the mode: the first arm whose condition is true (not unknown).
+    fn resolve(&self, req: &Request) -> (u32, Option<u32>) {
+        let env = Env { req, mode: None, feature: None };
+        for (i, c) in self.arms.iter().enumerate() {
+            if c.eval(&env) == Tri::T {
+                return (self.model.resolve[i].mode, Some(i as u32));
+            }
+        }
+        (self.model.fallback.mode, None)
+    }
+
+    /// Prepares a request for single checks.
+    pub fn prepare<'r>(&self, req: &'r Request) -> Prepared<'r> {
+        let (mode, arm) = self.resolve(req);
+        self.prepare_in_mode(req, mode, arm)
+    }
+
+    fn prepare_in_mode<'r>(&self, req: &'r Request, mode: u32, arm: Option<u32>) -> Prepared<'r> {
+        let env = Env { req, mode: Some(mode), feature: None };
+        let fired = self
+            .forbid_when
+            .iter()
+            .zip(&self.forbid_request_only)
+            .map(|(w, only)| *only && w.as_ref().is_none_or(|w| w.eval(&env) != Tri::F))
+            .collect();
+        Prepared { req, mode, arm, grants: self.mode_grants.get(mode as usize).copied().unwrap_or(0), fired }
+    }
+
+    /// Decides one registry feature for a prepared request (steps 2–7 of spec
+    /// 3.1). No allocation, no string hashing.
+    pub fn check_feature(&self, p: &Prepared<'_>, f: FeatureId) -> Verdict {
+        let fi = f.0 as usize;
+        let Some(purpose) = p.req.purpose else { return Verdict::Denied(DenyCode::InvalidRequest) };
+        let (np, nm) = (self.model.purposes.len(), self.model.modes.len());
+        let Some(&code) = self.feature_static.get(fi * np * nm + purpose as usize * nm + p.mode as usize) else {
+            return Verdict::Denied(DenyCode::UnknownFeature);
+        };
+        if code != PASS {
+            return Verdict::Denied(DenyCode::from_u8(code));
+        }
+        if let Some(Some(topic)) = self.feature_consent.get(fi)
+            && p.req.consent.get(*topic as usize).copied() != Some(CONSENT_GRANTED as u8)
+        {
+            return Verdict::Denied(DenyCode::ConsentRequired);
+        }
+        for entry in &self.feature_forbids[fi] {
+            let (rule, fires) = match entry {
+                FeatureForbid::Request(r) => (*r, p.fired[*r as usize]),
+                FeatureForbid::Always(r) => (*r, true),
+                FeatureForbid::Residual(r, e) => (*r, e.eval(&Env { req: p.req, mode: Some(p.mode), feature: None }) != Tri::F),
+            };
+            if fires {
+                return Verdict::Forbidden(rule);
+            }
+        }
+        Verdict::Allowed
+    }
+
+    /// Decides one source (spec 3.1: capabilities, `when`, forbid rules).
+    pub fn check_source(&self, p: &Prepared<'_>, s: SourceId) -> Verdict {
+        let si = s.0 as usize;
+        let Some(&requires) = self.source_requires.get(si) else { return Verdict::Denied(DenyCode::ConditionFalse) };
+        if requires & !p.grants != 0 {
+            return Verdict::Denied(DenyCode::CapabilityMissing);
+        }
+        if let Some(w) = &self.source_when[si]
+            && w.eval(&Env { req: p.req, mode: Some(p.mode), feature: None }) != Tri::T
+        {
+            return Verdict::Denied(DenyCode::ConditionFalse);
+        }
+        for &r in &self.source_forbids[si] {
+            if p.fired[r as usize] {
+                return Verdict::Forbidden(r);
+            }
+        }
+        Verdict::Allowed
+    }
+
+    /// Explains one reason code (spec 3.1 reason steps 1–5).
+    pub fn explain(&self, p: &Prepared<'_>, code: &str) -> ReasonOutcome {
+        let Some(ri) = self.model.reasons.iter().position(|r| r.codes.iter().any(|pat| pattern_matches(pat, code))) else {
+            return ReasonOutcome::Suppressed(DenyCode::NoReasonForCode);
+        };
+        if self.reason_requires[ri] & !p.grants != 0 {
+            return ReasonOutcome::Suppressed(DenyCode::CapabilityMissing);
+        }
+        if self.model.reasons[ri].from.iter().any(|&f| !self.check_feature(p, FeatureId(f)).is_allowed()) {
+            return ReasonOutcome::Suppressed(DenyCode::FeatureDenied);
+        }
+        if let Some(&r) = self.reason_forbids[ri].iter().find(|&&r| p.fired[r as usize]) {
+            return ReasonOutcome::Forbidden(r);
+        }
+        ReasonOutcome::Shown(ri as u32)
+    }
+
+    /// The retention of a declared kind, in seconds.
+    pub fn retention(&self, kind: &str) -> Result<i64, UnknownRetention> {
+        self.model.retention.iter().find(|(k, _)| k == kind).map(|(_, s)| *s).ok_or_else(|| UnknownRetention(kind.to_string()))
+    }
+
+    /// Whether a role may see a feature in a debug view (spec 3.1).
+    pub fn debug_visible(&self, role: &str, f: FeatureId) -> bool {
+        let Some(r) = self.model.roles.iter().position(|x| x == role) else { return false };
+        let Some(Some(clearance)) = self.role_clearance.get(r) else { return false };
+        match self.model.features.get(f.0 as usize).map(|x| x.visibility) {
+            Some(Visibility::Open) => true,
+            Some(Visibility::Restricted) => *clearance == Clearance::Restricted,
+            Some(Visibility::Hidden) | None => false,
+        }
+    }
+
+    /// The feature set for a surface and mode.
+    pub fn route(&self, surface: Option<u32>, mode: u32) -> Option<u32> {
+        let s = surface? as usize;
+        self.routes.get(s * self.model.modes.len() + mode as usize).copied().flatten()
+    }
+
+    /// The full decision for a valid request.
+    pub fn decide(&self, req: &Request, reason_codes: &[&str]) -> Decision {
+        let p = self.prepare(req);
+        self.decide_prepared(&p, reason_codes)
+    }
+
+    fn decide_prepared(&self, p: &Prepared<'_>, reason_codes: &[&str]) -> Decision {
+        let sources: Vec<Verdict> = (0..self.model.sources.len() as u32).map(|s| self.check_source(p, SourceId(s))).collect();
+        let route = self.route(p.req.surface, p.mode);
+        let mut features: Vec<(FeatureRef, Verdict)> = match &p.req.features {
+            Some(list) => {
+                let mut known: Vec<u32> = list.iter().filter_map(|f| if let FeatureName::Known(i) = f { Some(*i) } else { None }).collect();
+                known.sort_unstable();
+                let mut v: Vec<(FeatureRef, Verdict)> = known.into_iter().map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i)))).collect();
+                v.extend(list.iter().filter_map(|f| match f {
+                    FeatureName::Unknown(n) => Some((FeatureRef::Unknown(n.clone()), Verdict::Denied(DenyCode::UnknownFeature))),
+                    FeatureName::Known(_) => None,
+                }));
+                v
+            }
+            None => match route {
+                Some(r) => {
+                    let mut ids = self.model.feature_sets[r as usize].features.clone();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    ids.into_iter().map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i)))).collect()
+                }
+                None => (0..self.model.features.len() as u32).map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i)))).collect(),
+            },
+        };
+        features.shrink_to_fit();
+        let mut reasons: Vec<(String, ReasonOutcome)> = Vec::with_capacity(reason_codes.len());
+        for code in reason_codes {
+            if !reasons.iter().any(|(c, _)| c == code) {
+                reasons.push((code.to_string(), self.explain(p, code)));
+            }
+        }
+        let cache_scope = crate::cache_scope::cache_scope(self, p, &sources, &features);
+        Decision {
+            digest: self.digest.clone(),
+            mode: p.mode,
+            arm: p.arm,
+            route,
+            sources,
+            features,
+            reasons,
+            reasons_asked: !reason_codes.is_empty(),
+            cache_scope,
+        }
+    }
+
+    /// Parses and decides; an invalid request gets its errors and the fallback
+    /// decision (spec 3.1, 12).
+    pub fn decide_json(&self, json: &str, reason_codes: &[&str]) -> Result<Decision, (RequestErrors, Decision)> {
+        match crate::request::parse(self, json) {
+            Ok(req) => Ok(self.decide(&req, reason_codes)),
+            Err((errors, partial)) => Err((errors, self.fallback(partial, reason_codes))),
+        }
+    }
+
+    /// The decision for an invalid request: mode = the `else` target, every
+    /// consent topic unknown, no subject, no consent version, no context, no
+    /// roles; tenant, surface, purpose and features kept only where each was
+    /// itself valid. An invalid purpose denies every feature `invalid_request`.
+    pub(crate) fn fallback(&self, partial: Partial, reason_codes: &[&str]) -> Decision {
+        let m = &self.model;
+        let req = Request {
+            tenant: partial.tenant,
+            surface: partial.surface,
+            purpose: partial.purpose,
+            user_id: None,
+            anonymous_id: None,
+            consent: vec![crate::model::CONSENT_UNKNOWN as u8; m.consent_topics.len()],
+            consent_version: None,
+            context: vec![None; m.context.len()],
+            roles: 0,
+            features: partial.features,
+        };
+        let p = self.prepare_in_mode(&req, m.fallback.mode, None);
+        self.decide_prepared(&p, reason_codes)
+    }
+}

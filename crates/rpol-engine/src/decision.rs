@@ -1,0 +1,224 @@
+//! The decision value and its JSON (spec 7.2).
+
+use std::sync::Arc;
+
+use crate::DenyCode;
+use crate::compile::Compiled;
+use crate::decide::{ReasonOutcome, Verdict};
+use crate::json::write_str;
+
+/// A feature covered by a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeatureRef {
+    Known(u32),
+    /// Named by the request but not in the registry (`unknown_feature`).
+    Unknown(String),
+}
+
+/// A decision. Names are ids into the compiled policy that made it; render it
+/// with [`Decision::to_json`] against that same policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The digest of the policy that decided.
+    pub digest: Arc<str>,
+    pub mode: u32,
+    /// The `when` arm that decided the mode (`None`: `else`, or a fallback).
+    pub arm: Option<u32>,
+    pub route: Option<u32>,
+    /// Per source, declaration order.
+    pub sources: Vec<Verdict>,
+    /// Covered features: registry order, then unknown names in request order.
+    pub features: Vec<(FeatureRef, Verdict)>,
+    pub reasons: Vec<(String, ReasonOutcome)>,
+    pub reasons_asked: bool,
+    pub cache_scope: String,
+}
+
+impl Decision {
+    pub fn feature_verdict(&self, f: u32) -> Option<Verdict> {
+        self.features.iter().find(|(r, _)| *r == FeatureRef::Known(f)).map(|(_, v)| *v)
+    }
+
+    pub fn allowed_features(&self) -> impl Iterator<Item = u32> + '_ {
+        self.features.iter().filter_map(|(r, v)| match r {
+            FeatureRef::Known(i) if v.is_allowed() => Some(*i),
+            _ => None,
+        })
+    }
+
+    /// Compact JSON.
+    pub fn to_json(&self, c: &Compiled) -> String {
+        let mut out = String::with_capacity(1024);
+        self.tree(c).write(&mut out, None, 0);
+        out
+    }
+
+    /// JSON indented by two spaces.
+    pub fn to_json_pretty(&self, c: &Compiled) -> String {
+        let mut out = String::with_capacity(2048);
+        self.tree(c).write(&mut out, Some(2), 0);
+        out
+    }
+
+    fn tree(&self, c: &Compiled) -> Node {
+        let m = c.model();
+        let grants = c.mode_grants.get(self.mode as usize).copied().unwrap_or(0);
+        let mode_name = m.modes.get(self.mode as usize).map_or("", |x| x.name.as_str());
+        let caps = |mask: u64| -> String {
+            m.capabilities.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")
+        };
+        let forbidden = |r: u32| -> Node {
+            let rule = &m.forbids[r as usize];
+            let mut o = vec![("code".into(), Node::s("forbidden")), ("rule".into(), Node::s(&rule.rule))];
+            if let Some(b) = &rule.because {
+                o.push(("because".into(), Node::s(b)));
+            }
+            Node::Obj(o)
+        };
+        let denied = |code: DenyCode, detail: String| Node::Obj(vec![("code".into(), Node::s(code.as_str())), ("detail".into(), Node::Str(detail))]);
+
+        let mut src_allowed = Vec::new();
+        let mut src_denied = Vec::new();
+        for (i, v) in self.sources.iter().enumerate() {
+            let s = &m.sources[i];
+            match v {
+                Verdict::Allowed => src_allowed.push(Node::s(&s.name)),
+                Verdict::Forbidden(r) => src_denied.push((s.name.clone(), forbidden(*r))),
+                Verdict::Denied(code) => {
+                    let detail = match code {
+                        DenyCode::CapabilityMissing => format!("mode {mode_name} does not grant {}", caps(c.source_requires[i] & !grants)),
+                        DenyCode::ConditionFalse => format!("the `when` condition of source {} is not true", s.name),
+                        other => other.as_str().to_string(),
+                    };
+                    src_denied.push((s.name.clone(), denied(*code, detail)));
+                }
+            }
+        }
+        let mut f_allowed = Vec::new();
+        let mut f_denied = Vec::new();
+        for (f, v) in &self.features {
+            let (name, feat) = match f {
+                FeatureRef::Known(i) => (m.features[*i as usize].name.clone(), Some(&m.features[*i as usize])),
+                FeatureRef::Unknown(n) => (n.clone(), None),
+            };
+            match v {
+                Verdict::Allowed => f_allowed.push(Node::Str(name)),
+                Verdict::Forbidden(r) => f_denied.push((name, forbidden(*r))),
+                Verdict::Denied(code) => {
+                    let detail = match (code, feat) {
+                        (DenyCode::UnknownFeature, _) => format!("feature {name} is not in the registry"),
+                        (DenyCode::PurposeProhibited, _) => format!("the request's purpose is prohibited for feature {name}"),
+                        (DenyCode::PurposeNotAllowed, _) => format!("the request's purpose is not an allowed purpose of feature {name}"),
+                        (DenyCode::ModeNotAllowed, _) => format!("feature {name} is not allowed in mode {mode_name}"),
+                        (DenyCode::CapabilityMissing, Some(ft)) => format!(
+                            "mode {mode_name} does not grant {} required by class {}",
+                            caps(c.class_requires[ft.class as usize] & !grants),
+                            m.classes[ft.class as usize].name
+                        ),
+                        (DenyCode::ConsentRequired, Some(ft)) => {
+                            let topic = ft.requires_consent.and_then(|t| m.consent_topics.get(t as usize)).map_or("", String::as_str);
+                            format!("feature {name} requires consent {topic} to be granted")
+                        }
+                        (DenyCode::InvalidRequest, _) => "the request's purpose is invalid".to_string(),
+                        (other, _) => other.as_str().to_string(),
+                    };
+                    f_denied.push((name, denied(*code, detail)));
+                }
+            }
+        }
+        let mut top = vec![
+            ("policy".to_string(), Node::s(&m.name)),
+            ("version".into(), Node::s(&m.version)),
+            ("digest".into(), Node::s(&self.digest)),
+            ("mode".into(), Node::s(mode_name)),
+            ("mode_rule".into(), Node::s(self.arm.map_or(&m.fallback.rule, |a| &m.resolve[a as usize].rule))),
+            ("route".into(), self.route.map_or(Node::Null, |r| Node::s(&m.feature_sets[r as usize].name))),
+            ("sources".into(), Node::Obj(vec![("allowed".into(), Node::Arr(src_allowed)), ("denied".into(), Node::Obj(src_denied))])),
+            ("features".into(), Node::Obj(vec![("allowed".into(), Node::Arr(f_allowed)), ("denied".into(), Node::Obj(f_denied))])),
+        ];
+        if self.reasons_asked {
+            let reasons = self
+                .reasons
+                .iter()
+                .map(|(code, o)| {
+                    let v = match o {
+                        ReasonOutcome::Shown(r) => {
+                            let r = &m.reasons[*r as usize];
+                            Node::Obj(vec![("shown".into(), Node::s(&r.name)), ("text".into(), Node::s(&r.text))])
+                        }
+                        ReasonOutcome::Suppressed(c) => Node::Obj(vec![("suppressed".into(), Node::s(c.as_str()))]),
+                        ReasonOutcome::Forbidden(_) => Node::Obj(vec![("suppressed".into(), Node::s("forbidden"))]),
+                    };
+                    (code.clone(), v)
+                })
+                .collect();
+            top.push(("reasons".into(), Node::Obj(reasons)));
+        }
+        top.push(("cache_scope".into(), Node::s(&self.cache_scope)));
+        Node::Obj(top)
+    }
+}
+
+/// A JSON tree that keeps key order.
+enum Node {
+    Null,
+    Str(String),
+    Arr(Vec<Node>),
+    Obj(Vec<(String, Node)>),
+}
+
+impl Node {
+    fn s(s: &str) -> Node {
+        Node::Str(s.to_string())
+    }
+
+    fn write(&self, out: &mut String, indent: Option<usize>, level: usize) {
+        let nl = |out: &mut String, level: usize| {
+            if let Some(w) = indent {
+                out.push('\n');
+                out.extend(std::iter::repeat_n(' ', w * level));
+            }
+        };
+        match self {
+            Node::Null => out.push_str("null"),
+            Node::Str(s) => write_str(out, s),
+            Node::Arr(items) => {
+                if items.is_empty() {
+                    out.push_str("[]");
+                    return;
+                }
+                out.push('[');
+                for (i, it) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    nl(out, level + 1);
+                    it.write(out, indent, level + 1);
+                }
+                nl(out, level);
+                out.push(']');
+            }
+            Node::Obj(fields) => {
+                if fields.is_empty() {
+                    out.push_str("{}");
+                    return;
+                }
+                out.push('{');
+                for (i, (k, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    nl(out, level + 1);
+                    write_str(out, k);
+                    out.push(':');
+                    if indent.is_some() {
+                        out.push(' ');
+                    }
+                    v.write(out, indent, level + 1);
+                }
+                nl(out, level);
+                out.push('}');
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The one place the runner talks to the engine: decide the test's request and
+//! record what the decision says, in names.
+
+use rpol_engine::{Compiled, FeatureId, ReasonOutcome as EngineReason, Verdict};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Allowed,
+    Denied { code: String, rule: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReasonOutcome {
+    Shown(String),
+    Suppressed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub mode: String,
+    /// The `when` arm taken; `None` for `else`.
+    pub arm: Option<usize>,
+    pub route: Option<String>,
+    pub route_index: Option<usize>,
+    /// Every source, declaration order.
+    pub sources: Vec<(String, Outcome)>,
+    /// The decision's covered features plus the features the test names.
+    pub features: Vec<(String, Outcome)>,
+    pub reasons: Vec<(String, ReasonOutcome)>,
+    pub forbids_fired: Vec<usize>,
+    reason_names: Vec<String>,
+}
+
+impl Observed {
+    pub fn reason_index(&self, name: &str) -> Option<usize> {
+        self.reason_names.iter().position(|n| n == name)
+    }
+}
+
+fn outcome(c: &Compiled, v: Verdict, fired: &mut Vec<usize>) -> Outcome {
+    match v {
+        Verdict::Allowed => Outcome::Allowed,
+        Verdict::Denied(code) => Outcome::Denied { code: code.as_str().to_string(), rule: None },
+        Verdict::Forbidden(r) => {
+            fired.push(r as usize);
+            Outcome::Denied { code: "forbidden".into(), rule: Some(c.model().forbids[r as usize].rule.clone()) }
+        }
+    }
+}
+
+/// Decides `request` with the compiled engine; `features` are decided whatever the route.
+pub fn observe(c: &Compiled, request: &Value, reason_codes: &[&str], features: &[&str]) -> Result<Observed, String> {
+    let m = c.model();
+    let req = c.parse_request(&request.to_string()).map_err(|e| format!("the `given` request is invalid: {e}"))?;
+    let d = c.decide(&req, reason_codes);
+    let mut fired = Vec::new();
+    let sources = d.sources.iter().enumerate().map(|(i, v)| (m.sources[i].name.clone(), outcome(c, *v, &mut fired))).collect();
+    let mut feats: Vec<(String, Outcome)> = d
+        .features
+        .iter()
+        .map(|(f, v)| {
+            let name = match f {
+                rpol_engine::FeatureRef::Known(i) => m.features[*i as usize].name.clone(),
+                rpol_engine::FeatureRef::Unknown(n) => n.clone(),
+            };
+            (name, outcome(c, *v, &mut fired))
+        })
+        .collect();
+    let p = c.prepare(&req);
+    for name in features {
+        let v = match c.feature_id(name) {
+            Some(id) => outcome(c, c.check_feature(&p, FeatureId(id.0)), &mut fired),
+            None => Outcome::Denied { code: "unknown_feature".into(), rule: None },
+        };
+        feats.retain(|(n, _)| n != name);
+        feats.push((name.to_string(), v));
+    }
+    let reasons = d
+        .reasons
+        .iter()
+        .map(|(code, o)| {
+            let r = match o {
+                EngineReason::Shown(i) => ReasonOutcome::Shown(m.reasons[*i as usize].name.clone()),
+                EngineReason::Suppressed(code) => ReasonOutcome::Suppressed(code.as_str().to_string()),
+                EngineReason::Forbidden(r) => {
+                    fired.push(*r as usize);
+                    ReasonOutcome::Suppressed("forbidden".into())
+                }
+            };
+            (code.clone(), r)
+        })
+        .collect();
+    fired.sort_unstable();
+    fired.dedup();
+    Ok(Observed {
+        mode: m.modes[d.mode as usize].name.clone(),
+        arm: d.arm.map(|a| a as usize),
+        route: d.route.map(|r| m.feature_sets[r as usize].name.clone()),
+        route_index: d.route.map(|r| r as usize),
+        sources,
+        features: feats,
+        reasons,
+        forbids_fired: fired,
+        reason_names: m.reasons.iter().map(|r| r.name.clone()).collect(),
+    })
+}
