@@ -11,16 +11,34 @@ fn registry(n: usize) -> String {
     let mut s = String::from("features:\n");
     for i in 0..n {
         let (class, modes, consent) = match i % 3 {
-            0 => ("behavioral_personal", "[personalized]", "\n    requires_consent: personalization"),
-            1 => ("public_catalog", "[personalized, contextual_only, non_personalized]", ""),
-            _ => ("contextual", "[personalized, contextual_only, non_personalized]", ""),
+            0 => (
+                "behavioral_personal",
+                "[personalized]",
+                "\n    requires_consent: personalization",
+            ),
+            1 => (
+                "public_catalog",
+                "[personalized, contextual_only, non_personalized]",
+                "",
+            ),
+            _ => (
+                "contextual",
+                "[personalized, contextual_only, non_personalized]",
+                "",
+            ),
         };
         s.push_str(&format!(
             "  - name: feature_{i}\n    entity: user\n    privacy_class: {class}\n    allowed_privacy_modes: {modes}\n    allowed_purposes: [personalization, quality_monitoring]\n    retention_days: 30{consent}\n"
         ));
     }
     // The example's routes name these features.
-    s.push_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/features.yaml")).unwrap().replace("features:\n", ""));
+    s.push_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/features.yaml"),
+        )
+        .unwrap()
+        .replace("features:\n", ""),
+    );
     s
 }
 
@@ -28,7 +46,10 @@ fn files() -> Vec<SourceInput> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/home");
     ["home.rpol", "tests.rpol"]
         .iter()
-        .map(|f| SourceInput { name: format!("policies/home/{f}"), text: std::fs::read_to_string(dir.join(f)).unwrap() })
+        .map(|f| SourceInput {
+            name: format!("policies/home/{f}"),
+            text: std::fs::read_to_string(dir.join(f)).unwrap(),
+        })
         .collect()
 }
 
@@ -36,13 +57,23 @@ fn bench(c: &mut Criterion) {
     for n in [2_000usize, 20_000] {
         let reg = registry(n);
         let fs = files();
-        let checked = rpol_check::check(fs.clone(), Some(Path::new("features.yaml")), &|_| Ok(reg.clone()));
-        assert!(checked.policy.is_some(), "{:#?}", checked.diagnostics.first());
+        let checked = rpol_check::check(fs.clone(), Some(Path::new("features.yaml")), &|_| {
+            Ok(reg.clone())
+        });
+        assert!(
+            checked.policy.is_some(),
+            "{:#?}",
+            checked.diagnostics.first()
+        );
         let mut g = c.benchmark_group("check");
         g.sample_size(if n > 5_000 { 10 } else { 30 });
         g.bench_function(format!("example_with_{n}_features"), |b| {
             b.iter(|| {
-                let c = rpol_check::check(black_box(fs.clone()), Some(Path::new("features.yaml")), &|_| Ok(reg.clone()));
+                let c = rpol_check::check(
+                    black_box(fs.clone()),
+                    Some(Path::new("features.yaml")),
+                    &|_| Ok(reg.clone()),
+                );
                 black_box(c.policy.is_some())
             })
         });

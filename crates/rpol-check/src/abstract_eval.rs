@@ -37,21 +37,49 @@ impl Abstract<'_> {
         let m = self.model;
         let range = |n: usize| (0..n as u32).collect::<Vec<_>>();
         match p {
-            Path::Surface => Domain::Finite { values: range(m.surfaces.len()), optional: false },
-            Path::Purpose => Domain::Finite { values: range(m.purposes.len()), optional: false },
-            Path::Mode => Domain::Finite { values: range(m.modes.len()), optional: false },
-            Path::FeatureName => Domain::Finite { values: range(m.features.len()), optional: false },
-            Path::FeatureClass => Domain::Finite { values: range(m.classes.len()), optional: false },
+            Path::Surface => Domain::Finite {
+                values: range(m.surfaces.len()),
+                optional: false,
+            },
+            Path::Purpose => Domain::Finite {
+                values: range(m.purposes.len()),
+                optional: false,
+            },
+            Path::Mode => Domain::Finite {
+                values: range(m.modes.len()),
+                optional: false,
+            },
+            Path::FeatureName => Domain::Finite {
+                values: range(m.features.len()),
+                optional: false,
+            },
+            Path::FeatureClass => Domain::Finite {
+                values: range(m.classes.len()),
+                optional: false,
+            },
             Path::Consent(_) => match self.consent {
-                Consent::Free => Domain::Finite { values: vec![0, 1, 2], optional: false },
-                Consent::AllUnknown => Domain::Finite { values: vec![2], optional: false },
+                Consent::Free => Domain::Finite {
+                    values: vec![0, 1, 2],
+                    optional: false,
+                },
+                Consent::AllUnknown => Domain::Finite {
+                    values: vec![2],
+                    optional: false,
+                },
             },
             Path::Context(f) => match m.context.get(f as usize).map(|c| &c.ty) {
-                Some(ContextType::Enum(v)) => Domain::Finite { values: range(v.len()), optional: true },
+                Some(ContextType::Enum(v)) => Domain::Finite {
+                    values: range(v.len()),
+                    optional: true,
+                },
                 _ => Domain::Open { optional: true },
             },
-            Path::UserId | Path::AnonymousId | Path::ConsentVersion | Path::FeatureRetention => Domain::Open { optional: true },
-            Path::Tenant | Path::FeatureEntity | Path::FeaturePersonal | Path::FeatureSensitive => Domain::Open { optional: false },
+            Path::UserId | Path::AnonymousId | Path::ConsentVersion | Path::FeatureRetention => {
+                Domain::Open { optional: true }
+            }
+            Path::Tenant | Path::FeatureEntity | Path::FeaturePersonal | Path::FeatureSensitive => {
+                Domain::Open { optional: false }
+            }
         }
     }
 
@@ -80,11 +108,45 @@ impl Abstract<'_> {
             Expr::And(xs) => xs.iter().fold(T, |acc, x| combine(acc, self.eval(x), and3)),
             Expr::Or(xs) => xs.iter().fold(F, |acc, x| combine(acc, self.eval(x), or3)),
             Expr::Compare { op, lhs, rhs } => self.compare(*op, lhs, rhs),
-            Expr::InList { lhs, items, negated } => {
+            Expr::InList {
+                lhs: Operand::Path(p),
+                items,
+                negated,
+            } if items
+                .iter()
+                .all(|i| matches!(i, Operand::Lit(Literal::Sym(_)))) =>
+            {
+                // A finite domain against names: enumerate the domain once, so
+                // `purpose in [every purpose]` is seen to be always true.
+                let s = match self.domain(*p) {
+                    Domain::Finite { values, optional } => {
+                        let mut out = if optional && !items.is_empty() { U } else { 0 };
+                        if optional && items.is_empty() {
+                            out |= F;
+                        }
+                        for v in values {
+                            out |=
+                                bool3(items.iter().any(
+                                    |i| matches!(i, Operand::Lit(Literal::Sym(s)) if *s == v),
+                                ));
+                        }
+                        out
+                    }
+                    Domain::Open { optional } => T | F | if optional { U } else { 0 },
+                };
+                if *negated { negate(s) } else { s }
+            }
+            Expr::InList {
+                lhs,
+                items,
+                negated,
+            } => {
                 let s = if items.is_empty() {
                     F
                 } else {
-                    items.iter().fold(F, |acc, it| combine(acc, self.compare(CmpOp::Eq, lhs, it), or3))
+                    items.iter().fold(F, |acc, it| {
+                        combine(acc, self.compare(CmpOp::Eq, lhs, it), or3)
+                    })
                 };
                 if *negated { negate(s) } else { s }
             }
@@ -93,9 +155,18 @@ impl Abstract<'_> {
                 Domain::Finite { optional: true, .. } | Domain::Open { optional: true } => T | F,
                 _ => T,
             },
-            Expr::StartsWith(a, b) => T | F | if self.optional(a) || self.optional(b) { U } else { 0 },
+            Expr::StartsWith(a, b) => {
+                T | F
+                    | if self.optional(a) || self.optional(b) {
+                        U
+                    } else {
+                        0
+                    }
+            }
             Expr::Truthy(p) => match self.domain(*p) {
-                Domain::Finite { optional, .. } | Domain::Open { optional } => T | F | if optional { U } else { 0 },
+                Domain::Finite { optional, .. } | Domain::Open { optional } => {
+                    T | F | if optional { U } else { 0 }
+                }
             },
         }
     }
@@ -118,10 +189,19 @@ impl Abstract<'_> {
                         }
                         out
                     }
-                    (Domain::Finite { optional, .. } | Domain::Open { optional }, _) => T | F | if optional { U } else { 0 },
+                    (Domain::Finite { optional, .. } | Domain::Open { optional }, _) => {
+                        T | F | if optional { U } else { 0 }
+                    }
                 }
             }
-            (a, b) => T | F | if self.optional(a) || self.optional(b) { U } else { 0 },
+            (a, b) => {
+                T | F
+                    | if self.optional(a) || self.optional(b) {
+                        U
+                    } else {
+                        0
+                    }
+            }
         }
     }
 }
@@ -129,7 +209,9 @@ impl Abstract<'_> {
 fn lit_cmp(op: CmpOp, a: &Literal, b: &Literal) -> u8 {
     use std::cmp::Ordering;
     let ord = match (a, b) {
-        (Literal::Int(x), Literal::Int(y)) | (Literal::Duration(x), Literal::Duration(y)) => x.cmp(y),
+        (Literal::Int(x), Literal::Int(y)) | (Literal::Duration(x), Literal::Duration(y)) => {
+            x.cmp(y)
+        }
         _ => {
             return match op {
                 CmpOp::Eq => bool3(a == b),
@@ -161,7 +243,10 @@ fn negate(s: u8) -> u8 {
 }
 
 fn map(s: u8, f: impl Fn(u8) -> u8) -> u8 {
-    [T, F, U].into_iter().filter(|v| s & v != 0).fold(0, |acc, v| acc | f(v))
+    [T, F, U]
+        .into_iter()
+        .filter(|v| s & v != 0)
+        .fold(0, |acc, v| acc | f(v))
 }
 
 fn combine(a: u8, b: u8, f: fn(u8, u8) -> u8) -> u8 {

@@ -35,7 +35,11 @@ impl Cx<'_> {
     }
 }
 
-pub(crate) fn run(files: Vec<SourceInput>, registry_override: Option<&Path>, read: ReadFile<'_>) -> Checked {
+pub(crate) fn run(
+    files: Vec<SourceInput>,
+    registry_override: Option<&Path>,
+    read: ReadFile<'_>,
+) -> Checked {
     let mut sm = SourceMap::new();
     let mut diags = Vec::new();
     let mut asts = Vec::new();
@@ -64,9 +68,24 @@ pub(crate) fn run(files: Vec<SourceInput>, registry_override: Option<&Path>, rea
 
     // The registry is read before the rest so that its file id exists for labels.
     let header = find_policy_block(&asts, &mut checked.diagnostics);
-    let registry_text = header.and_then(|(file, fields)| load_registry_text(&mut sm, file, fields, registry_override, read, &mut checked.diagnostics));
+    let registry_text = header.and_then(|(file, fields)| {
+        load_registry_text(
+            &mut sm,
+            file,
+            fields,
+            registry_override,
+            read,
+            &mut checked.diagnostics,
+        )
+    });
 
-    let mut cx = Cx { sm: &sm, diags: std::mem::take(&mut checked.diagnostics), scope: Scope::default(), registry: None, registry_file: None };
+    let mut cx = Cx {
+        sm: &sm,
+        diags: std::mem::take(&mut checked.diagnostics),
+        scope: Scope::default(),
+        registry: None,
+        registry_file: None,
+    };
     if let Some((rfile, text)) = &registry_text {
         cx.registry_file = Some(*rfile);
         match rpol_registry::load(*rfile, text) {
@@ -87,15 +106,34 @@ pub(crate) fn run(files: Vec<SourceInput>, registry_override: Option<&Path>, rea
         registry_text.as_ref().and_then(|(_, rtext)| {
             let texts: Vec<&str> = asts.iter().map(|(f, _)| &*cx.sm.get(*f).text).collect();
             let digest = crate::digest(texts, rtext);
-            lowered.into_model(&cx, digest).map(|(model, spans)| CheckedPolicy { model, spans, tests })
+            lowered
+                .into_model(&cx, digest)
+                .map(|(model, spans)| CheckedPolicy {
+                    model,
+                    spans,
+                    tests,
+                })
         })
     };
     let mut diagnostics = cx.diags;
+    if cx.registry.is_none() {
+        // Without a registry every feature name is unresolved; those errors
+        // would only repeat the registry's own.
+        diagnostics.retain(|d| !(d.code == "E0201" && d.message.starts_with("unknown feature `")));
+    }
     let scope = cx.scope;
-    let registry = cx.registry;
+    let registry = cx.registry.take();
     let registry_file = cx.registry_file;
     sort_diagnostics(&mut diagnostics);
-    Checked { sources: sm, diagnostics, asts, registry_file, registry, scope, policy }
+    Checked {
+        sources: sm,
+        diagnostics,
+        asts,
+        registry_file,
+        registry,
+        scope,
+        policy,
+    }
 }
 
 /// Diagnostics in file order, then position, so output is stable.
@@ -104,12 +142,19 @@ fn sort_diagnostics(d: &mut [Diagnostic]) {
 }
 
 /// The one `policy` block (E0203 otherwise).
-fn find_policy_block<'a>(asts: &'a [(FileId, ast::File)], diags: &mut Vec<Diagnostic>) -> Option<(FileId, &'a ast::Fields)> {
+fn find_policy_block<'a>(
+    asts: &'a [(FileId, ast::File)],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(FileId, &'a ast::Fields)> {
     let blocks: Vec<(FileId, &Item, &ast::Fields)> = asts
         .iter()
         .flat_map(|(f, a)| a.items.iter().map(move |i| (*f, i)))
         .filter_map(|(f, i)| match &i.kind {
-            ItemKind::Block { kind: BlockKind::Policy, fields, .. } => Some((f, i, fields)),
+            ItemKind::Block {
+                kind: BlockKind::Policy,
+                fields,
+                ..
+            } => Some((f, i, fields)),
             _ => None,
         })
         .collect();
@@ -151,7 +196,10 @@ fn load_registry_text(
         (Some(p), _) => (p.to_path_buf(), fields.span),
         (None, Some(f)) => match crate::fields::as_expr(&f.value).map(|e| &e.kind) {
             Some(ast::ExprKind::Str(s)) => {
-                let base = Path::new(&sm.get(file).name).parent().map(Path::to_path_buf).unwrap_or_default();
+                let base = Path::new(&sm.get(file).name)
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
                 (normalize(&base.join(s)), f.value.span())
             }
             _ => return None, // E0301 is reported when the header is lowered
@@ -240,7 +288,10 @@ fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> Decls<'a> {
         let file = *file;
         for item in &ast.items {
             match &item.kind {
-                ItemKind::Block { kind: BlockKind::Policy, .. } => {}
+                ItemKind::Block {
+                    kind: BlockKind::Policy,
+                    ..
+                } => {}
                 ItemKind::Block { kind, name, .. } => {
                     let (names, list) = match kind {
                         BlockKind::Mode => (&mut cx.scope.modes, &mut d.modes),
@@ -257,9 +308,16 @@ fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> Decls<'a> {
                 ItemKind::Vocab { kind, names, .. } => {
                     if let Some((_, f0, s0)) = seen_vocab.iter().find(|(k, _, _)| k == kind) {
                         cx.diags.push(
-                            Diagnostic::error("E0202", file, item.keyword, format!("`{}` is declared twice", kind.keyword()))
-                                .with_secondary(Label::new(*f0, *s0).with_message("first declared here"))
-                                .with_help(format!("list every name in one `{}` item", kind.keyword())),
+                            Diagnostic::error(
+                                "E0202",
+                                file,
+                                item.keyword,
+                                format!("`{}` is declared twice", kind.keyword()),
+                            )
+                            .with_secondary(
+                                Label::new(*f0, *s0).with_message("first declared here"),
+                            )
+                            .with_help(format!("list every name in one `{}` item", kind.keyword())),
                         );
                         continue;
                     }
@@ -279,9 +337,19 @@ fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> Decls<'a> {
                 ItemKind::Table { kind, fields } => {
                     if let Some((_, f0, s0)) = seen_table.iter().find(|(k, _, _)| k == kind) {
                         cx.diags.push(
-                            Diagnostic::error("E0202", file, item.keyword, format!("`{}` is declared twice", kind.keyword()))
-                                .with_secondary(Label::new(*f0, *s0).with_message("first declared here"))
-                                .with_help(format!("put every entry in one `{}` block", kind.keyword())),
+                            Diagnostic::error(
+                                "E0202",
+                                file,
+                                item.keyword,
+                                format!("`{}` is declared twice", kind.keyword()),
+                            )
+                            .with_secondary(
+                                Label::new(*f0, *s0).with_message("first declared here"),
+                            )
+                            .with_help(format!(
+                                "put every entry in one `{}` block",
+                                kind.keyword()
+                            )),
                         );
                         continue;
                     }
@@ -290,7 +358,14 @@ fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> Decls<'a> {
                         TableKind::Context => declare_context(cx, file, fields),
                         TableKind::Retention => {
                             for f in &fields.fields {
-                                let Some(_) = cx.scope.retention.declare(&f.name.name, file, f.name.span, &mut cx.diags) else { continue };
+                                let Some(_) = cx.scope.retention.declare(
+                                    &f.name.name,
+                                    file,
+                                    f.name.span,
+                                    &mut cx.diags,
+                                ) else {
+                                    continue;
+                                };
                                 match crate::fields::as_expr(&f.value) {
                                     Some(e @ ast::Expr { kind: ast::ExprKind::Duration { .. }, .. }) => {
                                         if let Some(secs) = positive_duration(file, e, &f.name.name, &mut cx.diags) {
@@ -315,7 +390,12 @@ fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> Decls<'a> {
     }
     if let Some(reg) = &cx.registry {
         for f in &reg.features {
-            let _ = cx.scope.features.declare(&f.name.value, cx.registry_file.unwrap_or_default(), f.name.span, &mut Vec::new());
+            let _ = cx.scope.features.declare(
+                &f.name.value,
+                cx.registry_file.unwrap_or_default(),
+                f.name.span,
+                &mut Vec::new(),
+            );
         }
     }
     d
@@ -329,11 +409,24 @@ fn declare_context(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) {
                 for it in items {
                     match bare_name(it) {
                         Some(id) if variants.contains(&id.name) => cx.diags.push(
-                            Diagnostic::error("E0202", file, id.span, format!("variant `{}` of `context.{}` is declared twice", id.name, f.name.name))
-                                .with_help("remove the repeated variant"),
+                            Diagnostic::error(
+                                "E0202",
+                                file,
+                                id.span,
+                                format!(
+                                    "variant `{}` of `context.{}` is declared twice",
+                                    id.name, f.name.name
+                                ),
+                            )
+                            .with_help("remove the repeated variant"),
                         ),
                         Some(id) => variants.push(id.name.clone()),
-                        None => cx.diags.push(Diagnostic::error("E0301", file, it.span, format!("variants of `context.{}` must be names", f.name.name))),
+                        None => cx.diags.push(Diagnostic::error(
+                            "E0301",
+                            file,
+                            it.span,
+                            format!("variants of `context.{}` must be names", f.name.name),
+                        )),
                     }
                 }
                 Some(ContextType::Enum(variants))
@@ -344,7 +437,13 @@ fn declare_context(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) {
                 "bool" => Some(ContextType::Bool),
                 "duration" => Some(ContextType::Duration),
                 other => {
-                    let d = crate::names::unknown_name("type", other, file, segs[0].span, ["string", "int", "bool", "duration"]);
+                    let d = crate::names::unknown_name(
+                        "type",
+                        other,
+                        file,
+                        segs[0].span,
+                        ["string", "int", "bool", "duration"],
+                    );
                     cx.diags.push(Diagnostic { code: "E0301", ..d });
                     None
                 }
@@ -358,7 +457,11 @@ fn declare_context(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) {
             }
         };
         if let Some(ty) = ty
-            && cx.scope.context.declare(&f.name.name, file, f.name.span, &mut cx.diags).is_some()
+            && cx
+                .scope
+                .context
+                .declare(&f.name.name, file, f.name.span, &mut cx.diags)
+                .is_some()
         {
             cx.scope.context_types.push(ty);
         }
@@ -397,7 +500,15 @@ impl Lowered {
             capabilities: strings(&s.capabilities),
             roles: strings(&s.roles),
             surfaces: strings(&s.surfaces),
-            context: s.context.names().zip(&s.context_types).map(|(n, t)| model::ContextField { name: n.to_string(), ty: t.clone() }).collect(),
+            context: s
+                .context
+                .names()
+                .zip(&s.context_types)
+                .map(|(n, t)| model::ContextField {
+                    name: n.to_string(),
+                    ty: t.clone(),
+                })
+                .collect(),
             modes: self.modes.into_iter().collect::<Option<_>>()?,
             resolve,
             fallback,

@@ -59,7 +59,12 @@ impl Ty {
 
 /// An operand before the enum literal on one side is resolved against the other.
 enum Typed {
-    Path { path: Path, ty: Ty, optional: bool, text: String },
+    Path {
+        path: Path,
+        ty: Ty,
+        optional: bool,
+        text: String,
+    },
     Lit(Literal, Ty),
     /// A bare name: an enum literal whose type comes from the other operand.
     Name(Ident),
@@ -76,7 +81,12 @@ const CONSENT_STATES: [&str; 3] = ["granted", "denied", "unknown"];
 
 impl<'s> ExprChecker<'s> {
     pub fn new(scope: &'s Scope, file: FileId, site: Site) -> Self {
-        ExprChecker { scope, file, site, diags: Vec::new() }
+        ExprChecker {
+            scope,
+            file,
+            site,
+            diags: Vec::new(),
+        }
     }
 
     fn err(&mut self, code: &'static str, span: Span, msg: String, help: Option<String>) {
@@ -94,19 +104,31 @@ impl<'s> ExprChecker<'s> {
             ExprKind::Bool(b) => Some(model::Expr::Bool(*b)),
             ExprKind::Not(inner) => self.condition(inner).map(|x| model::Expr::Not(Box::new(x))),
             ExprKind::And(items) | ExprKind::Or(items) => {
-                let typed: Vec<Option<model::Expr>> = items.iter().map(|i| self.condition(i)).collect();
+                let typed: Vec<Option<model::Expr>> =
+                    items.iter().map(|i| self.condition(i)).collect();
                 let typed: Option<Vec<model::Expr>> = typed.into_iter().collect();
                 let typed = typed?;
-                Some(if matches!(e.kind, ExprKind::And(_)) { model::Expr::And(typed) } else { model::Expr::Or(typed) })
+                Some(if matches!(e.kind, ExprKind::And(_)) {
+                    model::Expr::And(typed)
+                } else {
+                    model::Expr::Or(typed)
+                })
             }
             ExprKind::Compare { op, lhs, rhs } => self.compare(*op, lhs, rhs, e.span),
             ExprKind::In { negated, lhs, rhs } => self.in_expr(*negated, lhs, rhs),
             ExprKind::Call { name, args } => self.call(name, args, e.span),
             ExprKind::Path(_) => match self.operand(e)? {
-                Typed::Path { path, ty: Ty::Bool, .. } => Some(model::Expr::Truthy(path)),
+                Typed::Path {
+                    path, ty: Ty::Bool, ..
+                } => Some(model::Expr::Truthy(path)),
                 Typed::Path { ty, text, .. } => {
                     let d = ty.describe(self.scope);
-                    self.err("E0301", e.span, format!("`{text}` is {d}, not a condition"), Some(format!("compare it, e.g. `{text} == …`")));
+                    self.err(
+                        "E0301",
+                        e.span,
+                        format!("`{text}` is {d}, not a condition"),
+                        Some(format!("compare it, e.g. `{text} == …`")),
+                    );
                     None
                 }
                 Typed::Name(id) => {
@@ -121,13 +143,27 @@ impl<'s> ExprChecker<'s> {
                 Typed::Lit(..) => None,
             },
             ExprKind::Str(_) | ExprKind::Int(_) | ExprKind::Duration { .. } | ExprKind::List(_) => {
-                self.err("E0301", e.span, "a literal is not a condition".into(), Some("a condition is a comparison, a bool path, `exists(…)` or `starts_with(…)`".into()));
+                self.err(
+                    "E0301",
+                    e.span,
+                    "a literal is not a condition".into(),
+                    Some(
+                        "a condition is a comparison, a bool path, `exists(…)` or `starts_with(…)`"
+                            .into(),
+                    ),
+                );
                 None
             }
         }
     }
 
-    fn compare(&mut self, op: ast::CmpOp, lhs: &Expr, rhs: &Expr, span: Span) -> Option<model::Expr> {
+    fn compare(
+        &mut self,
+        op: ast::CmpOp,
+        lhs: &Expr,
+        rhs: &Expr,
+        span: Span,
+    ) -> Option<model::Expr> {
         let l = self.operand(lhs);
         let r = self.operand(rhs);
         let (l, r) = (l?, r?);
@@ -145,13 +181,21 @@ impl<'s> ExprChecker<'s> {
             self.err(
                 "E0301",
                 span,
-                format!("`{}` needs two integers or two durations, found {d}", op_str(op)),
+                format!(
+                    "`{}` needs two integers or two durations, found {d}",
+                    op_str(op)
+                ),
                 Some("only `==` and `!=` compare other values".into()),
             );
             return None;
         }
         if ty == Ty::RoleSet {
-            self.err("E0301", span, "`roles` is a set and cannot be compared".into(), Some("test membership with `role in roles`".into()));
+            self.err(
+                "E0301",
+                span,
+                "`roles` is a set and cannot be compared".into(),
+                Some("test membership with `role in roles`".into()),
+            );
             return None;
         }
         Some(model::Expr::Compare { op, lhs: l, rhs: r })
@@ -160,23 +204,31 @@ impl<'s> ExprChecker<'s> {
     fn in_expr(&mut self, negated: bool, lhs: &Expr, rhs: &Expr) -> Option<model::Expr> {
         let rhs_s = strip_parens(rhs);
         match &rhs_s.kind {
-            ExprKind::Path(segs) if segs.len() == 1 && segs[0].name == "roles" => match self.operand(lhs)? {
-                Typed::Name(id) => {
-                    let role = self.scope.roles.get(&id.name);
-                    match role {
-                        Some(role) => Some(model::Expr::HasRole { role, negated }),
-                        None => {
-                            self.diags.push(self.scope.roles.unknown(&id.name, self.file, id.span));
-                            None
+            ExprKind::Path(segs) if segs.len() == 1 && segs[0].name == "roles" => {
+                match self.operand(lhs)? {
+                    Typed::Name(id) => {
+                        let role = self.scope.roles.get(&id.name);
+                        match role {
+                            Some(role) => Some(model::Expr::HasRole { role, negated }),
+                            None => {
+                                self.diags
+                                    .push(self.scope.roles.unknown(&id.name, self.file, id.span));
+                                None
+                            }
                         }
                     }
+                    other => {
+                        let d = self.describe_typed(&other);
+                        self.err(
+                            "E0301",
+                            lhs.span,
+                            format!("`in roles` needs a role name on the left, found {d}"),
+                            Some("write e.g. `sre in roles`".into()),
+                        );
+                        None
+                    }
                 }
-                other => {
-                    let d = self.describe_typed(&other);
-                    self.err("E0301", lhs.span, format!("`in roles` needs a role name on the left, found {d}"), Some("write e.g. `sre in roles`".into()));
-                    None
-                }
-            },
+            }
             ExprKind::List(items) => {
                 let l = self.operand(lhs)?;
                 let mut typed_items = Vec::new();
@@ -204,7 +256,12 @@ impl<'s> ExprChecker<'s> {
                     })
                 });
                 let Some(ty) = ty else {
-                    self.err("E0301", lhs.span, "cannot tell the type of this `in`: both sides are bare names".into(), Some("compare a path such as `context.device` with names".into()));
+                    self.err(
+                        "E0301",
+                        lhs.span,
+                        "cannot tell the type of this `in`: both sides are bare names".into(),
+                        Some("compare a path such as `context.device` with names".into()),
+                    );
                     return None;
                 };
                 match self.coerce(l, ty, lhs.span) {
@@ -221,13 +278,27 @@ impl<'s> ExprChecker<'s> {
                     return None;
                 }
                 if ty == Ty::RoleSet {
-                    self.err("E0301", lhs.span, "`roles` cannot be a list item".into(), None);
+                    self.err(
+                        "E0301",
+                        lhs.span,
+                        "`roles` cannot be a list item".into(),
+                        None,
+                    );
                     return None;
                 }
-                Some(model::Expr::InList { lhs: lhs_op?, items: typed_items, negated })
+                Some(model::Expr::InList {
+                    lhs: lhs_op?,
+                    items: typed_items,
+                    negated,
+                })
             }
             _ => {
-                self.err("E0301", rhs.span, "`in` needs a list `[…]` or `roles` on the right".into(), Some("write e.g. `context.device in [mobile, tv]`".into()));
+                self.err(
+                    "E0301",
+                    rhs.span,
+                    "`in` needs a list `[…]` or `roles` on the right".into(),
+                    Some("write e.g. `context.device in [mobile, tv]`".into()),
+                );
                 None
             }
         }
@@ -236,9 +307,18 @@ impl<'s> ExprChecker<'s> {
     fn list_item(&mut self, e: &Expr) -> Option<Typed> {
         let s = strip_parens(e);
         match s.kind {
-            ExprKind::Path(_) | ExprKind::Str(_) | ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Duration { .. } => self.operand(s),
+            ExprKind::Path(_)
+            | ExprKind::Str(_)
+            | ExprKind::Int(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Duration { .. } => self.operand(s),
             _ => {
-                self.err("E0301", e.span, "list items in `in` must be literals, names or paths".into(), None);
+                self.err(
+                    "E0301",
+                    e.span,
+                    "list items in `in` must be literals, names or paths".into(),
+                    None,
+                );
                 None
             }
         }
@@ -248,24 +328,50 @@ impl<'s> ExprChecker<'s> {
         match name.name.as_str() {
             "exists" => {
                 if args.len() != 1 {
-                    self.err("E0301", span, format!("`exists` takes 1 argument, found {}", args.len()), Some("write `exists(subject.user_id)`".into()));
+                    self.err(
+                        "E0301",
+                        span,
+                        format!("`exists` takes 1 argument, found {}", args.len()),
+                        Some("write `exists(subject.user_id)`".into()),
+                    );
                     return None;
                 }
                 match self.operand(&args[0])? {
-                    Typed::Path { path, optional: true, .. } => Some(model::Expr::Exists(path)),
+                    Typed::Path {
+                        path,
+                        optional: true,
+                        ..
+                    } => Some(model::Expr::Exists(path)),
                     Typed::Path { text, .. } => {
-                        self.err("E0305", args[0].span, format!("`{text}` is always present, so `exists({text})` is always true"), Some("remove the `exists` test".into()));
+                        self.err(
+                            "E0305",
+                            args[0].span,
+                            format!(
+                                "`{text}` is always present, so `exists({text})` is always true"
+                            ),
+                            Some("remove the `exists` test".into()),
+                        );
                         None
                     }
                     _ => {
-                        self.err("E0301", args[0].span, "`exists` takes a path".into(), Some("write `exists(subject.user_id)`".into()));
+                        self.err(
+                            "E0301",
+                            args[0].span,
+                            "`exists` takes a path".into(),
+                            Some("write `exists(subject.user_id)`".into()),
+                        );
                         None
                     }
                 }
             }
             "starts_with" => {
                 if args.len() != 2 {
-                    self.err("E0301", span, format!("`starts_with` takes 2 arguments, found {}", args.len()), Some("write `starts_with(tenant, \"bank_\")`".into()));
+                    self.err(
+                        "E0301",
+                        span,
+                        format!("`starts_with` takes 2 arguments, found {}", args.len()),
+                        Some("write `starts_with(tenant, \"bank_\")`".into()),
+                    );
                     return None;
                 }
                 let a = self.operand(&args[0]);
@@ -275,7 +381,13 @@ impl<'s> ExprChecker<'s> {
                 Some(model::Expr::StartsWith(a?, b?))
             }
             other => {
-                let d = unknown_name("function", other, self.file, name.span, ["exists", "starts_with"]);
+                let d = unknown_name(
+                    "function",
+                    other,
+                    self.file,
+                    name.span,
+                    ["exists", "starts_with"],
+                );
                 let d = Diagnostic { code: "E0301", ..d };
                 self.diags.push(d);
                 None
@@ -284,24 +396,47 @@ impl<'s> ExprChecker<'s> {
     }
 
     /// Unifies two operands for `==`-like comparison.
-    fn unify(&mut self, l: Typed, ls: Span, r: Typed, rs: Span, span: Span) -> Option<(Operand, Operand, Ty)> {
+    fn unify(
+        &mut self,
+        l: Typed,
+        ls: Span,
+        r: Typed,
+        rs: Span,
+        span: Span,
+    ) -> Option<(Operand, Operand, Ty)> {
         let lt = typed_ty(&l);
         let rt = typed_ty(&r);
         let ty = match (lt, rt) {
             (Some(a), Some(b)) if a == b => a,
             (Some(a), Some(b)) => {
                 let (da, db) = (a.describe(self.scope), b.describe(self.scope));
-                let help = if matches!((a, b), (Ty::Surface | Ty::Purpose | Ty::Mode | Ty::Enum(_) | Ty::Consent, Ty::Str)) {
+                let help = if matches!(
+                    (a, b),
+                    (
+                        Ty::Surface | Ty::Purpose | Ty::Mode | Ty::Enum(_) | Ty::Consent,
+                        Ty::Str
+                    )
+                ) {
                     Some("names are written without quotes, e.g. `surface == home`".to_string())
                 } else {
                     None
                 };
-                self.err("E0301", span, format!("type mismatch: {da} compared with {db}"), help);
+                self.err(
+                    "E0301",
+                    span,
+                    format!("type mismatch: {da} compared with {db}"),
+                    help,
+                );
                 return None;
             }
             (Some(a), None) | (None, Some(a)) => a,
             (None, None) => {
-                self.err("E0301", span, "cannot compare two bare names".into(), Some("one side must be a path such as `purpose` or `context.device`".into()));
+                self.err(
+                    "E0301",
+                    span,
+                    "cannot compare two bare names".into(),
+                    Some("one side must be a path such as `purpose` or `context.device`".into()),
+                );
                 return None;
             }
         };
@@ -313,10 +448,20 @@ impl<'s> ExprChecker<'s> {
     /// Converts an operand to `ty`, resolving a bare name as a variant of `ty`.
     fn coerce(&mut self, t: Typed, ty: Ty, span: Span) -> Option<Operand> {
         match t {
-            Typed::Path { path, ty: pty, text, .. } => {
+            Typed::Path {
+                path,
+                ty: pty,
+                text,
+                ..
+            } => {
                 if pty != ty {
                     let (a, b) = (pty.describe(self.scope), ty.describe(self.scope));
-                    self.err("E0301", span, format!("type mismatch: `{text}` is {a}, expected {b}"), None);
+                    self.err(
+                        "E0301",
+                        span,
+                        format!("type mismatch: `{text}` is {a}, expected {b}"),
+                        None,
+                    );
                     return None;
                 }
                 Some(Operand::Path(path))
@@ -324,8 +469,14 @@ impl<'s> ExprChecker<'s> {
             Typed::Lit(lit, lty) => {
                 if lty != ty {
                     let (a, b) = (lty.describe(self.scope), ty.describe(self.scope));
-                    let help = matches!(lty, Ty::Str).then(|| "names are written without quotes".to_string());
-                    self.err("E0301", span, format!("type mismatch: found {a}, expected {b}"), help);
+                    let help = matches!(lty, Ty::Str)
+                        .then(|| "names are written without quotes".to_string());
+                    self.err(
+                        "E0301",
+                        span,
+                        format!("type mismatch: found {a}, expected {b}"),
+                        help,
+                    );
                     return None;
                 }
                 Some(Operand::Lit(lit))
@@ -337,30 +488,73 @@ impl<'s> ExprChecker<'s> {
     fn variant(&mut self, id: &Ident, ty: Ty) -> Option<u32> {
         let s = self.scope;
         let found = match ty {
-            Ty::Surface => s.surfaces.get(&id.name).ok_or_else(|| s.surfaces.unknown(&id.name, self.file, id.span)),
-            Ty::Purpose => s.purposes.get(&id.name).ok_or_else(|| s.purposes.unknown(&id.name, self.file, id.span)),
-            Ty::Mode => s.modes.get(&id.name).ok_or_else(|| s.modes.unknown(&id.name, self.file, id.span)),
-            Ty::Role => s.roles.get(&id.name).ok_or_else(|| s.roles.unknown(&id.name, self.file, id.span)),
-            Ty::Class => s.classes.get(&id.name).ok_or_else(|| s.classes.unknown(&id.name, self.file, id.span)),
-            Ty::Feature => s.features.get(&id.name).ok_or_else(|| s.features.unknown(&id.name, self.file, id.span)),
+            Ty::Surface => s
+                .surfaces
+                .get(&id.name)
+                .ok_or_else(|| s.surfaces.unknown(&id.name, self.file, id.span)),
+            Ty::Purpose => s
+                .purposes
+                .get(&id.name)
+                .ok_or_else(|| s.purposes.unknown(&id.name, self.file, id.span)),
+            Ty::Mode => s
+                .modes
+                .get(&id.name)
+                .ok_or_else(|| s.modes.unknown(&id.name, self.file, id.span)),
+            Ty::Role => s
+                .roles
+                .get(&id.name)
+                .ok_or_else(|| s.roles.unknown(&id.name, self.file, id.span)),
+            Ty::Class => s
+                .classes
+                .get(&id.name)
+                .ok_or_else(|| s.classes.unknown(&id.name, self.file, id.span)),
+            Ty::Feature => s
+                .features
+                .get(&id.name)
+                .ok_or_else(|| s.features.unknown(&id.name, self.file, id.span)),
             Ty::Consent => CONSENT_STATES
                 .iter()
                 .position(|c| *c == id.name)
                 .map(|p| p as u32)
-                .ok_or_else(|| unknown_name("consent state", &id.name, self.file, id.span, CONSENT_STATES)),
+                .ok_or_else(|| {
+                    unknown_name(
+                        "consent state",
+                        &id.name,
+                        self.file,
+                        id.span,
+                        CONSENT_STATES,
+                    )
+                }),
             Ty::Enum(f) => {
                 let variants = s.context_variants(f);
                 variants
                     .iter()
                     .position(|v| *v == id.name)
                     .map(|p| p as u32)
-                    .ok_or_else(|| unknown_name(&format!("variant of `context.{}`", s.context.name(f)), &id.name, self.file, id.span, variants.iter().map(String::as_str)))
+                    .ok_or_else(|| {
+                        unknown_name(
+                            &format!("variant of `context.{}`", s.context.name(f)),
+                            &id.name,
+                            self.file,
+                            id.span,
+                            variants.iter().map(String::as_str),
+                        )
+                    })
             }
             Ty::Str | Ty::Int | Ty::Bool | Ty::Duration | Ty::RoleSet => {
                 let d = ty.describe(s);
-                let help = if ty == Ty::Str { Some(format!("write a string literal: `\"{}\"`", id.name)) } else { None };
+                let help = if ty == Ty::Str {
+                    Some(format!("write a string literal: `\"{}\"`", id.name))
+                } else {
+                    None
+                };
                 Err({
-                    let mut d = Diagnostic::error("E0301", self.file, id.span, format!("type mismatch: `{}` is a name, expected {d}", id.name));
+                    let mut d = Diagnostic::error(
+                        "E0301",
+                        self.file,
+                        id.span,
+                        format!("type mismatch: `{}` is a name, expected {d}", id.name),
+                    );
                     if let Some(h) = help {
                         d = d.with_help(h);
                     }
@@ -394,7 +588,12 @@ impl<'s> ExprChecker<'s> {
             ExprKind::Duration { value, unit } => match value.checked_mul(unit.seconds()) {
                 Some(secs) => Some(Typed::Lit(Literal::Duration(secs), Ty::Duration)),
                 None => {
-                    self.err("E0304", e.span, format!("duration `{value}{}` is too large", unit.suffix()), Some("durations must fit in 64-bit seconds".into()));
+                    self.err(
+                        "E0304",
+                        e.span,
+                        format!("duration `{value}{}` is too large", unit.suffix()),
+                        Some("durations must fit in 64-bit seconds".into()),
+                    );
                     None
                 }
             },
@@ -413,14 +612,28 @@ impl<'s> ExprChecker<'s> {
 
     fn path(&mut self, segs: &[Ident], span: Span) -> Option<Typed> {
         let root = &segs[0];
-        let text = segs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".");
+        let text = segs
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".");
         let rest = &segs[1..];
         let leaf = |this: &mut Self, path: Path, ty: Ty, optional: bool| -> Option<Typed> {
             if !rest.is_empty() {
-                this.err("E0201", rest[0].span, format!("`{}` has no field `{}`", root.name, rest[0].name), None);
+                this.err(
+                    "E0201",
+                    rest[0].span,
+                    format!("`{}` has no field `{}`", root.name, rest[0].name),
+                    None,
+                );
                 return None;
             }
-            Some(Typed::Path { path, ty, optional, text: text.clone() })
+            Some(Typed::Path {
+                path,
+                ty,
+                optional,
+                text: text.clone(),
+            })
         };
         match root.name.as_str() {
             "tenant" => leaf(self, Path::Tenant, Ty::Str, false),
@@ -436,44 +649,104 @@ impl<'s> ExprChecker<'s> {
                 leaf(self, Path::Mode, Ty::Mode, false)
             }
             "subject" => match rest {
-                [f] if f.name == "user_id" => Some(Typed::Path { path: Path::UserId, ty: Ty::Str, optional: true, text }),
-                [f] if f.name == "anonymous_id" => Some(Typed::Path { path: Path::AnonymousId, ty: Ty::Str, optional: true, text }),
+                [f] if f.name == "user_id" => Some(Typed::Path {
+                    path: Path::UserId,
+                    ty: Ty::Str,
+                    optional: true,
+                    text,
+                }),
+                [f] if f.name == "anonymous_id" => Some(Typed::Path {
+                    path: Path::AnonymousId,
+                    ty: Ty::Str,
+                    optional: true,
+                    text,
+                }),
                 [f, ..] => {
-                    self.diags.push(unknown_name("field of `subject`", &f.name, self.file, f.span, ["user_id", "anonymous_id"]));
+                    self.diags.push(unknown_name(
+                        "field of `subject`",
+                        &f.name,
+                        self.file,
+                        f.span,
+                        ["user_id", "anonymous_id"],
+                    ));
                     None
                 }
                 [] => {
-                    self.err("E0301", span, "`subject` needs a field: `subject.user_id` or `subject.anonymous_id`".into(), None);
+                    self.err(
+                        "E0301",
+                        span,
+                        "`subject` needs a field: `subject.user_id` or `subject.anonymous_id`"
+                            .into(),
+                        None,
+                    );
                     None
                 }
             },
             "consent" => match rest {
                 [t] => {
-                    let topic = self.scope.consent.resolve(&t.name, self.file, t.span, &mut self.diags)?;
-                    Some(Typed::Path { path: Path::Consent(topic), ty: Ty::Consent, optional: false, text })
+                    let topic =
+                        self.scope
+                            .consent
+                            .resolve(&t.name, self.file, t.span, &mut self.diags)?;
+                    Some(Typed::Path {
+                        path: Path::Consent(topic),
+                        ty: Ty::Consent,
+                        optional: false,
+                        text,
+                    })
                 }
                 _ => {
-                    self.err("E0301", span, "`consent` needs a topic: `consent.<topic>`".into(), None);
+                    self.err(
+                        "E0301",
+                        span,
+                        "`consent` needs a topic: `consent.<topic>`".into(),
+                        None,
+                    );
                     None
                 }
             },
             "context" => match rest {
                 [f] => {
-                    let field = self.scope.context.resolve(&f.name, self.file, f.span, &mut self.diags)?;
+                    let field =
+                        self.scope
+                            .context
+                            .resolve(&f.name, self.file, f.span, &mut self.diags)?;
                     let ty = self.scope.context_ty(field);
-                    Some(Typed::Path { path: Path::Context(field), ty, optional: true, text })
+                    Some(Typed::Path {
+                        path: Path::Context(field),
+                        ty,
+                        optional: true,
+                        text,
+                    })
                 }
                 _ => {
-                    self.err("E0301", span, "`context` needs a field: `context.<field>`".into(), None);
+                    self.err(
+                        "E0301",
+                        span,
+                        "`context` needs a field: `context.<field>`".into(),
+                        None,
+                    );
                     None
                 }
             },
             "feature" => {
                 if self.site != Site::ForbidFeature {
-                    self.err("E0201", span, format!("`{text}` is only available in a `forbid feature` condition"), None);
+                    self.err(
+                        "E0201",
+                        span,
+                        format!("`{text}` is only available in a `forbid feature` condition"),
+                        None,
+                    );
                     return None;
                 }
-                let fields = ["name", "class", "entity", "personal", "sensitive", "retention"];
+                let fields = [
+                    "name",
+                    "class",
+                    "entity",
+                    "personal",
+                    "sensitive",
+                    "retention",
+                ];
                 match rest {
                     [f] => {
                         let (path, ty, optional) = match f.name.as_str() {
@@ -484,22 +757,55 @@ impl<'s> ExprChecker<'s> {
                             "sensitive" => (Path::FeatureSensitive, Ty::Bool, false),
                             "retention" => (Path::FeatureRetention, Ty::Duration, true),
                             other => {
-                                self.diags.push(unknown_name("field of `feature`", other, self.file, f.span, fields));
+                                self.diags.push(unknown_name(
+                                    "field of `feature`",
+                                    other,
+                                    self.file,
+                                    f.span,
+                                    fields,
+                                ));
                                 return None;
                             }
                         };
-                        Some(Typed::Path { path, ty, optional, text })
+                        Some(Typed::Path {
+                            path,
+                            ty,
+                            optional,
+                            text,
+                        })
                     }
                     _ => {
-                        self.err("E0301", span, "`feature` needs a field such as `feature.sensitive`".into(), None);
+                        self.err(
+                            "E0301",
+                            span,
+                            "`feature` needs a field such as `feature.sensitive`".into(),
+                            None,
+                        );
                         None
                     }
                 }
             }
             _ if segs.len() == 1 => Some(Typed::Name(root.clone())),
             other => {
-                let roots = ["tenant", "surface", "purpose", "subject", "consent", "consent_version", "context", "roles", "mode", "feature"];
-                self.diags.push(unknown_name("path root", other, self.file, root.span, roots));
+                let roots = [
+                    "tenant",
+                    "surface",
+                    "purpose",
+                    "subject",
+                    "consent",
+                    "consent_version",
+                    "context",
+                    "roles",
+                    "mode",
+                    "feature",
+                ];
+                self.diags.push(unknown_name(
+                    "path root",
+                    other,
+                    self.file,
+                    root.span,
+                    roots,
+                ));
                 None
             }
         }

@@ -9,7 +9,12 @@ use crate::expr::{ExprChecker, Site};
 use crate::fields::FieldReader;
 use crate::names::Names;
 
-pub(crate) fn lower(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], d: &Decls<'_>, header: Option<(FileId, &ast::Fields)>) -> Lowered {
+pub(crate) fn lower(
+    cx: &mut Cx<'_>,
+    asts: &[(FileId, ast::File)],
+    d: &Decls<'_>,
+    header: Option<(FileId, &ast::Fields)>,
+) -> Lowered {
     let mut out = Lowered {
         header: None,
         modes: vec![None; cx.scope.modes.len()],
@@ -26,90 +31,201 @@ pub(crate) fn lower(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], d: &Decls<'_>
     };
     out.header = lower_header(cx, asts, header);
     for decl in &d.modes {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else { continue };
-        let r = FieldReader::new(decl.file, format!("mode `{}`", name.name), fields, &["grants"], &mut cx.diags);
+        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+            continue;
+        };
+        let r = FieldReader::new(
+            decl.file,
+            format!("mode `{}`", name.name),
+            fields,
+            &["grants"],
+            &mut cx.diags,
+        );
         let grants = match r.get("grants") {
             Some(f) => names_of(cx, &r, f, "capabilities", Which::Capabilities),
             None => Some(vec![]),
         };
-        out.modes[decl.id as usize] = grants.map(|grants| model::Mode { name: name.name.clone(), grants });
+        out.modes[decl.id as usize] = grants.map(|grants| model::Mode {
+            name: name.name.clone(),
+            grants,
+        });
     }
     for decl in &d.classes {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else { continue };
-        let known = ["requires", "personal", "sensitive", "max_retention", "debug", "min_group"];
-        let r = FieldReader::new(decl.file, format!("class `{}`", name.name), fields, &known, &mut cx.diags);
+        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+            continue;
+        };
+        let known = [
+            "requires",
+            "personal",
+            "sensitive",
+            "max_retention",
+            "debug",
+            "min_group",
+        ];
+        let r = FieldReader::new(
+            decl.file,
+            format!("class `{}`", name.name),
+            fields,
+            &known,
+            &mut cx.diags,
+        );
         let mut ok = true;
-        let requires = r.get("requires").map_or(Some(vec![]), |f| names_of(cx, &r, f, "capabilities", Which::Capabilities));
-        let personal = r.get("personal").map_or(Some(false), |f| r.bool(f, &mut cx.diags));
-        let sensitive = r.get("sensitive").map_or(Some(false), |f| r.bool(f, &mut cx.diags));
+        let requires = r.get("requires").map_or(Some(vec![]), |f| {
+            names_of(cx, &r, f, "capabilities", Which::Capabilities)
+        });
+        let personal = r
+            .get("personal")
+            .map_or(Some(false), |f| r.bool(f, &mut cx.diags));
+        let sensitive = r
+            .get("sensitive")
+            .map_or(Some(false), |f| r.bool(f, &mut cx.diags));
         if let Some(f) = r.get("max_retention") {
             match r.duration(f, &mut cx.diags) {
-                Some(secs) => out.class_max_retention[decl.id as usize] = Some((secs, decl.file, f.value.span())),
+                Some(secs) => {
+                    out.class_max_retention[decl.id as usize] =
+                        Some((secs, decl.file, f.value.span()))
+                }
                 None => ok = false,
             }
         }
         let debug = match r.get("debug") {
             None => Some(Visibility::Open),
-            Some(f) => r.ident(f, "`open`, `restricted` or `hidden`", &mut cx.diags).and_then(|id| match id.name.as_str() {
-                "open" => Some(Visibility::Open),
-                "restricted" => Some(Visibility::Restricted),
-                "hidden" => Some(Visibility::Hidden),
-                other => {
-                    let d = crate::names::unknown_name("debug visibility", other, decl.file, id.span, ["open", "restricted", "hidden"]);
-                    cx.diags.push(Diagnostic { code: "E0301", ..d });
-                    None
-                }
-            }),
+            Some(f) => r
+                .ident(f, "`open`, `restricted` or `hidden`", &mut cx.diags)
+                .and_then(|id| match id.name.as_str() {
+                    "open" => Some(Visibility::Open),
+                    "restricted" => Some(Visibility::Restricted),
+                    "hidden" => Some(Visibility::Hidden),
+                    other => {
+                        let d = crate::names::unknown_name(
+                            "debug visibility",
+                            other,
+                            decl.file,
+                            id.span,
+                            ["open", "restricted", "hidden"],
+                        );
+                        cx.diags.push(Diagnostic { code: "E0301", ..d });
+                        None
+                    }
+                }),
         };
         if let Some(f) = r.get("min_group")
             && let Some(n) = r.int(f, &mut cx.diags)
             && n <= 0
         {
-            cx.diags.push(Diagnostic::error("E0304", decl.file, f.value.span(), format!("`min_group` must be positive, found `{n}`")).with_help("give the smallest group size that may be shown, such as `50`"));
+            cx.diags.push(
+                Diagnostic::error(
+                    "E0304",
+                    decl.file,
+                    f.value.span(),
+                    format!("`min_group` must be positive, found `{n}`"),
+                )
+                .with_help("give the smallest group size that may be shown, such as `50`"),
+            );
             ok = false;
         }
-        if let (Some(requires), Some(personal), Some(sensitive), Some(debug), true) = (requires, personal, sensitive, debug, ok) {
-            out.classes[decl.id as usize] = Some(model::Class { name: name.name.clone(), requires, personal, sensitive, debug });
+        if let (Some(requires), Some(personal), Some(sensitive), Some(debug), true) =
+            (requires, personal, sensitive, debug, ok)
+        {
+            out.classes[decl.id as usize] = Some(model::Class {
+                name: name.name.clone(),
+                requires,
+                personal,
+                sensitive,
+                debug,
+            });
         }
     }
     for decl in &d.sources {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else { continue };
-        let r = FieldReader::new(decl.file, format!("source `{}`", name.name), fields, &["requires", "when"], &mut cx.diags);
-        let requires = r.get("requires").map_or(Some(vec![]), |f| names_of(cx, &r, f, "capabilities", Which::Capabilities));
+        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+            continue;
+        };
+        let r = FieldReader::new(
+            decl.file,
+            format!("source `{}`", name.name),
+            fields,
+            &["requires", "when"],
+            &mut cx.diags,
+        );
+        let requires = r.get("requires").map_or(Some(vec![]), |f| {
+            names_of(cx, &r, f, "capabilities", Which::Capabilities)
+        });
         let when = match r.get("when") {
             None => Some(None),
-            Some(f) => r.expr(f, &mut cx.diags).and_then(|e| condition(cx, decl.file, Site::Request, e)).map(Some),
+            Some(f) => r
+                .expr(f, &mut cx.diags)
+                .and_then(|e| condition(cx, decl.file, Site::Request, e))
+                .map(Some),
         };
         out.spans.sources.push((decl.file, decl.item.span));
         if let (Some(requires), Some(when)) = (requires, when) {
-            out.sources[decl.id as usize] = Some(model::Source { name: name.name.clone(), requires, when });
+            out.sources[decl.id as usize] = Some(model::Source {
+                name: name.name.clone(),
+                requires,
+                when,
+            });
         }
     }
     for decl in &d.feature_sets {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else { continue };
-        let r = FieldReader::new(decl.file, format!("feature_set `{}`", name.name), fields, &["modes", "surfaces", "features"], &mut cx.diags);
-        let modes = r.require("modes", name.span, "[mode, …]", &mut cx.diags).and_then(|f| names_of(cx, &r, f, "modes", Which::Modes));
+        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+            continue;
+        };
+        let r = FieldReader::new(
+            decl.file,
+            format!("feature_set `{}`", name.name),
+            fields,
+            &["modes", "surfaces", "features"],
+            &mut cx.diags,
+        );
+        let modes = r
+            .require("modes", name.span, "[mode, …]", &mut cx.diags)
+            .and_then(|f| names_of(cx, &r, f, "modes", Which::Modes));
         let surfaces = match r.get("surfaces") {
             None => Some(None),
             Some(f) => names_of(cx, &r, f, "surfaces", Which::Surfaces).map(Some),
         };
-        let features = r.require("features", name.span, "[feature, …]", &mut cx.diags).and_then(|f| {
-            let v = names_of(cx, &r, f, "features", Which::Features)?;
-            if v.is_empty() {
-                cx.diags.push(Diagnostic::error("E0304", decl.file, f.value.span(), format!("feature_set `{}` has an empty `features` list", name.name)).with_help("list the features this route may fetch"));
-                return None;
-            }
-            Some(v)
-        });
+        let features = r
+            .require("features", name.span, "[feature, …]", &mut cx.diags)
+            .and_then(|f| {
+                let v = names_of(cx, &r, f, "features", Which::Features)?;
+                if v.is_empty() {
+                    cx.diags.push(
+                        Diagnostic::error(
+                            "E0304",
+                            decl.file,
+                            f.value.span(),
+                            format!("feature_set `{}` has an empty `features` list", name.name),
+                        )
+                        .with_help("list the features this route may fetch"),
+                    );
+                    return None;
+                }
+                Some(v)
+            });
         out.spans.feature_sets.push((decl.file, decl.item.span));
         if let (Some(modes), Some(surfaces), Some(features)) = (modes, surfaces, features) {
-            out.feature_sets[decl.id as usize] = Some(model::FeatureSet { name: name.name.clone(), modes, surfaces, features });
+            out.feature_sets[decl.id as usize] = Some(model::FeatureSet {
+                name: name.name.clone(),
+                modes,
+                surfaces,
+                features,
+            });
         }
     }
     for decl in &d.reasons {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else { continue };
-        let r = FieldReader::new(decl.file, format!("reason `{}`", name.name), fields, &["text", "codes", "requires", "from"], &mut cx.diags);
-        let text = r.require("text", name.span, "\"…\"", &mut cx.diags).and_then(|f| r.string(f, &mut cx.diags));
+        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+            continue;
+        };
+        let r = FieldReader::new(
+            decl.file,
+            format!("reason `{}`", name.name),
+            fields,
+            &["text", "codes", "requires", "from"],
+            &mut cx.diags,
+        );
+        let text = r
+            .require("text", name.span, "\"…\"", &mut cx.diags)
+            .and_then(|f| r.string(f, &mut cx.diags));
         let codes = r.require("codes", name.span, "[\"code_*\"]", &mut cx.diags).and_then(|f| r.string_list(f, &mut cx.diags)).and_then(|codes| {
             let mut ok = true;
             for c in &codes {
@@ -123,11 +239,22 @@ pub(crate) fn lower(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], d: &Decls<'_>
             }
             ok.then(|| codes.into_iter().map(|c| c.value).collect::<Vec<_>>())
         });
-        let requires = r.get("requires").map_or(Some(vec![]), |f| names_of(cx, &r, f, "capabilities", Which::Capabilities));
-        let from = r.get("from").map_or(Some(vec![]), |f| names_of(cx, &r, f, "features", Which::Features));
+        let requires = r.get("requires").map_or(Some(vec![]), |f| {
+            names_of(cx, &r, f, "capabilities", Which::Capabilities)
+        });
+        let from = r.get("from").map_or(Some(vec![]), |f| {
+            names_of(cx, &r, f, "features", Which::Features)
+        });
         out.spans.reasons.push((decl.file, decl.item.span));
-        if let (Some(text), Some(codes), Some(requires), Some(from)) = (text, codes, requires, from) {
-            out.reasons[decl.id as usize] = Some(model::Reason { name: name.name.clone(), text: text.value, codes, requires, from });
+        if let (Some(text), Some(codes), Some(requires), Some(from)) = (text, codes, requires, from)
+        {
+            out.reasons[decl.id as usize] = Some(model::Reason {
+                name: name.name.clone(),
+                text: text.value,
+                codes,
+                requires,
+                from,
+            });
         }
     }
     for (file, item, f) in &d.forbids {
@@ -139,11 +266,25 @@ pub(crate) fn lower(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], d: &Decls<'_>
     out.resolve = lower_resolve(cx, asts, d, &mut out.spans);
     if let Some((file, fields)) = d.debug {
         for f in &fields.fields {
-            let Some(role) = cx.scope.roles.resolve(&f.name.name, file, f.name.span, &mut cx.diags) else { continue };
+            let Some(role) = cx
+                .scope
+                .roles
+                .resolve(&f.name.name, file, f.name.span, &mut cx.diags)
+            else {
+                continue;
+            };
             let clearance = match crate::fields::bare_name(match &f.value {
                 ast::Value::Expr(e) => e,
                 ast::Value::Object(_) => {
-                    cx.diags.push(Diagnostic::error("E0301", file, f.value.span(), format!("debug clearance of `{}` must be `open` or `restricted`", f.name.name)));
+                    cx.diags.push(Diagnostic::error(
+                        "E0301",
+                        file,
+                        f.value.span(),
+                        format!(
+                            "debug clearance of `{}` must be `open` or `restricted`",
+                            f.name.name
+                        ),
+                    ));
                     continue;
                 }
             }) {
@@ -158,7 +299,12 @@ pub(crate) fn lower(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], d: &Decls<'_>
                 }
             };
             if out.debug.iter().any(|(r, _)| *r == role) {
-                cx.diags.push(Diagnostic::error("E0202", file, f.name.span, format!("role `{}` is given twice in `debug`", f.name.name)));
+                cx.diags.push(Diagnostic::error(
+                    "E0202",
+                    file,
+                    f.name.span,
+                    format!("role `{}` is given twice in `debug`", f.name.name),
+                ));
                 continue;
             }
             out.debug.push((role, clearance));
@@ -167,14 +313,33 @@ pub(crate) fn lower(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], d: &Decls<'_>
     out
 }
 
-fn lower_header(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], header: Option<(FileId, &ast::Fields)>) -> Option<(String, String)> {
+fn lower_header(
+    cx: &mut Cx<'_>,
+    asts: &[(FileId, ast::File)],
+    header: Option<(FileId, &ast::Fields)>,
+) -> Option<(String, String)> {
     let (file, fields) = header?;
-    let name = asts.iter().flat_map(|(_, a)| &a.items).find_map(|i| match &i.kind {
-        ItemKind::Block { kind: BlockKind::Policy, name, fields: f } if std::ptr::eq(f, fields) => Some(name.name.clone()),
-        _ => None,
-    })?;
-    let r = FieldReader::new(file, format!("policy `{name}`"), fields, &["version", "registry", "description"], &mut cx.diags);
-    let version = r.require("version", fields.span, "\"1\"", &mut cx.diags).and_then(|f| r.string(f, &mut cx.diags));
+    let name = asts
+        .iter()
+        .flat_map(|(_, a)| &a.items)
+        .find_map(|i| match &i.kind {
+            ItemKind::Block {
+                kind: BlockKind::Policy,
+                name,
+                fields: f,
+            } if std::ptr::eq(f, fields) => Some(name.name.clone()),
+            _ => None,
+        })?;
+    let r = FieldReader::new(
+        file,
+        format!("policy `{name}`"),
+        fields,
+        &["version", "registry", "description"],
+        &mut cx.diags,
+    );
+    let version = r
+        .require("version", fields.span, "\"1\"", &mut cx.diags)
+        .and_then(|f| r.string(f, &mut cx.diags));
     if let Some(f) = r.get("registry") {
         r.string(f, &mut cx.diags);
     }
@@ -184,9 +349,18 @@ fn lower_header(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], header: Option<(F
     Some((name, version?.value))
 }
 
-fn lower_forbid(cx: &mut Cx<'_>, file: FileId, item: &ast::Item, f: &ast::Forbid) -> Option<model::Forbid> {
+fn lower_forbid(
+    cx: &mut Cx<'_>,
+    file: FileId,
+    item: &ast::Item,
+    f: &ast::Forbid,
+) -> Option<model::Forbid> {
     let (which, site, kind) = match f.kind {
-        ForbidKind::Feature => (Which::Features, Site::ForbidFeature, model::ForbidKind::Feature),
+        ForbidKind::Feature => (
+            Which::Features,
+            Site::ForbidFeature,
+            model::ForbidKind::Feature,
+        ),
         ForbidKind::Source => (Which::Sources, Site::Request, model::ForbidKind::Source),
         ForbidKind::Reason => (Which::Reasons, Site::Request, model::ForbidKind::Reason),
     };
@@ -221,25 +395,48 @@ fn lower_forbid(cx: &mut Cx<'_>, file: FileId, item: &ast::Item, f: &ast::Forbid
     })
 }
 
-fn lower_resolve(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], d: &Decls<'_>, spans: &mut crate::ModelSpans) -> Option<(Vec<model::Arm>, model::Arm)> {
+fn lower_resolve(
+    cx: &mut Cx<'_>,
+    asts: &[(FileId, ast::File)],
+    d: &Decls<'_>,
+    spans: &mut crate::ModelSpans,
+) -> Option<(Vec<model::Arm>, model::Arm)> {
     let Some(&(file, item)) = d.resolves.first() else {
         let file = asts.first().map(|(f, _)| *f).unwrap_or_default();
         cx.diags.push(
-            Diagnostic::error("E0501", file, rpol_diag::Span::new(0, 0), "no `resolve mode` block in this policy")
-                .with_help("add `resolve mode { when … => mode_a  else => fallback_mode }`"),
+            Diagnostic::error(
+                "E0501",
+                file,
+                rpol_diag::Span::new(0, 0),
+                "no `resolve mode` block in this policy",
+            )
+            .with_help("add `resolve mode { when … => mode_a  else => fallback_mode }`"),
         );
         return None;
     };
     for (f, extra) in &d.resolves[1..] {
         cx.diags.push(
-            Diagnostic::error("E0501", *f, extra.keyword, "more than one `resolve mode` block")
-                .with_secondary(Label::new(file, item.keyword).with_message("first `resolve` here"))
-                .with_help("merge the arms into one `resolve mode` block; the first true arm wins"),
+            Diagnostic::error(
+                "E0501",
+                *f,
+                extra.keyword,
+                "more than one `resolve mode` block",
+            )
+            .with_secondary(Label::new(file, item.keyword).with_message("first `resolve` here"))
+            .with_help("merge the arms into one `resolve mode` block; the first true arm wins"),
         );
     }
-    let ItemKind::Resolve { target, arms, body_span } = &item.kind else { return None };
+    let ItemKind::Resolve {
+        target,
+        arms,
+        body_span,
+    } = &item.kind
+    else {
+        return None;
+    };
     if target.name != "mode" {
-        let d = crate::names::unknown_name("resolve target", &target.name, file, target.span, ["mode"]);
+        let d =
+            crate::names::unknown_name("resolve target", &target.name, file, target.span, ["mode"]);
         cx.diags.push(d);
         return None;
     }
@@ -247,18 +444,33 @@ fn lower_resolve(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], d: &Decls<'_>, s
     let mut out = Vec::new();
     let mut fallback = None;
     for (i, arm) in arms.iter().enumerate() {
-        let mode = cx.scope.modes.resolve(&arm.mode.name, file, arm.mode.span, &mut cx.diags);
+        let mode = cx
+            .scope
+            .modes
+            .resolve(&arm.mode.name, file, arm.mode.span, &mut cx.diags);
         let rule = cx.rule(file, arm.keyword);
         match &arm.condition {
             Some(c) => {
                 let cond = condition(cx, file, Site::Resolve, c);
                 if fallback.is_some() {
-                    cx.diags.push(Diagnostic::error("E0501", file, arm.keyword, "`else` must be the last arm of `resolve mode`").with_help("move the `else` arm to the end"));
+                    cx.diags.push(
+                        Diagnostic::error(
+                            "E0501",
+                            file,
+                            arm.keyword,
+                            "`else` must be the last arm of `resolve mode`",
+                        )
+                        .with_help("move the `else` arm to the end"),
+                    );
                     ok = false;
                 }
                 match (cond, mode) {
                     (Some(cond), Some(mode)) => {
-                        out.push(model::Arm { condition: Some(cond), mode, rule });
+                        out.push(model::Arm {
+                            condition: Some(cond),
+                            mode,
+                            rule,
+                        });
                         spans.arms.push((file, arm.span));
                     }
                     _ => ok = false,
@@ -266,14 +478,26 @@ fn lower_resolve(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], d: &Decls<'_>, s
             }
             None => {
                 if fallback.is_some() {
-                    cx.diags.push(Diagnostic::error("E0501", file, arm.keyword, "`resolve mode` has more than one `else` arm").with_help("keep one `else` arm, last"));
+                    cx.diags.push(
+                        Diagnostic::error(
+                            "E0501",
+                            file,
+                            arm.keyword,
+                            "`resolve mode` has more than one `else` arm",
+                        )
+                        .with_help("keep one `else` arm, last"),
+                    );
                     ok = false;
                     continue;
                 }
                 let _ = i;
                 match mode {
                     Some(mode) => {
-                        fallback = Some(model::Arm { condition: None, mode, rule });
+                        fallback = Some(model::Arm {
+                            condition: None,
+                            mode,
+                            rule,
+                        });
                         spans.fallback = (file, arm.span);
                     }
                     None => ok = false,
@@ -294,7 +518,12 @@ fn lower_resolve(cx: &mut Cx<'_>, asts: &[(FileId, ast::File)], d: &Decls<'_>, s
     Some((out, fallback?))
 }
 
-pub(crate) fn condition(cx: &mut Cx<'_>, file: FileId, site: Site, e: &ast::Expr) -> Option<model::Expr> {
+pub(crate) fn condition(
+    cx: &mut Cx<'_>,
+    file: FileId,
+    site: Site,
+    e: &ast::Expr,
+) -> Option<model::Expr> {
     let mut ec = ExprChecker::new(&cx.scope, file, site);
     let r = ec.condition(e);
     let errs = std::mem::take(&mut ec.diags);
@@ -327,7 +556,13 @@ impl Which {
 }
 
 /// A list of declared names of one kind, resolved to ids (duplicates kept once).
-fn names_of(cx: &mut Cx<'_>, r: &FieldReader<'_>, f: &ast::Field, what: &str, which: Which) -> Option<Vec<u32>> {
+fn names_of(
+    cx: &mut Cx<'_>,
+    r: &FieldReader<'_>,
+    f: &ast::Field,
+    what: &str,
+    which: Which,
+) -> Option<Vec<u32>> {
     let list = r.name_list(f, what, &mut cx.diags)?;
     let mut ids = Vec::new();
     let mut ok = true;

@@ -86,6 +86,10 @@ impl Checked {
 
 /// Checks one policy. `registry_override` is `--registry`; otherwise the
 /// policy block's `registry:` is read relative to the file that holds it.
-pub fn check(files: Vec<SourceInput>, registry_override: Option<&Path>, read: ReadFile<'_>) -> Checked {
+pub fn check(
+    files: Vec<SourceInput>,
+    registry_override: Option<&Path>,
+    read: ReadFile<'_>,
+) -> Checked {
     collect::run(files, registry_override, read)
 }

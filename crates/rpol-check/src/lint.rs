@@ -11,9 +11,15 @@ use crate::{Checked, CheckedPolicy};
 
 /// Runs every lint on a policy that checked clean; allowed lints are dropped.
 pub fn lint(checked: &Checked) -> Vec<Diagnostic> {
-    let Some(policy) = &checked.policy else { return Vec::new() };
+    let Some(policy) = &checked.policy else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    let l = Linter { checked, policy, model: &policy.model };
+    let l = Linter {
+        checked,
+        policy,
+        model: &policy.model,
+    };
     l.unused(&mut out);
     l.resolve_arms(&mut out);
     l.fail_safe(&mut out);
@@ -42,7 +48,14 @@ impl Linter<'_> {
     fn text(&self, file: FileId, span: Span) -> String {
         let s = self.checked.sources.get(file).slice(span);
         let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-        if one.len() > 80 { format!("{}…", &one[..one.char_indices().nth(77).map_or(one.len(), |(i, _)| i)]) } else { one }
+        if one.len() > 80 {
+            format!(
+                "{}…",
+                &one[..one.char_indices().nth(77).map_or(one.len(), |(i, _)| i)]
+            )
+        } else {
+            one
+        }
     }
 
     fn conditions(&self) -> impl Iterator<Item = &Expr> {
@@ -63,7 +76,12 @@ impl Linter<'_> {
         let mut roles = HashSet::new();
         let mut classes = HashSet::new();
         for f in &m.features {
-            purposes.extend(f.allowed_purposes.iter().chain(&f.prohibited_purposes).copied());
+            purposes.extend(
+                f.allowed_purposes
+                    .iter()
+                    .chain(&f.prohibited_purposes)
+                    .copied(),
+            );
             topics.extend(f.requires_consent);
             classes.insert(f.class);
         }
@@ -85,8 +103,16 @@ impl Linter<'_> {
                 Expr::HasRole { role, .. } => {
                     roles.insert(*role);
                 }
-                Expr::Compare { lhs, rhs, .. } => note_sym(lhs, std::slice::from_ref(rhs), &mut purposes, &mut topics, &mut classes),
-                Expr::InList { lhs, items, .. } => note_sym(lhs, items, &mut purposes, &mut topics, &mut classes),
+                Expr::Compare { lhs, rhs, .. } => note_sym(
+                    lhs,
+                    std::slice::from_ref(rhs),
+                    &mut purposes,
+                    &mut topics,
+                    &mut classes,
+                ),
+                Expr::InList { lhs, items, .. } => {
+                    note_sym(lhs, items, &mut purposes, &mut topics, &mut classes)
+                }
                 Expr::Exists(Path::Consent(t)) | Expr::Truthy(Path::Consent(t)) => {
                     topics.insert(*t);
                 }
@@ -101,7 +127,10 @@ impl Linter<'_> {
                         "L001",
                         d.file,
                         d.span,
-                        format!("{} `{}` is declared but nothing refers to it", names.kind, d.name),
+                        format!(
+                            "{} `{}` is declared but nothing refers to it",
+                            names.kind, d.name
+                        ),
                         "remove it, or use it; an unused name often hides a typo elsewhere",
                     ));
                 }
@@ -116,7 +145,10 @@ impl Linter<'_> {
 
     /// L002: a `resolve` arm that can never be the first true arm.
     fn resolve_arms(&self, out: &mut Vec<Diagnostic>) {
-        let a = Abstract { model: self.model, consent: Consent::Free };
+        let a = Abstract {
+            model: self.model,
+            consent: Consent::Free,
+        };
         let arms = &self.model.resolve;
         let spans = &self.policy.spans.arms;
         let mut always: Option<usize> = None;
@@ -124,11 +156,29 @@ impl Linter<'_> {
             let (file, span) = spans[i];
             let cond = arm.condition.as_ref();
             if let Some(j) = always {
-                out.push(warn("L002", file, span, format!("unreachable arm: the arm on line {} is always true", self.line(spans[j])), "remove this arm or narrow the earlier one"));
+                out.push(warn(
+                    "L002",
+                    file,
+                    span,
+                    format!(
+                        "unreachable arm: the arm on line {} is always true",
+                        self.line(spans[j])
+                    ),
+                    "remove this arm or narrow the earlier one",
+                ));
                 continue;
             }
             if let Some(j) = arms[..i].iter().position(|b| b.condition.as_ref() == cond) {
-                out.push(warn("L002", file, span, format!("unreachable arm: same condition as the arm on line {}", self.line(spans[j])), "remove the duplicate arm"));
+                out.push(warn(
+                    "L002",
+                    file,
+                    span,
+                    format!(
+                        "unreachable arm: same condition as the arm on line {}",
+                        self.line(spans[j])
+                    ),
+                    "remove the duplicate arm",
+                ));
             }
             if cond.is_some_and(|c| a.eval(c) == T) {
                 always = Some(i);
@@ -136,7 +186,16 @@ impl Linter<'_> {
         }
         if let Some(j) = always {
             let (file, span) = self.policy.spans.fallback;
-            out.push(warn("L002", file, span, format!("unreachable `else`: the arm on line {} is always true", self.line(spans[j])), "make the always-true arm the `else` arm"));
+            out.push(warn(
+                "L002",
+                file,
+                span,
+                format!(
+                    "unreachable `else`: the arm on line {} is always true",
+                    self.line(spans[j])
+                ),
+                "make the always-true arm the `else` arm",
+            ));
         }
     }
 
@@ -148,7 +207,10 @@ impl Linter<'_> {
     /// grants a capability a personal class requires?
     fn fail_safe(&self, out: &mut Vec<Diagnostic>) {
         let m = self.model;
-        let a = Abstract { model: m, consent: Consent::AllUnknown };
+        let a = Abstract {
+            model: m,
+            consent: Consent::AllUnknown,
+        };
         let mut candidates: Vec<(u32, (FileId, Span), String)> = Vec::new();
         let mut blocked = false;
         for (i, arm) in m.resolve.iter().enumerate() {
@@ -169,7 +231,12 @@ impl Linter<'_> {
         }
         for (mode, (file, span), text) in candidates {
             let grants = &m.modes[mode as usize].grants;
-            let hit = m.classes.iter().filter(|c| c.personal).find_map(|c| c.requires.iter().find(|r| grants.contains(r)).map(|r| (c, *r)));
+            let hit = m.classes.iter().filter(|c| c.personal).find_map(|c| {
+                c.requires
+                    .iter()
+                    .find(|r| grants.contains(r))
+                    .map(|r| (c, *r))
+            });
             if let Some((class, cap)) = hit {
                 out.push(
                     Diagnostic {
@@ -192,7 +259,10 @@ impl Linter<'_> {
 
     /// L004: a `when` that is always true or never true.
     fn constant_conditions(&self, out: &mut Vec<Diagnostic>) {
-        let a = Abstract { model: self.model, consent: Consent::Free };
+        let a = Abstract {
+            model: self.model,
+            consent: Consent::Free,
+        };
         let m = self.model;
         let sp = &self.policy.spans;
         let mut check = |e: &Expr, (file, span): (FileId, Span), what: &str| {
@@ -204,7 +274,13 @@ impl Linter<'_> {
             } else {
                 return;
             };
-            out.push(warn("L004", file, span, format!("the `when` condition of {what} is {verdict}"), "remove the condition or fix it so that it depends on the request"));
+            out.push(warn(
+                "L004",
+                file,
+                span,
+                format!("the `when` condition of {what} is {verdict}"),
+                "remove the condition or fix it so that it depends on the request",
+            ));
         };
         for (i, arm) in m.resolve.iter().enumerate() {
             if let Some(c) = &arm.condition {
@@ -228,7 +304,13 @@ impl Linter<'_> {
         for (i, f) in self.model.forbids.iter().enumerate() {
             if f.because.is_none() {
                 let (file, span) = self.policy.spans.forbids[i];
-                out.push(warn("L005", file, span, "`forbid` rule without `because`".into(), "add `because \"…\"`: the text is shown in decisions and reviews"));
+                out.push(warn(
+                    "L005",
+                    file,
+                    span,
+                    "`forbid` rule without `because`".into(),
+                    "add `because \"…\"`: the text is shown in decisions and reviews",
+                ));
             }
         }
     }
@@ -236,10 +318,29 @@ impl Linter<'_> {
     /// L006: names are `snake_case`.
     fn snake_case(&self, out: &mut Vec<Diagnostic>) {
         let s = &self.checked.scope;
-        for names in [&s.purposes, &s.consent, &s.capabilities, &s.roles, &s.surfaces, &s.context, &s.modes, &s.classes, &s.sources, &s.feature_sets, &s.reasons, &s.retention] {
+        for names in [
+            &s.purposes,
+            &s.consent,
+            &s.capabilities,
+            &s.roles,
+            &s.surfaces,
+            &s.context,
+            &s.modes,
+            &s.classes,
+            &s.sources,
+            &s.feature_sets,
+            &s.reasons,
+            &s.retention,
+        ] {
             for d in &names.decls {
                 if !is_snake_case(&d.name) {
-                    out.push(warn("L006", d.file, d.span, format!("{} `{}` is not snake_case", names.kind, d.name), &format!("rename it to `{}`", to_snake_case(&d.name))));
+                    out.push(warn(
+                        "L006",
+                        d.file,
+                        d.span,
+                        format!("{} `{}` is not snake_case", names.kind, d.name),
+                        &format!("rename it to `{}`", to_snake_case(&d.name)),
+                    ));
                 }
             }
         }
@@ -247,15 +348,34 @@ impl Linter<'_> {
 
     /// L007: a registry feature that no purpose and mode can allow.
     fn dead_features(&self, out: &mut Vec<Diagnostic>) {
-        let (Some(reg), Some(rfile)) = (&self.checked.registry, self.checked.registry_file) else { return };
+        let (Some(reg), Some(rfile)) = (&self.checked.registry, self.checked.registry_file) else {
+            return;
+        };
         let m = self.model;
         for (f, entry) in m.features.iter().zip(&reg.features) {
-            let purpose_ok = f.allowed_purposes.iter().any(|p| !f.prohibited_purposes.contains(p));
+            let purpose_ok = f
+                .allowed_purposes
+                .iter()
+                .any(|p| !f.prohibited_purposes.contains(p));
             let requires = &m.classes[f.class as usize].requires;
-            let mode_ok = f.allowed_modes.iter().any(|md| requires.iter().all(|c| m.modes[*md as usize].grants.contains(c)));
+            let mode_ok = f.allowed_modes.iter().any(|md| {
+                requires
+                    .iter()
+                    .all(|c| m.modes[*md as usize].grants.contains(c))
+            });
             if !purpose_ok || !mode_ok {
-                let why = if !purpose_ok { "it has no allowed purpose that is not prohibited" } else { "none of its allowed modes grants what its class requires" };
-                out.push(warn("L007", rfile, entry.name.span, format!("feature `{}` can never be allowed: {why}", f.name), "fix its purposes or modes, or remove it from the registry"));
+                let why = if !purpose_ok {
+                    "it has no allowed purpose that is not prohibited"
+                } else {
+                    "none of its allowed modes grants what its class requires"
+                };
+                out.push(warn(
+                    "L007",
+                    rfile,
+                    entry.name.span,
+                    format!("feature `{}` can never be allowed: {why}", f.name),
+                    "fix its purposes or modes, or remove it from the registry",
+                ));
             }
         }
     }
@@ -264,9 +384,22 @@ impl Linter<'_> {
     fn ungrantable_sources(&self, out: &mut Vec<Diagnostic>) {
         let m = self.model;
         for (i, s) in m.sources.iter().enumerate() {
-            if !m.modes.iter().any(|md| s.requires.iter().all(|c| md.grants.contains(c))) {
+            if !m
+                .modes
+                .iter()
+                .any(|md| s.requires.iter().all(|c| md.grants.contains(c)))
+            {
                 let (file, span) = self.policy.spans.sources[i];
-                out.push(warn("L008", file, span, format!("source `{}` can never run: no mode grants all of its `requires`", s.name), "grant the capabilities in a mode, or drop the source"));
+                out.push(warn(
+                    "L008",
+                    file,
+                    span,
+                    format!(
+                        "source `{}` can never run: no mode grants all of its `requires`",
+                        s.name
+                    ),
+                    "grant the capabilities in a mode, or drop the source",
+                ));
             }
         }
     }
@@ -274,17 +407,42 @@ impl Linter<'_> {
     /// L009: a mode no `resolve` arm yields.
     fn unused_modes(&self, out: &mut Vec<Diagnostic>) {
         let m = self.model;
-        let yielded: HashSet<u32> = m.resolve.iter().map(|a| a.mode).chain([m.fallback.mode]).collect();
+        let yielded: HashSet<u32> = m
+            .resolve
+            .iter()
+            .map(|a| a.mode)
+            .chain([m.fallback.mode])
+            .collect();
         for (i, d) in self.checked.scope.modes.decls.iter().enumerate() {
             if !yielded.contains(&(i as u32)) {
-                out.push(warn("L009", d.file, d.span, format!("mode `{}` is never the result of `resolve mode`", d.name), "add an arm that yields it, or remove the mode"));
+                out.push(warn(
+                    "L009",
+                    d.file,
+                    d.span,
+                    format!("mode `{}` is never the result of `resolve mode`", d.name),
+                    "add an arm that yields it, or remove the mode",
+                ));
             }
         }
     }
 }
 
-fn note_sym(lhs: &Operand, items: &[Operand], purposes: &mut HashSet<u32>, topics: &mut HashSet<u32>, classes: &mut HashSet<u32>) {
-    let syms = || items.iter().filter_map(|o| if let Operand::Lit(Literal::Sym(s)) = o { Some(*s) } else { None });
+fn note_sym(
+    lhs: &Operand,
+    items: &[Operand],
+    purposes: &mut HashSet<u32>,
+    topics: &mut HashSet<u32>,
+    classes: &mut HashSet<u32>,
+) {
+    let syms = || {
+        items.iter().filter_map(|o| {
+            if let Operand::Lit(Literal::Sym(s)) = o {
+                Some(*s)
+            } else {
+                None
+            }
+        })
+    };
     match lhs {
         Operand::Path(Path::Purpose) => purposes.extend(syms()),
         Operand::Path(Path::FeatureClass) => classes.extend(syms()),
@@ -322,7 +480,11 @@ fn walk(e: &Expr, f: &mut impl FnMut(&Expr)) {
 
 pub fn is_snake_case(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase()) && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') && !s.contains("__") && !s.ends_with('_')
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !s.contains("__")
+        && !s.ends_with('_')
 }
 
 fn to_snake_case(s: &str) -> String {
@@ -337,8 +499,17 @@ fn to_snake_case(s: &str) -> String {
             out.push(c);
         }
     }
-    let trimmed: String = out.trim_matches('_').split('_').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("_");
-    if trimmed.is_empty() { "name".into() } else { trimmed }
+    let trimmed: String = out
+        .trim_matches('_')
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    if trimmed.is_empty() {
+        "name".into()
+    } else {
+        trimmed
+    }
 }
 
 /// `# rpol: allow(L00N)` in the comment lines directly above the item holding
@@ -348,22 +519,29 @@ fn allowed(checked: &Checked, d: &Diagnostic) -> bool {
     let start = if Some(d.primary.file) == checked.registry_file {
         d.primary.span.start
     } else {
-        let Some((_, ast)) = checked.asts.iter().find(|(f, _)| *f == d.primary.file) else { return false };
-        match ast.items.iter().find(|i| i.span.start <= d.primary.span.start && d.primary.span.end <= i.span.end.max(d.primary.span.end)) {
-            Some(i) if i.span.start <= d.primary.span.start && d.primary.span.start < i.span.end.max(i.span.start + 1) => i.span.start,
-            _ => d.primary.span.start,
-        }
+        let Some((_, ast)) = checked.asts.iter().find(|(f, _)| *f == d.primary.file) else {
+            return false;
+        };
+        let at = d.primary.span.start;
+        ast.items
+            .iter()
+            .find(|i| i.span.start <= at && at < i.span.end.max(i.span.start + 1))
+            .map_or(at, |i| i.span.start)
     };
     let mut line = file.line_index(start);
-    // A registry entry starts at `- name:`; its own line may carry the `-`.
     while line > 0 {
         line -= 1;
-        let text = file.slice(Span::new(file.line_start(line), file.line_start(line + 1))).trim();
+        let text = file
+            .slice(Span::new(file.line_start(line), file.line_start(line + 1)))
+            .trim();
         if !text.starts_with('#') {
             return false;
         }
         if let Some(rest) = text.split("rpol: allow(").nth(1)
-            && rest.split(')').next().is_some_and(|codes| codes.split(',').any(|c| c.trim() == d.code))
+            && rest
+                .split(')')
+                .next()
+                .is_some_and(|codes| codes.split(',').any(|c| c.trim() == d.code))
         {
             return true;
         }

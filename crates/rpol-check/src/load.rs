@@ -25,7 +25,11 @@ impl fmt::Display for LoadError {
             LoadError::NotFound(p) => write!(f, "path `{}` does not exist", display(p)),
             LoadError::NotUtf8(p) => write!(f, "file `{}` is not valid UTF-8", display(p)),
             LoadError::NoPolicyFiles(p) => write!(f, "no `.rpol` files under `{}`", display(p)),
-            LoadError::TooLarge(p, n) => write!(f, "file `{}` is {n} bytes, over the {MAX_READ_BYTES}-byte limit", display(p)),
+            LoadError::TooLarge(p, n) => write!(
+                f,
+                "file `{}` is {n} bytes, over the {MAX_READ_BYTES}-byte limit",
+                display(p)
+            ),
             LoadError::Io(p, e) => write!(f, "cannot read `{}`: {e}", display(p)),
         }
     }
@@ -36,7 +40,9 @@ impl std::error::Error for LoadError {}
 impl LoadError {
     pub fn help(&self) -> Option<&'static str> {
         match self {
-            LoadError::NotFound(_) => Some("give a `.rpol` file or a directory that holds the policy's files"),
+            LoadError::NotFound(_) => {
+                Some("give a `.rpol` file or a directory that holds the policy's files")
+            }
             LoadError::NotUtf8(_) => Some("policy files must be UTF-8 text"),
             LoadError::NoPolicyFiles(_) => Some("policy files end in `.rpol`"),
             LoadError::TooLarge(..) => Some("split the policy into several files"),
@@ -60,14 +66,26 @@ pub fn read_policy(path: &Path) -> Result<Vec<SourceInput>, LoadError> {
     if meta.is_dir() {
         collect(path, &mut files)?;
         // Bytewise order of the full path (spec 12).
-        files.sort_by(|a: &PathBuf, b: &PathBuf| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+        files.sort_by(|a: &PathBuf, b: &PathBuf| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
         if files.is_empty() {
             return Err(LoadError::NoPolicyFiles(path.to_path_buf()));
         }
     } else {
         files.push(path.to_path_buf());
     }
-    files.iter().map(|p| Ok(SourceInput { name: display(p), text: read_text(p)? })).collect()
+    files
+        .iter()
+        .map(|p| {
+            Ok(SourceInput {
+                name: display(p),
+                text: read_text(p)?,
+            })
+        })
+        .collect()
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
@@ -102,8 +120,14 @@ pub fn read_text(p: &Path) -> Result<String, LoadError> {
 pub fn read_registry(p: &Path) -> std::io::Result<String> {
     match read_text(p) {
         Ok(s) => Ok(s),
-        Err(LoadError::NotFound(_)) => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "not found")),
-        Err(LoadError::NotUtf8(_)) => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8")),
+        Err(LoadError::NotFound(_)) => Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "not found",
+        )),
+        Err(LoadError::NotUtf8(_)) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8",
+        )),
         Err(LoadError::Io(_, e)) => Err(e),
         Err(e) => Err(std::io::Error::other(e.to_string())),
     }

@@ -22,23 +22,47 @@ pub struct Names {
 
 impl Names {
     pub fn new(kind: &'static str) -> Self {
-        Names { kind, decls: Vec::new(), by_name: HashMap::new() }
+        Names {
+            kind,
+            decls: Vec::new(),
+            by_name: HashMap::new(),
+        }
     }
 
     /// Declares a name; a second declaration is E0202 with the first as a label.
-    pub fn declare(&mut self, name: &str, file: FileId, span: Span, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+    pub fn declare(
+        &mut self,
+        name: &str,
+        file: FileId,
+        span: Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<u32> {
         if let Some(&id) = self.by_name.get(name) {
             let first = &self.decls[id as usize];
             diags.push(
-                Diagnostic::error("E0202", file, span, format!("{} `{name}` is declared twice", self.kind))
-                    .with_label("declared again here")
-                    .with_secondary(Label::new(first.file, first.span).with_message("first declared here"))
-                    .with_help(format!("remove one declaration or rename it; each {} name is declared once per policy", self.kind)),
+                Diagnostic::error(
+                    "E0202",
+                    file,
+                    span,
+                    format!("{} `{name}` is declared twice", self.kind),
+                )
+                .with_label("declared again here")
+                .with_secondary(
+                    Label::new(first.file, first.span).with_message("first declared here"),
+                )
+                .with_help(format!(
+                    "remove one declaration or rename it; each {} name is declared once per policy",
+                    self.kind
+                )),
             );
             return None;
         }
         let id = self.decls.len() as u32;
-        self.decls.push(Decl { name: name.to_string(), file, span });
+        self.decls.push(Decl {
+            name: name.to_string(),
+            file,
+            span,
+        });
         self.by_name.insert(name.to_string(), id);
         Some(id)
     }
@@ -64,7 +88,13 @@ impl Names {
     }
 
     /// Resolves a name or reports E0201 with a did-you-mean.
-    pub fn resolve(&self, name: &str, file: FileId, span: Span, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+    pub fn resolve(
+        &self,
+        name: &str,
+        file: FileId,
+        span: Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<u32> {
         if let Some(id) = self.get(name) {
             return Some(id);
         }
@@ -86,12 +116,19 @@ pub fn unknown_name<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Diagnostic {
     let candidates: Vec<&str> = candidates.into_iter().collect();
-    let d = Diagnostic::error("E0201", file, span, format!("unknown {kind} `{name}`")).with_label(format!("no {kind} of this name"));
+    let d = Diagnostic::error("E0201", file, span, format!("unknown {kind} `{name}`"))
+        .with_label(format!("no {kind} of this name"));
     match did_you_mean(name, candidates.iter().copied()) {
-        Some(s) => d.with_help(format!("did you mean `{s}`?")).with_suggestion(s),
+        Some(s) => d
+            .with_help(format!("did you mean `{s}`?"))
+            .with_suggestion(s),
         None if candidates.is_empty() => d.with_help(format!("no {kind} is declared")),
         None => {
-            let mut list: Vec<String> = candidates.iter().take(8).map(|c| format!("`{c}`")).collect();
+            let mut list: Vec<String> = candidates
+                .iter()
+                .take(8)
+                .map(|c| format!("`{c}`"))
+                .collect();
             if candidates.len() > 8 {
                 list.push("…".into());
             }

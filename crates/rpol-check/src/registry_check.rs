@@ -40,7 +40,9 @@ fn decl_label(names: &Names, id: u32, msg: impl Into<String>) -> Label {
 }
 
 pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
-    let (Some(reg), Some(rfile)) = (cx.registry.as_ref(), cx.registry_file) else { return };
+    let (Some(reg), Some(rfile)) = (cx.registry.as_ref(), cx.registry_file) else {
+        return;
+    };
     let mut diags = Vec::new();
     let s = &cx.scope;
     let mut first: HashMap<&str, Span> = HashMap::new();
@@ -48,9 +50,14 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
         let name = f.name.value.as_str();
         if let Some(&span0) = first.get(name) {
             diags.push(
-                Diagnostic::error("E0406", rfile, f.name.span, format!("feature `{name}` appears twice in the registry"))
-                    .with_secondary(Label::new(rfile, span0).with_message("first entry"))
-                    .with_help("merge the two entries; a feature has exactly one set of rules"),
+                Diagnostic::error(
+                    "E0406",
+                    rfile,
+                    f.name.span,
+                    format!("feature `{name}` appears twice in the registry"),
+                )
+                .with_secondary(Label::new(rfile, span0).with_message("first entry"))
+                .with_help("merge the two entries; a feature has exactly one set of rules"),
             );
             continue;
         }
@@ -62,7 +69,10 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
             let d = crate::names::unknown_name(kind, &v.value, rfile, v.span, names.names());
             Some(Diagnostic {
                 code: "E0402",
-                message: format!("registry entry `{name}` names undeclared {kind} `{}`", v.value),
+                message: format!(
+                    "registry entry `{name}` names undeclared {kind} `{}`",
+                    v.value
+                ),
                 ..d
             })
         };
@@ -77,9 +87,19 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
             diags.extend(undeclared("purpose", &s.purposes, p));
             if let Some(a) = f.allowed_purposes.value.iter().find(|a| a.value == p.value) {
                 diags.push(
-                    Diagnostic::error("E0403", rfile, p.span, format!("purpose `{}` is both allowed and prohibited for feature `{name}`", p.value))
-                        .with_secondary(Label::new(rfile, a.span).with_message("allowed here"))
-                        .with_help("remove it from one of the two lists; a prohibition must be unambiguous"),
+                    Diagnostic::error(
+                        "E0403",
+                        rfile,
+                        p.span,
+                        format!(
+                            "purpose `{}` is both allowed and prohibited for feature `{name}`",
+                            p.value
+                        ),
+                    )
+                    .with_secondary(Label::new(rfile, a.span).with_message("allowed here"))
+                    .with_help(
+                        "remove it from one of the two lists; a prohibition must be unambiguous",
+                    ),
                 );
             }
         }
@@ -90,16 +110,37 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
             && r.value <= 0
         {
             diags.push(
-                Diagnostic::error("E0304", rfile, r.span, format!("`retention_days` of feature `{name}` must be positive, found `{}`", r.value))
-                    .with_help("give the number of days the feature's data is kept, such as `90`"),
+                Diagnostic::error(
+                    "E0304",
+                    rfile,
+                    r.span,
+                    format!(
+                        "`retention_days` of feature `{name}` must be positive, found `{}`",
+                        r.value
+                    ),
+                )
+                .with_help("give the number of days the feature's data is kept, such as `90`"),
             );
         }
-        let Some(class) = s.classes.get(&f.privacy_class.value) else { continue };
-        let Some(Some(cls)) = lowered.classes.get(class as usize) else { continue };
+        let Some(class) = s.classes.get(&f.privacy_class.value) else {
+            continue;
+        };
+        let Some(Some(cls)) = lowered.classes.get(class as usize) else {
+            continue;
+        };
         for m in &f.allowed_privacy_modes.value {
-            let Some(mode) = s.modes.get(&m.value) else { continue };
-            let Some(Some(md)) = lowered.modes.get(mode as usize) else { continue };
-            let missing: Vec<&str> = cls.requires.iter().filter(|c| !md.grants.contains(c)).map(|c| s.capabilities.name(*c)).collect();
+            let Some(mode) = s.modes.get(&m.value) else {
+                continue;
+            };
+            let Some(Some(md)) = lowered.modes.get(mode as usize) else {
+                continue;
+            };
+            let missing: Vec<&str> = cls
+                .requires
+                .iter()
+                .filter(|c| !md.grants.contains(c))
+                .map(|c| s.capabilities.name(*c))
+                .collect();
             if !missing.is_empty() {
                 diags.push(
                     Diagnostic::error(
@@ -119,8 +160,10 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
                 );
             }
         }
-        if let (Some(r), Some(Some((max, _, _)))) = (&f.retention_days, lowered.class_max_retention.get(class as usize))
-            && r.value.checked_mul(86_400).is_none_or(|secs| secs > *max)
+        if let (Some(r), Some(Some((max, _, _)))) = (
+            &f.retention_days,
+            lowered.class_max_retention.get(class as usize),
+        ) && r.value.checked_mul(86_400).is_none_or(|secs| secs > *max)
         {
             diags.push(
                 Diagnostic::error(
@@ -161,7 +204,9 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
 pub(crate) fn model_features(cx: &Cx<'_>, lowered: &Lowered) -> Option<Vec<model::Feature>> {
     let reg = cx.registry.as_ref()?;
     let s = &cx.scope;
-    let ids = |names: &Names, v: &[Sp<String>]| -> Option<Vec<u32>> { v.iter().map(|x| names.get(&x.value)).collect() };
+    let ids = |names: &Names, v: &[Sp<String>]| -> Option<Vec<u32>> {
+        v.iter().map(|x| names.get(&x.value)).collect()
+    };
     reg.features
         .iter()
         .map(|f: &RegFeature| {
@@ -182,7 +227,10 @@ pub(crate) fn model_features(cx: &Cx<'_>, lowered: &Lowered) -> Option<Vec<model
                     Some(c) => Some(s.consent.get(&c.value)?),
                     None => None,
                 },
-                visibility: f.debug_visibility.as_ref().map_or(cls.debug, |v| vis(v.value)),
+                visibility: f
+                    .debug_visibility
+                    .as_ref()
+                    .map_or(cls.debug, |v| vis(v.value)),
             })
         })
         .collect()

@@ -9,16 +9,25 @@ pub enum CliError {
     #[diagnostic(code(rpol::io))]
     Load(String, #[help] Option<String>),
     #[error("cannot read input `{path}`: {reason}")]
-    #[diagnostic(code(rpol::io), help("give a JSON file, or `-` to read standard input"))]
+    #[diagnostic(
+        code(rpol::io),
+        help("give a JSON file, or `-` to read standard input")
+    )]
     Input { path: String, reason: String },
     #[error("cannot write `{path}`: {reason}")]
     #[diagnostic(code(rpol::io))]
     Write { path: String, reason: String },
     #[error("unknown code `{0}`")]
-    #[diagnostic(code(rpol::usage), help("codes look like `E0201` or `L003`; see docs/errors.md for the list"))]
+    #[diagnostic(
+        code(rpol::usage),
+        help("codes look like `E0201` or `L003`; see docs/errors.md for the list")
+    )]
     UnknownCode(String),
     #[error("`rpol {0}` is not built yet")]
-    #[diagnostic(code(rpol::not_built), help("this command is planned; see the issue tracker for its status"))]
+    #[diagnostic(
+        code(rpol::not_built),
+        help("this command is planned; see the issue tracker for its status")
+    )]
     NotBuilt(&'static str),
     #[error("{0}")]
     #[diagnostic(code(rpol::usage))]

@@ -26,7 +26,12 @@ pub fn run(paths: &[PathBuf], o: &Options<'_>) -> Result<ExitCode, CliError> {
     let mut summaries = Vec::new();
     for path in paths {
         let checked = check_path(path, o.registry)?;
-        let mut diags: Vec<Diagnostic> = checked.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        let mut diags: Vec<Diagnostic> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
         if o.lint {
             diags.extend(rpol_check::lint::lint(&checked));
         }
@@ -55,8 +60,14 @@ pub fn run(paths: &[PathBuf], o: &Options<'_>) -> Result<ExitCode, CliError> {
         }
     }
     match o.format {
-        CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
-        CheckFormat::Sarif => println!("{}", serde_json::to_string_pretty(&sarif.finish()).unwrap_or_default()),
+        CheckFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
+        CheckFormat::Sarif => println!(
+            "{}",
+            serde_json::to_string_pretty(&sarif.finish()).unwrap_or_default()
+        ),
         CheckFormat::Human => {
             print!("{human}");
             for s in &summaries {
@@ -71,5 +82,9 @@ pub fn run(paths: &[PathBuf], o: &Options<'_>) -> Result<ExitCode, CliError> {
             }
         }
     }
-    Ok(if report.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use crate::cli_error::CliError;
 
 pub fn run(code: &str) -> Result<ExitCode, CliError> {
-    let info = rpol_diag::codes::lookup(code).ok_or_else(|| CliError::UnknownCode(code.to_string()))?;
+    let info =
+        rpol_diag::codes::lookup(code).ok_or_else(|| CliError::UnknownCode(code.to_string()))?;
     print!("{}", rpol_diag::codes::render_explain(info));
     Ok(ExitCode::SUCCESS)
 }

@@ -15,7 +15,8 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
     let mut changed = 0usize;
     let mut total = 0usize;
     for path in paths {
-        let files = rpol_check::load::read_policy(path).map_err(|e| CliError::Load(e.to_string(), e.help().map(str::to_string)))?;
+        let files = rpol_check::load::read_policy(path)
+            .map_err(|e| CliError::Load(e.to_string(), e.help().map(str::to_string)))?;
         for f in files {
             total += 1;
             match rpol_fmt::format(&f.text) {
@@ -24,9 +25,17 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
                     changed += 1;
                     if check {
                         let diff = TextDiff::from_lines(&f.text, &out);
-                        print!("{}", diff.unified_diff().context_radius(3).header(&f.name, &f.name));
+                        print!(
+                            "{}",
+                            diff.unified_diff()
+                                .context_radius(3)
+                                .header(&f.name, &f.name)
+                        );
                     } else {
-                        std::fs::write(&f.name, out).map_err(|e| CliError::Write { path: f.name.clone(), reason: e.to_string() })?;
+                        std::fs::write(&f.name, out).map_err(|e| CliError::Write {
+                            path: f.name.clone(),
+                            reason: e.to_string(),
+                        })?;
                         println!("formatted {}", f.name);
                     }
                 }
@@ -34,13 +43,22 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
                     failed = true;
                     let mut sm = SourceMap::new();
                     sm.add(f.name.clone(), f.text.clone());
-                    let d = rpol_diag::Diagnostic { primary: rpol_diag::Label { file: rpol_diag::FileId(0), ..d.primary.clone() }, ..d };
+                    let d = rpol_diag::Diagnostic {
+                        primary: rpol_diag::Label {
+                            file: rpol_diag::FileId(0),
+                            ..d.primary.clone()
+                        },
+                        ..d
+                    };
                     eprint!("{}", render::human(&d, &sm, render::stderr_colour()));
                     eprintln!("{} left unchanged", f.name);
                 }
                 Err(e @ FormatError::Internal(_)) => {
                     failed = true;
-                    eprintln!("error: {}: {e}; the file was left unchanged (please report this)", f.name);
+                    eprintln!(
+                        "error: {}: {e}; the file was left unchanged (please report this)",
+                        f.name
+                    );
                 }
             }
         }
@@ -48,5 +66,9 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
     if check {
         println!("fmt: {changed} of {total} files would change");
     }
-    Ok(if failed || (check && changed > 0) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed || (check && changed > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -30,7 +30,10 @@ pub fn run(paths: &[PathBuf], a: &TestArgs<'_>) -> Result<ExitCode, CliError> {
     if let Some(m) = a.min_coverage
         && !(0.0..=100.0).contains(&m)
     {
-        return Err(CliError::Usage(format!("`--min-coverage {m}` is not a percentage"), Some("give a number from 0 to 100".into())));
+        return Err(CliError::Usage(
+            format!("`--min-coverage {m}` is not a percentage"),
+            Some("give a number from 0 to 100".into()),
+        ));
     }
     let mut checked_all: Vec<Checked> = Vec::new();
     let mut reports: Vec<Report> = Vec::new();
@@ -41,14 +44,31 @@ pub fn run(paths: &[PathBuf], a: &TestArgs<'_>) -> Result<ExitCode, CliError> {
         let Some(policy) = &checked.policy else {
             // A policy with check errors reports them and runs nothing.
             for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-                eprint!("{}", render::human(d, &checked.sources, render::stderr_colour()));
+                eprint!(
+                    "{}",
+                    render::human(d, &checked.sources, render::stderr_colour())
+                );
             }
-            eprintln!("error: `{}` has check errors; no test was run", rpol_check::load::display(path));
+            eprintln!(
+                "error: `{}` has check errors; no test was run",
+                rpol_check::load::display(path)
+            );
             broken = true;
             continue;
         };
-        let compiled = rpol_engine::Compiled::build(policy.model.clone()).map_err(|e| CliError::Load(format!("internal error: the checked policy does not compile: {e}"), None))?;
-        let report = rpol_testing::run(policy, &compiled, &Options { filter: a.filter.clone() });
+        let compiled = rpol_engine::Compiled::build(policy.model.clone()).map_err(|e| {
+            CliError::Load(
+                format!("internal error: the checked policy does not compile: {e}"),
+                None,
+            )
+        })?;
+        let report = rpol_testing::run(
+            policy,
+            &compiled,
+            &Options {
+                filter: a.filter.clone(),
+            },
+        );
         reports.push(report);
         checked_all.push(checked);
     }
@@ -70,7 +90,11 @@ pub fn run(paths: &[PathBuf], a: &TestArgs<'_>) -> Result<ExitCode, CliError> {
             };
             print!("{}", rpol_testing::human(&reports, &sms, coverage, &paint));
         }
-        TestFormat::Json => println!("{}", serde_json::to_string_pretty(&rpol_testing::json(&reports, &sms, coverage)).unwrap_or_default()),
+        TestFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rpol_testing::json(&reports, &sms, coverage))
+                .unwrap_or_default()
+        ),
         TestFormat::Junit => print!("{}", rpol_testing::junit(&reports, &sms)),
     }
     let failed: usize = reports.iter().map(Report::failed).sum();
@@ -81,10 +105,17 @@ pub fn run(paths: &[PathBuf], a: &TestArgs<'_>) -> Result<ExitCode, CliError> {
             if pct + 1e-9 < min {
                 below = true;
                 if std::io::stderr().is_terminal() || a.format == TestFormat::Human {
-                    eprintln!("error: coverage of `{}` is {pct:.1}%, below the required {min}%", r.policy);
+                    eprintln!(
+                        "error: coverage of `{}` is {pct:.1}%, below the required {min}%",
+                        r.policy
+                    );
                 }
             }
         }
     }
-    Ok(if broken || failed > 0 || below { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if broken || failed > 0 || below {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

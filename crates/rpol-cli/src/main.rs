@@ -18,7 +18,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::cli_error::CliError;
 
 #[derive(Parser)]
-#[command(name = "rpol", version, about = "Policy-as-code for privacy in recommendation systems")]
+#[command(
+    name = "rpol",
+    version,
+    about = "Policy-as-code for privacy in recommendation systems"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -104,10 +108,7 @@ enum Command {
         check: bool,
     },
     /// Export the policy to Rego (not built yet).
-    Export {
-        what: String,
-        path: PathBuf,
-    },
+    Export { what: String, path: PathBuf },
     /// Language server over stdio (not built yet).
     Lsp,
 }
@@ -115,16 +116,57 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { paths, registry, format } => {
-            cmd_check::run(&paths, &cmd_check::Options { registry: registry.as_deref(), format, lint: false, deny_warnings: false })
-        }
-        Command::Lint { paths, registry, format, deny_warnings } => {
-            cmd_check::run(&paths, &cmd_check::Options { registry: registry.as_deref(), format, lint: true, deny_warnings })
-        }
-        Command::Eval { path, input, reasons, registry, format: _ } => cmd_eval::run(&path, &input, &reasons, registry.as_deref()),
-        Command::Test { paths, registry, filter, format, coverage, min_coverage } => {
-            cmd_test::run(&paths, &cmd_test::TestArgs { registry: registry.as_deref(), filter, format, coverage, min_coverage })
-        }
+        Command::Check {
+            paths,
+            registry,
+            format,
+        } => cmd_check::run(
+            &paths,
+            &cmd_check::Options {
+                registry: registry.as_deref(),
+                format,
+                lint: false,
+                deny_warnings: false,
+            },
+        ),
+        Command::Lint {
+            paths,
+            registry,
+            format,
+            deny_warnings,
+        } => cmd_check::run(
+            &paths,
+            &cmd_check::Options {
+                registry: registry.as_deref(),
+                format,
+                lint: true,
+                deny_warnings,
+            },
+        ),
+        Command::Eval {
+            path,
+            input,
+            reasons,
+            registry,
+            format: _,
+        } => cmd_eval::run(&path, &input, &reasons, registry.as_deref()),
+        Command::Test {
+            paths,
+            registry,
+            filter,
+            format,
+            coverage,
+            min_coverage,
+        } => cmd_test::run(
+            &paths,
+            &cmd_test::TestArgs {
+                registry: registry.as_deref(),
+                filter,
+                format,
+                coverage,
+                min_coverage,
+            },
+        ),
         Command::Explain { code } => cmd_explain::run(&code),
         Command::Fmt { paths, check } => cmd_fmt::run(&paths, check),
         Command::Export { .. } => Err(CliError::NotBuilt("export rego")),
@@ -134,7 +176,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             let mut out = String::new();
-            let theme = if render::stderr_colour() { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+            let theme = if render::stderr_colour() {
+                miette::GraphicalTheme::unicode()
+            } else {
+                miette::GraphicalTheme::unicode_nocolor()
+            };
             let _ = miette::GraphicalReportHandler::new_themed(theme).render_report(&mut out, &e);
             eprint!("{out}");
             ExitCode::from(2)

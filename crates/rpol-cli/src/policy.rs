@@ -10,7 +10,8 @@ use crate::render;
 
 /// Reads and checks the policy at `path`; I/O problems are exit-2 errors.
 pub fn check_path(path: &Path, registry: Option<&Path>) -> Result<Checked, CliError> {
-    let files = load::read_policy(path).map_err(|e| CliError::Load(e.to_string(), e.help().map(str::to_string)))?;
+    let files = load::read_policy(path)
+        .map_err(|e| CliError::Load(e.to_string(), e.help().map(str::to_string)))?;
     Ok(rpol_check::check(files, registry, &load::read_registry))
 }
 
@@ -19,10 +20,18 @@ pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compi
     let checked = check_path(path, registry)?;
     let Some(policy) = checked.policy else {
         for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-            eprint!("{}", render::human(d, &checked.sources, render::stderr_colour()));
+            eprint!(
+                "{}",
+                render::human(d, &checked.sources, render::stderr_colour())
+            );
         }
         eprintln!("error: `{}` has check errors", load::display(path));
         return Ok(None);
     };
-    Compiled::build(policy.model).map(Some).map_err(|e| CliError::Load(format!("internal error: the checked policy does not compile: {e}"), None))
+    Compiled::build(policy.model).map(Some).map_err(|e| {
+        CliError::Load(
+            format!("internal error: the checked policy does not compile: {e}"),
+            None,
+        )
+    })
 }

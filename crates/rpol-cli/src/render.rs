@@ -22,8 +22,14 @@ pub fn stderr_colour() -> bool {
 }
 
 fn handler(colour: bool) -> GraphicalReportHandler {
-    let theme = if colour { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false)
+    let theme = if colour {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false)
 }
 
 /// A borrowed diagnostic as miette sees it: labels in the primary file are
@@ -68,14 +74,20 @@ impl miette::Diagnostic for View<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().map(|(m, s, l, primary)| {
             let span = SourceSpan::from((*s, *l));
-            if *primary { LabeledSpan::new_primary_with_span(m.clone(), span) } else { LabeledSpan::new_with_span(m.clone(), span) }
+            if *primary {
+                LabeledSpan::new_primary_with_span(m.clone(), span)
+            } else {
+                LabeledSpan::new_with_span(m.clone(), span)
+            }
         })))
     }
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }
 
@@ -85,7 +97,12 @@ fn source(sm: &SourceMap, l: &Label) -> NamedSource<String> {
 }
 
 fn view<'a>(d: &'a Diagnostic, sm: &SourceMap) -> View<'a> {
-    let mut labels = vec![(d.primary.message.clone(), d.primary.span.start, d.primary.span.len(), true)];
+    let mut labels = vec![(
+        d.primary.message.clone(),
+        d.primary.span.start,
+        d.primary.span.len(),
+        true,
+    )];
     let mut related = Vec::new();
     for l in &d.secondary {
         if l.file == d.primary.file {
@@ -119,9 +136,15 @@ fn view<'a>(d: &'a Diagnostic, sm: &SourceMap) -> View<'a> {
 /// Human rendering of one diagnostic with its source snippet.
 pub fn human(d: &Diagnostic, sm: &SourceMap, colour: bool) -> String {
     let mut out = String::new();
-    if handler(colour).render_report(&mut out, &view(d, sm)).is_err() {
+    if handler(colour)
+        .render_report(&mut out, &view(d, sm))
+        .is_err()
+    {
         let l = d.locate(sm);
-        out = format!("{}[{}]: {} at {}:{}:{}\n", l.severity, l.code, l.message, l.file, l.range.line, l.range.column);
+        out = format!(
+            "{}[{}]: {} at {}:{}:{}\n",
+            l.severity, l.code, l.message, l.file, l.range.line, l.range.column
+        );
     }
     out
 }
@@ -136,7 +159,11 @@ pub struct JsonReport {
 
 impl JsonReport {
     pub fn new() -> Self {
-        JsonReport { diagnostics: vec![], errors: 0, warnings: 0 }
+        JsonReport {
+            diagnostics: vec![],
+            errors: 0,
+            warnings: 0,
+        }
     }
     pub fn add(&mut self, d: &Diagnostic, sm: &SourceMap) {
         match d.severity {
@@ -148,5 +175,9 @@ impl JsonReport {
 }
 
 pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

@@ -6,12 +6,24 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 fn rpol(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rpol")).args(args).current_dir(workspace()).env("NO_COLOR", "1").output().expect("run rpol");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_rpol"))
+        .args(args)
+        .current_dir(workspace())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run rpol");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn fixtures() -> Vec<String> {
@@ -28,24 +40,40 @@ fn fixtures() -> Vec<String> {
 #[test]
 fn every_error_code_fixture() {
     let names = fixtures();
-    assert!(names.len() >= 27, "expected one fixture per code, found {}", names.len());
+    assert!(
+        names.len() >= 27,
+        "expected one fixture per code, found {}",
+        names.len()
+    );
     for name in names {
         let path = format!("tests/check/{name}");
         let stem = name.trim_end_matches(".rpol");
         let (code, human, _) = rpol(&["check", &path]);
         let (jcode, json, _) = rpol(&["check", &path, "--format", "json"]);
         assert_eq!(code, jcode, "{name}: exit codes of human and json differ");
-        let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}: bad json {e}: {json}"));
-        let codes: Vec<&str> = doc["diagnostics"].as_array().expect("diagnostics").iter().filter_map(|d| d["code"].as_str()).collect();
+        let doc: serde_json::Value =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}: bad json {e}: {json}"));
+        let codes: Vec<&str> = doc["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter_map(|d| d["code"].as_str())
+            .collect();
         if stem == "ok" {
             assert_eq!(code, 0, "{name} should check clean:\n{human}");
             assert!(codes.is_empty());
         } else {
             let expected = &stem[..5];
             assert_eq!(code, 1, "{name}: exit code");
-            assert!(codes.contains(&expected), "{name}: expected {expected} among {codes:?}\n{human}");
+            assert!(
+                codes.contains(&expected),
+                "{name}: expected {expected} among {codes:?}\n{human}"
+            );
             for d in doc["diagnostics"].as_array().unwrap() {
-                assert!(d["line"].as_u64().unwrap_or(0) >= 1, "{name}: diagnostic without a line: {d}");
+                assert!(
+                    d["line"].as_u64().unwrap_or(0) >= 1,
+                    "{name}: diagnostic without a line: {d}"
+                );
                 assert!(d["file"].as_str().is_some_and(|f| !f.is_empty()));
             }
         }

@@ -5,12 +5,23 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 fn rpol(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rpol")).args(args).current_dir(workspace()).env("NO_COLOR", "1").output().expect("run rpol");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_rpol"))
+        .args(args)
+        .current_dir(workspace())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run rpol");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[test]
@@ -27,19 +38,38 @@ fn every_lint_fires_and_is_quiet_when_fixed_or_allowed() {
         let path = format!("tests/lint/{name}");
         let stem = name.trim_end_matches(".rpol");
         let (code, json) = rpol(&["lint", &path, "--format", "json"]);
-        let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}: {e}: {json}"));
-        let codes: Vec<&str> = doc["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();
-        assert!(!codes.iter().any(|c| c.starts_with('E')), "{name}: check errors {codes:?}");
+        let doc: serde_json::Value =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}: {e}: {json}"));
+        let codes: Vec<&str> = doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["code"].as_str())
+            .collect();
+        assert!(
+            !codes.iter().any(|c| c.starts_with('E')),
+            "{name}: check errors {codes:?}"
+        );
         if stem == "clean" {
             assert!(codes.is_empty(), "{name}: {codes:?}");
             assert_eq!(code, 0);
         } else {
             let lint = &stem[..4];
             if stem.ends_with("_fires") {
-                assert!(codes.contains(&lint), "{name}: expected {lint} in {codes:?}");
-                assert_eq!(code, if lint == "L003" { 1 } else { 0 }, "{name}: exit code (only L003 is an error)");
+                assert!(
+                    codes.contains(&lint),
+                    "{name}: expected {lint} in {codes:?}"
+                );
+                assert_eq!(
+                    code,
+                    if lint == "L003" { 1 } else { 0 },
+                    "{name}: exit code (only L003 is an error)"
+                );
             } else {
-                assert!(!codes.contains(&lint), "{name}: {lint} should be quiet, got {codes:?}");
+                assert!(
+                    !codes.contains(&lint),
+                    "{name}: {lint} should be quiet, got {codes:?}"
+                );
             }
         }
         let (_, human) = rpol(&["lint", &path]);
@@ -65,7 +95,11 @@ fn sarif_has_the_shape_code_scanning_requires() {
     assert!(!rules.is_empty());
     for r in rules {
         assert!(r["id"].as_str().is_some());
-        assert!(r["shortDescription"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(
+            r["shortDescription"]["text"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty())
+        );
         assert!(r["help"]["text"].as_str().is_some_and(|t| !t.is_empty()));
     }
     let results = run["results"].as_array().expect("results");

@@ -319,7 +319,9 @@ pub const CODES: &[CodeInfo] = &[
 
 /// Looks a code up, case-insensitively (`e0201` works).
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
-    CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code.trim()))
+    CODES
+        .iter()
+        .find(|c| c.code.eq_ignore_ascii_case(code.trim()))
 }
 
 /// The long description printed by `rpol explain`.
@@ -340,11 +342,20 @@ pub fn render_errors_markdown() -> String {
         "# Error and lint codes\n\nGenerated from `crates/rpol-diag/src/codes.rs`, the same source as `rpol explain CODE`; a test keeps this file in sync (`UPDATE_DOCS=1 cargo test -p rpol-diag` rewrites it).\n\n",
     );
     for c in CODES {
-        out.push_str(&format!("- [{}](#{}) — {}\n", c.code, c.code.to_lowercase(), c.title));
+        out.push_str(&format!(
+            "- [{}](#{}) — {}\n",
+            c.code,
+            c.code.to_lowercase(),
+            c.title
+        ));
     }
     for c in CODES {
         out.push_str(&format!("\n## {}\n\n", c.code));
-        out.push_str(&render_explain(c).split_once("\n\n").map_or(String::new(), |(_, rest)| rest.to_string()));
+        out.push_str(
+            &render_explain(c)
+                .split_once("\n\n")
+                .map_or(String::new(), |(_, rest)| rest.to_string()),
+        );
     }
     out
 }

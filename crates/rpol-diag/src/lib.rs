@@ -63,7 +63,11 @@ pub struct Label {
 
 impl Label {
     pub fn new(file: FileId, span: Span) -> Self {
-        Label { file, span, message: None }
+        Label {
+            file,
+            span,
+            message: None,
+        }
     }
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = Some(message.into());
@@ -104,8 +108,16 @@ impl Diagnostic {
             suggestion: None,
         }
     }
-    pub fn warning(code: &'static str, file: FileId, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, file, span, message) }
+    pub fn warning(
+        code: &'static str,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, file, span, message)
+        }
     }
     pub fn with_label(mut self, message: impl Into<String>) -> Self {
         self.primary.message = Some(message.into());
@@ -133,7 +145,10 @@ impl Diagnostic {
 }
 
 /// The closest candidate by edit distance, for did-you-mean help lines.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1) + 1;
     let mut best: Option<(usize, &'a str)> = None;
     for cand in candidates {
@@ -168,7 +183,10 @@ mod tests {
     fn did_you_mean_finds_close_names() {
         let names = ["personalized", "contextual_only", "non_personalized"];
         assert_eq!(did_you_mean("personalised", names), Some("personalized"));
-        assert_eq!(did_you_mean("contextual_onl", names), Some("contextual_only"));
+        assert_eq!(
+            did_you_mean("contextual_onl", names),
+            Some("contextual_only")
+        );
         assert_eq!(did_you_mean("zzz", names), None);
     }
 }

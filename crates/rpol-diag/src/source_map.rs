@@ -21,8 +21,17 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        SourceFile { name: name.into(), text, line_starts }
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
     }
 
     fn clamp(&self, offset: usize) -> usize {
@@ -40,7 +49,10 @@ impl SourceFile {
     }
 
     pub fn line_start(&self, line_index: usize) -> usize {
-        self.line_starts.get(line_index).copied().unwrap_or(self.text.len())
+        self.line_starts
+            .get(line_index)
+            .copied()
+            .unwrap_or(self.text.len())
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -48,14 +60,20 @@ impl SourceFile {
         let offset = self.clamp(offset);
         let line = self.line_index(offset);
         let column = self.text[self.line_starts[line]..offset].chars().count() + 1;
-        LineCol { line: line + 1, column }
+        LineCol {
+            line: line + 1,
+            column,
+        }
     }
 
     /// 0-based line and UTF-16 column, as the language server protocol counts.
     pub fn utf16_position(&self, offset: usize) -> (u32, u32) {
         let offset = self.clamp(offset);
         let line = self.line_index(offset);
-        let col: usize = self.text[self.line_starts[line]..offset].chars().map(char::len_utf16).sum();
+        let col: usize = self.text[self.line_starts[line]..offset]
+            .chars()
+            .map(char::len_utf16)
+            .sum();
         (line as u32, col as u32)
     }
 
@@ -64,7 +82,11 @@ impl SourceFile {
         let Some(&start) = self.line_starts.get(line as usize) else {
             return self.text.len();
         };
-        let end = self.line_starts.get(line as usize + 1).copied().unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(line as usize + 1)
+            .copied()
+            .unwrap_or(self.text.len());
         let mut units = 0u32;
         for (i, ch) in self.text[start..end].char_indices() {
             if units >= col || ch == '\n' {
@@ -99,7 +121,10 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
     pub fn len(&self) -> usize {
         self.files.len()

@@ -6,14 +6,25 @@ use crate::compile::Compiled;
 use crate::decide::{Prepared, Verdict};
 use crate::decision::FeatureRef;
 
-pub(crate) fn cache_scope(c: &Compiled, p: &Prepared<'_>, sources: &[Verdict], features: &[(FeatureRef, Verdict)]) -> String {
+pub(crate) fn cache_scope(
+    c: &Compiled,
+    p: &Prepared<'_>,
+    sources: &[Verdict],
+    features: &[(FeatureRef, Verdict)],
+) -> String {
     let m = &c.model;
     let req = p.req;
-    let surface = req.surface.and_then(|s| m.surfaces.get(s as usize)).map_or("-", String::as_str);
+    let surface = req
+        .surface
+        .and_then(|s| m.surfaces.get(s as usize))
+        .map_or("-", String::as_str);
     let subject = if p.grants & c.personal_caps == 0 {
         "*"
     } else {
-        req.user_id.as_deref().or(req.anonymous_id.as_deref()).unwrap_or("-")
+        req.user_id
+            .as_deref()
+            .or(req.anonymous_id.as_deref())
+            .unwrap_or("-")
     };
     // Two bitmaps back to back: sources in declaration order, then registry
     // features; bit i is bit i % 8 (LSB first) of byte i / 8.
@@ -36,7 +47,11 @@ pub(crate) fn cache_scope(c: &Compiled, p: &Prepared<'_>, sources: &[Verdict], f
     out.push('/');
     out.push_str(surface);
     out.push('/');
-    out.push_str(m.modes.get(p.mode as usize).map_or("-", |x| x.name.as_str()));
+    out.push_str(
+        m.modes
+            .get(p.mode as usize)
+            .map_or("-", |x| x.name.as_str()),
+    );
     out.push('/');
     out.push_str(subject);
     out.push('/');

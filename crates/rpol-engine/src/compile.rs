@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::DenyCode;
 use crate::decide::{FeatureId, SourceId};
 use crate::eval::{CExpr, FeatureCtx, Tri};
 use crate::model::{Clearance, ForbidKind, PolicyModel};
-use crate::DenyCode;
 
 /// Capabilities, modes, purposes, surfaces and roles are bit sets of this width.
 pub const MAX_SET: usize = 64;
@@ -97,26 +97,62 @@ fn check_expr(e: &crate::model::Expr, m: &PolicyModel) -> Result<(), ModelError>
         Expr::Exists(p) | Expr::Truthy(p) => path_ok(p),
         Expr::StartsWith(a, b) => op_ok(a) && op_ok(b),
     };
-    if ok { Ok(()) } else { Err(ModelError("a condition refers to an undeclared topic, field or role".into())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ModelError(
+            "a condition refers to an undeclared topic, field or role".into(),
+        ))
+    }
 }
 
 impl Compiled {
     /// Validates the model (it may come from a file) and derives the tables.
     pub fn build(model: PolicyModel) -> Result<Compiled, ModelError> {
         let m = &model;
-        for (what, n) in [("capabilities", m.capabilities.len()), ("modes", m.modes.len()), ("purposes", m.purposes.len()), ("surfaces", m.surfaces.len()), ("roles", m.roles.len())] {
+        for (what, n) in [
+            ("capabilities", m.capabilities.len()),
+            ("modes", m.modes.len()),
+            ("purposes", m.purposes.len()),
+            ("surfaces", m.surfaces.len()),
+            ("roles", m.roles.len()),
+        ] {
             if n > MAX_SET {
-                return Err(ModelError(format!("{n} {what}: at most {MAX_SET} are supported")));
+                return Err(ModelError(format!(
+                    "{n} {what}: at most {MAX_SET} are supported"
+                )));
             }
         }
         if m.digest.len() != 64 || !m.digest.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ModelError("the digest is not 64 hex digits".into()));
         }
-        let (nc, nm, np, ns) = (m.capabilities.len(), m.modes.len(), m.purposes.len(), m.surfaces.len());
-        let mode_grants = m.modes.iter().map(|md| mask(&md.grants, "capability", nc)).collect::<Result<Vec<_>, _>>()?;
-        let class_requires = m.classes.iter().map(|c| mask(&c.requires, "capability", nc)).collect::<Result<Vec<_>, _>>()?;
-        let personal_caps = m.classes.iter().zip(&class_requires).filter(|(c, _)| c.personal).fold(0, |acc, (_, r)| acc | r);
-        let source_requires = m.sources.iter().map(|s| mask(&s.requires, "capability", nc)).collect::<Result<Vec<_>, _>>()?;
+        let (nc, nm, np, ns) = (
+            m.capabilities.len(),
+            m.modes.len(),
+            m.purposes.len(),
+            m.surfaces.len(),
+        );
+        let mode_grants = m
+            .modes
+            .iter()
+            .map(|md| mask(&md.grants, "capability", nc))
+            .collect::<Result<Vec<_>, _>>()?;
+        let class_requires = m
+            .classes
+            .iter()
+            .map(|c| mask(&c.requires, "capability", nc))
+            .collect::<Result<Vec<_>, _>>()?;
+        let personal_caps = m
+            .classes
+            .iter()
+            .zip(&class_requires)
+            .filter(|(c, _)| c.personal)
+            .fold(0, |acc, (_, r)| acc | r);
+        let source_requires = m
+            .sources
+            .iter()
+            .map(|s| mask(&s.requires, "capability", nc))
+            .collect::<Result<Vec<_>, _>>()?;
         for arm in m.resolve.iter().chain([&m.fallback]) {
             if arm.mode as usize >= nm {
                 return Err(ModelError("a resolve arm names an undeclared mode".into()));
@@ -128,27 +164,44 @@ impl Compiled {
         if m.fallback.condition.is_some() {
             return Err(ModelError("the fallback arm has a condition".into()));
         }
-        let arms = m.resolve.iter().map(|a| a.condition.as_ref().map_or(CExpr::Const(Tri::F), CExpr::from_model)).collect();
+        let arms = m
+            .resolve
+            .iter()
+            .map(|a| {
+                a.condition
+                    .as_ref()
+                    .map_or(CExpr::Const(Tri::F), CExpr::from_model)
+            })
+            .collect();
         for s in &m.sources {
             if let Some(w) = &s.when {
                 check_expr(w, m)?;
             }
         }
-        let source_when = m.sources.iter().map(|s| s.when.as_ref().map(CExpr::from_model)).collect();
+        let source_when = m
+            .sources
+            .iter()
+            .map(|s| s.when.as_ref().map(CExpr::from_model))
+            .collect();
 
         // Per-feature static verdicts for steps 2–5.
         let mut feature_static = vec![PASS; m.features.len() * np * nm];
         let mut feature_consent = Vec::with_capacity(m.features.len());
         let mut feature_index = HashMap::with_capacity(m.features.len());
         for (fi, f) in m.features.iter().enumerate() {
-            let class = class_requires.get(f.class as usize).ok_or_else(|| ModelError(format!("feature `{}` has an undeclared class", f.name)))?;
+            let class = class_requires.get(f.class as usize).ok_or_else(|| {
+                ModelError(format!("feature `{}` has an undeclared class", f.name))
+            })?;
             let allowed_modes = mask(&f.allowed_modes, "mode", nm)?;
             let allowed_p = mask(&f.allowed_purposes, "purpose", np)?;
             let prohibited_p = mask(&f.prohibited_purposes, "purpose", np)?;
             if let Some(t) = f.requires_consent
                 && t as usize >= m.consent_topics.len()
             {
-                return Err(ModelError(format!("feature `{}` requires an undeclared consent topic", f.name)));
+                return Err(ModelError(format!(
+                    "feature `{}` requires an undeclared consent topic",
+                    f.name
+                )));
             }
             feature_consent.push(f.requires_consent);
             if feature_index.insert(f.name.clone(), fi as u32).is_some() {
@@ -193,7 +246,10 @@ impl Compiled {
             let targets: Vec<u32> = match &rule.targets {
                 Some(t) => {
                     if t.iter().any(|&i| i as usize >= limit) {
-                        return Err(ModelError(format!("forbid rule at {} targets an undeclared name", rule.rule)));
+                        return Err(ModelError(format!(
+                            "forbid rule at {} targets an undeclared name",
+                            rule.rule
+                        )));
                     }
                     t.clone()
                 }
@@ -203,7 +259,10 @@ impl Compiled {
                 ForbidKind::Feature => {
                     for &fi in &targets {
                         let f = &m.features[fi as usize];
-                        let class = m.classes.get(f.class as usize).ok_or_else(|| ModelError("undeclared class".into()))?;
+                        let class = m
+                            .classes
+                            .get(f.class as usize)
+                            .ok_or_else(|| ModelError("undeclared class".into()))?;
                         let entry = match &when {
                             None => FeatureForbid::Always(ri),
                             Some(_) if request_only => FeatureForbid::Request(ri),
@@ -214,7 +273,9 @@ impl Compiled {
                                     entity: &f.entity,
                                     personal: class.personal,
                                     sensitive: class.sensitive,
-                                    retention_secs: f.retention_days.and_then(|d| d.checked_mul(86_400)),
+                                    retention_secs: f
+                                        .retention_days
+                                        .and_then(|d| d.checked_mul(86_400)),
                                 };
                                 match w.fold_feature(&ctx) {
                                     CExpr::Const(Tri::F) => continue,
@@ -226,8 +287,12 @@ impl Compiled {
                         feature_forbids[fi as usize].push(entry);
                     }
                 }
-                ForbidKind::Source => targets.iter().for_each(|&s| source_forbids[s as usize].push(ri)),
-                ForbidKind::Reason => targets.iter().for_each(|&r| reason_forbids[r as usize].push(ri)),
+                ForbidKind::Source => targets
+                    .iter()
+                    .for_each(|&s| source_forbids[s as usize].push(ri)),
+                ForbidKind::Reason => targets
+                    .iter()
+                    .for_each(|&r| reason_forbids[r as usize].push(ri)),
             }
             forbid_request_only.push(request_only);
             forbid_when.push(when);
@@ -237,7 +302,9 @@ impl Compiled {
         for r in &m.reasons {
             let mut req = mask(&r.requires, "capability", nc)?;
             for &f in &r.from {
-                let feat = m.features.get(f as usize).ok_or_else(|| ModelError(format!("reason `{}` draws from an unknown feature", r.name)))?;
+                let feat = m.features.get(f as usize).ok_or_else(|| {
+                    ModelError(format!("reason `{}` draws from an unknown feature", r.name))
+                })?;
                 req |= class_requires[feat.class as usize];
             }
             reason_requires.push(req);
@@ -246,7 +313,10 @@ impl Compiled {
         let mut routes = vec![None; ns * nm];
         for (i, fs) in m.feature_sets.iter().enumerate() {
             if fs.features.iter().any(|&f| f as usize >= m.features.len()) {
-                return Err(ModelError(format!("feature set `{}` names an unknown feature", fs.name)));
+                return Err(ModelError(format!(
+                    "feature set `{}` names an unknown feature",
+                    fs.name
+                )));
             }
             let modes = mask(&fs.modes, "mode", nm)?;
             let surfaces = match &fs.surfaces {
@@ -262,10 +332,17 @@ impl Compiled {
                 }
             }
         }
-        let source_index = m.sources.iter().enumerate().map(|(i, s)| (s.name.clone(), i as u32)).collect();
+        let source_index = m
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i as u32))
+            .collect();
         let mut role_clearance = vec![None; m.roles.len()];
         for (r, c) in &m.debug {
-            *role_clearance.get_mut(*r as usize).ok_or_else(|| ModelError("debug names an undeclared role".into()))? = Some(*c);
+            *role_clearance
+                .get_mut(*r as usize)
+                .ok_or_else(|| ModelError("debug names an undeclared role".into()))? = Some(*c);
         }
         Ok(Compiled {
             digest: m.digest.as_str().into(),
@@ -308,6 +385,9 @@ impl Compiled {
     }
 
     pub fn feature_name(&self, f: FeatureId) -> &str {
-        self.model.features.get(f.0 as usize).map_or("", |x| x.name.as_str())
+        self.model
+            .features
+            .get(f.0 as usize)
+            .map_or("", |x| x.name.as_str())
     }
 }

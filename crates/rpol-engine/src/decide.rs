@@ -54,7 +54,11 @@ pub struct UnknownRetention(pub String);
 
 impl std::fmt::Display for UnknownRetention {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "retention kind `{}` is not declared in the policy", self.0)
+        write!(
+            f,
+            "retention kind `{}` is not declared in the policy",
+            self.0
+        )
     }
 }
 
@@ -95,7 +99,9 @@ impl DenyCode {
 pub(crate) fn pattern_matches(pattern: &str, code: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == code,
-        Some((pre, post)) => code.len() >= pre.len() + post.len() && code.starts_with(pre) && code.ends_with(post),
+        Some((pre, post)) => {
+            code.len() >= pre.len() + post.len() && code.starts_with(pre) && code.ends_with(post)
+        }
     }
 }
 
@@ -107,7 +113,11 @@ impl Compiled {
 
     /// Resolves the mode: the first arm whose condition is true (not unknown).
     fn resolve(&self, req: &Request) -> (u32, Option<u32>) {
-        let env = Env { req, mode: None, feature: None };
+        let env = Env {
+            req,
+            mode: None,
+            feature: None,
+        };
         for (i, c) in self.arms.iter().enumerate() {
             if c.eval(&env) == Tri::T {
                 return (self.model.resolve[i].mode, Some(i as u32));
@@ -123,23 +133,38 @@ impl Compiled {
     }
 
     fn prepare_in_mode<'r>(&self, req: &'r Request, mode: u32, arm: Option<u32>) -> Prepared<'r> {
-        let env = Env { req, mode: Some(mode), feature: None };
+        let env = Env {
+            req,
+            mode: Some(mode),
+            feature: None,
+        };
         let fired = self
             .forbid_when
             .iter()
             .zip(&self.forbid_request_only)
             .map(|(w, only)| *only && w.as_ref().is_none_or(|w| w.eval(&env) != Tri::F))
             .collect();
-        Prepared { req, mode, arm, grants: self.mode_grants.get(mode as usize).copied().unwrap_or(0), fired }
+        Prepared {
+            req,
+            mode,
+            arm,
+            grants: self.mode_grants.get(mode as usize).copied().unwrap_or(0),
+            fired,
+        }
     }
 
     /// Decides one registry feature for a prepared request (steps 2–7 of spec
     /// 3.1). No allocation, no string hashing.
     pub fn check_feature(&self, p: &Prepared<'_>, f: FeatureId) -> Verdict {
         let fi = f.0 as usize;
-        let Some(purpose) = p.req.purpose else { return Verdict::Denied(DenyCode::InvalidRequest) };
+        let Some(purpose) = p.req.purpose else {
+            return Verdict::Denied(DenyCode::InvalidRequest);
+        };
         let (np, nm) = (self.model.purposes.len(), self.model.modes.len());
-        let Some(&code) = self.feature_static.get(fi * np * nm + purpose as usize * nm + p.mode as usize) else {
+        let Some(&code) = self
+            .feature_static
+            .get(fi * np * nm + purpose as usize * nm + p.mode as usize)
+        else {
             return Verdict::Denied(DenyCode::UnknownFeature);
         };
         if code != PASS {
@@ -154,7 +179,14 @@ impl Compiled {
             let (rule, fires) = match entry {
                 FeatureForbid::Request(r) => (*r, p.fired[*r as usize]),
                 FeatureForbid::Always(r) => (*r, true),
-                FeatureForbid::Residual(r, e) => (*r, e.eval(&Env { req: p.req, mode: Some(p.mode), feature: None }) != Tri::F),
+                FeatureForbid::Residual(r, e) => (
+                    *r,
+                    e.eval(&Env {
+                        req: p.req,
+                        mode: Some(p.mode),
+                        feature: None,
+                    }) != Tri::F,
+                ),
             };
             if fires {
                 return Verdict::Forbidden(rule);
@@ -166,12 +198,18 @@ impl Compiled {
     /// Decides one source (spec 3.1: capabilities, `when`, forbid rules).
     pub fn check_source(&self, p: &Prepared<'_>, s: SourceId) -> Verdict {
         let si = s.0 as usize;
-        let Some(&requires) = self.source_requires.get(si) else { return Verdict::Denied(DenyCode::ConditionFalse) };
+        let Some(&requires) = self.source_requires.get(si) else {
+            return Verdict::Denied(DenyCode::ConditionFalse);
+        };
         if requires & !p.grants != 0 {
             return Verdict::Denied(DenyCode::CapabilityMissing);
         }
         if let Some(w) = &self.source_when[si]
-            && w.eval(&Env { req: p.req, mode: Some(p.mode), feature: None }) != Tri::T
+            && w.eval(&Env {
+                req: p.req,
+                mode: Some(p.mode),
+                feature: None,
+            }) != Tri::T
         {
             return Verdict::Denied(DenyCode::ConditionFalse);
         }
@@ -185,16 +223,28 @@ impl Compiled {
 
     /// Explains one reason code (spec 3.1 reason steps 1–5).
     pub fn explain(&self, p: &Prepared<'_>, code: &str) -> ReasonOutcome {
-        let Some(ri) = self.model.reasons.iter().position(|r| r.codes.iter().any(|pat| pattern_matches(pat, code))) else {
+        let Some(ri) = self
+            .model
+            .reasons
+            .iter()
+            .position(|r| r.codes.iter().any(|pat| pattern_matches(pat, code)))
+        else {
             return ReasonOutcome::Suppressed(DenyCode::NoReasonForCode);
         };
         if self.reason_requires[ri] & !p.grants != 0 {
             return ReasonOutcome::Suppressed(DenyCode::CapabilityMissing);
         }
-        if self.model.reasons[ri].from.iter().any(|&f| !self.check_feature(p, FeatureId(f)).is_allowed()) {
+        if self.model.reasons[ri]
+            .from
+            .iter()
+            .any(|&f| !self.check_feature(p, FeatureId(f)).is_allowed())
+        {
             return ReasonOutcome::Suppressed(DenyCode::FeatureDenied);
         }
-        if let Some(&r) = self.reason_forbids[ri].iter().find(|&&r| p.fired[r as usize]) {
+        if let Some(&r) = self.reason_forbids[ri]
+            .iter()
+            .find(|&&r| p.fired[r as usize])
+        {
             return ReasonOutcome::Forbidden(r);
         }
         ReasonOutcome::Shown(ri as u32)
@@ -202,13 +252,22 @@ impl Compiled {
 
     /// The retention of a declared kind, in seconds.
     pub fn retention(&self, kind: &str) -> Result<i64, UnknownRetention> {
-        self.model.retention.iter().find(|(k, _)| k == kind).map(|(_, s)| *s).ok_or_else(|| UnknownRetention(kind.to_string()))
+        self.model
+            .retention
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, s)| *s)
+            .ok_or_else(|| UnknownRetention(kind.to_string()))
     }
 
     /// Whether a role may see a feature in a debug view (spec 3.1).
     pub fn debug_visible(&self, role: &str, f: FeatureId) -> bool {
-        let Some(r) = self.model.roles.iter().position(|x| x == role) else { return false };
-        let Some(Some(clearance)) = self.role_clearance.get(r) else { return false };
+        let Some(r) = self.model.roles.iter().position(|x| x == role) else {
+            return false;
+        };
+        let Some(Some(clearance)) = self.role_clearance.get(r) else {
+            return false;
+        };
         match self.model.features.get(f.0 as usize).map(|x| x.visibility) {
             Some(Visibility::Open) => true,
             Some(Visibility::Restricted) => *clearance == Clearance::Restricted,
@@ -219,7 +278,10 @@ impl Compiled {
     /// The feature set for a surface and mode.
     pub fn route(&self, surface: Option<u32>, mode: u32) -> Option<u32> {
         let s = surface? as usize;
-        self.routes.get(s * self.model.modes.len() + mode as usize).copied().flatten()
+        self.routes
+            .get(s * self.model.modes.len() + mode as usize)
+            .copied()
+            .flatten()
     }
 
     /// The full decision for a valid request.
@@ -229,15 +291,32 @@ impl Compiled {
     }
 
     fn decide_prepared(&self, p: &Prepared<'_>, reason_codes: &[&str]) -> Decision {
-        let sources: Vec<Verdict> = (0..self.model.sources.len() as u32).map(|s| self.check_source(p, SourceId(s))).collect();
+        let sources: Vec<Verdict> = (0..self.model.sources.len() as u32)
+            .map(|s| self.check_source(p, SourceId(s)))
+            .collect();
         let route = self.route(p.req.surface, p.mode);
         let mut features: Vec<(FeatureRef, Verdict)> = match &p.req.features {
             Some(list) => {
-                let mut known: Vec<u32> = list.iter().filter_map(|f| if let FeatureName::Known(i) = f { Some(*i) } else { None }).collect();
+                let mut known: Vec<u32> = list
+                    .iter()
+                    .filter_map(|f| {
+                        if let FeatureName::Known(i) = f {
+                            Some(*i)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
                 known.sort_unstable();
-                let mut v: Vec<(FeatureRef, Verdict)> = known.into_iter().map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i)))).collect();
+                let mut v: Vec<(FeatureRef, Verdict)> = known
+                    .into_iter()
+                    .map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i))))
+                    .collect();
                 v.extend(list.iter().filter_map(|f| match f {
-                    FeatureName::Unknown(n) => Some((FeatureRef::Unknown(n.clone()), Verdict::Denied(DenyCode::UnknownFeature))),
+                    FeatureName::Unknown(n) => Some((
+                        FeatureRef::Unknown(n.clone()),
+                        Verdict::Denied(DenyCode::UnknownFeature),
+                    )),
                     FeatureName::Known(_) => None,
                 }));
                 v
@@ -247,9 +326,13 @@ impl Compiled {
                     let mut ids = self.model.feature_sets[r as usize].features.clone();
                     ids.sort_unstable();
                     ids.dedup();
-                    ids.into_iter().map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i)))).collect()
+                    ids.into_iter()
+                        .map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i))))
+                        .collect()
                 }
-                None => (0..self.model.features.len() as u32).map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i)))).collect(),
+                None => (0..self.model.features.len() as u32)
+                    .map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i))))
+                    .collect(),
             },
         };
         features.shrink_to_fit();
@@ -275,7 +358,11 @@ impl Compiled {
 
     /// Parses and decides; an invalid request gets its errors and the fallback
     /// decision (spec 3.1, 12).
-    pub fn decide_json(&self, json: &str, reason_codes: &[&str]) -> Result<Decision, (RequestErrors, Decision)> {
+    pub fn decide_json(
+        &self,
+        json: &str,
+        reason_codes: &[&str],
+    ) -> Result<Decision, (RequestErrors, Decision)> {
         match crate::request::parse(self, json) {
             Ok(req) => Ok(self.decide(&req, reason_codes)),
             Err((errors, partial)) => Err((errors, self.fallback(partial, reason_codes))),

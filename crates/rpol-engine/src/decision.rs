@@ -36,7 +36,10 @@ pub struct Decision {
 
 impl Decision {
     pub fn feature_verdict(&self, f: u32) -> Option<Verdict> {
-        self.features.iter().find(|(r, _)| *r == FeatureRef::Known(f)).map(|(_, v)| *v)
+        self.features
+            .iter()
+            .find(|(r, _)| *r == FeatureRef::Known(f))
+            .map(|(_, v)| *v)
     }
 
     pub fn allowed_features(&self) -> impl Iterator<Item = u32> + '_ {
@@ -63,19 +66,36 @@ impl Decision {
     fn tree(&self, c: &Compiled) -> Node {
         let m = c.model();
         let grants = c.mode_grants.get(self.mode as usize).copied().unwrap_or(0);
-        let mode_name = m.modes.get(self.mode as usize).map_or("", |x| x.name.as_str());
+        let mode_name = m
+            .modes
+            .get(self.mode as usize)
+            .map_or("", |x| x.name.as_str());
         let caps = |mask: u64| -> String {
-            m.capabilities.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")
+            m.capabilities
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, n)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let forbidden = |r: u32| -> Node {
             let rule = &m.forbids[r as usize];
-            let mut o = vec![("code".into(), Node::s("forbidden")), ("rule".into(), Node::s(&rule.rule))];
+            let mut o = vec![
+                ("code".into(), Node::s("forbidden")),
+                ("rule".into(), Node::s(&rule.rule)),
+            ];
             if let Some(b) = &rule.because {
                 o.push(("because".into(), Node::s(b)));
             }
             Node::Obj(o)
         };
-        let denied = |code: DenyCode, detail: String| Node::Obj(vec![("code".into(), Node::s(code.as_str())), ("detail".into(), Node::Str(detail))]);
+        let denied = |code: DenyCode, detail: String| {
+            Node::Obj(vec![
+                ("code".into(), Node::s(code.as_str())),
+                ("detail".into(), Node::Str(detail)),
+            ])
+        };
 
         let mut src_allowed = Vec::new();
         let mut src_denied = Vec::new();
@@ -86,8 +106,13 @@ impl Decision {
                 Verdict::Forbidden(r) => src_denied.push((s.name.clone(), forbidden(*r))),
                 Verdict::Denied(code) => {
                     let detail = match code {
-                        DenyCode::CapabilityMissing => format!("mode {mode_name} does not grant {}", caps(c.source_requires[i] & !grants)),
-                        DenyCode::ConditionFalse => format!("the `when` condition of source {} is not true", s.name),
+                        DenyCode::CapabilityMissing => format!(
+                            "mode {mode_name} does not grant {}",
+                            caps(c.source_requires[i] & !grants)
+                        ),
+                        DenyCode::ConditionFalse => {
+                            format!("the `when` condition of source {} is not true", s.name)
+                        }
                         other => other.as_str().to_string(),
                     };
                     src_denied.push((s.name.clone(), denied(*code, detail)));
@@ -98,7 +123,10 @@ impl Decision {
         let mut f_denied = Vec::new();
         for (f, v) in &self.features {
             let (name, feat) = match f {
-                FeatureRef::Known(i) => (m.features[*i as usize].name.clone(), Some(&m.features[*i as usize])),
+                FeatureRef::Known(i) => (
+                    m.features[*i as usize].name.clone(),
+                    Some(&m.features[*i as usize]),
+                ),
                 FeatureRef::Unknown(n) => (n.clone(), None),
             };
             match v {
@@ -106,20 +134,33 @@ impl Decision {
                 Verdict::Forbidden(r) => f_denied.push((name, forbidden(*r))),
                 Verdict::Denied(code) => {
                     let detail = match (code, feat) {
-                        (DenyCode::UnknownFeature, _) => format!("feature {name} is not in the registry"),
-                        (DenyCode::PurposeProhibited, _) => format!("the request's purpose is prohibited for feature {name}"),
-                        (DenyCode::PurposeNotAllowed, _) => format!("the request's purpose is not an allowed purpose of feature {name}"),
-                        (DenyCode::ModeNotAllowed, _) => format!("feature {name} is not allowed in mode {mode_name}"),
+                        (DenyCode::UnknownFeature, _) => {
+                            format!("feature {name} is not in the registry")
+                        }
+                        (DenyCode::PurposeProhibited, _) => {
+                            format!("the request's purpose is prohibited for feature {name}")
+                        }
+                        (DenyCode::PurposeNotAllowed, _) => format!(
+                            "the request's purpose is not an allowed purpose of feature {name}"
+                        ),
+                        (DenyCode::ModeNotAllowed, _) => {
+                            format!("feature {name} is not allowed in mode {mode_name}")
+                        }
                         (DenyCode::CapabilityMissing, Some(ft)) => format!(
                             "mode {mode_name} does not grant {} required by class {}",
                             caps(c.class_requires[ft.class as usize] & !grants),
                             m.classes[ft.class as usize].name
                         ),
                         (DenyCode::ConsentRequired, Some(ft)) => {
-                            let topic = ft.requires_consent.and_then(|t| m.consent_topics.get(t as usize)).map_or("", String::as_str);
+                            let topic = ft
+                                .requires_consent
+                                .and_then(|t| m.consent_topics.get(t as usize))
+                                .map_or("", String::as_str);
                             format!("feature {name} requires consent {topic} to be granted")
                         }
-                        (DenyCode::InvalidRequest, _) => "the request's purpose is invalid".to_string(),
+                        (DenyCode::InvalidRequest, _) => {
+                            "the request's purpose is invalid".to_string()
+                        }
                         (other, _) => other.as_str().to_string(),
                     };
                     f_denied.push((name, denied(*code, detail)));
@@ -131,10 +172,32 @@ impl Decision {
             ("version".into(), Node::s(&m.version)),
             ("digest".into(), Node::s(&self.digest)),
             ("mode".into(), Node::s(mode_name)),
-            ("mode_rule".into(), Node::s(self.arm.map_or(&m.fallback.rule, |a| &m.resolve[a as usize].rule))),
-            ("route".into(), self.route.map_or(Node::Null, |r| Node::s(&m.feature_sets[r as usize].name))),
-            ("sources".into(), Node::Obj(vec![("allowed".into(), Node::Arr(src_allowed)), ("denied".into(), Node::Obj(src_denied))])),
-            ("features".into(), Node::Obj(vec![("allowed".into(), Node::Arr(f_allowed)), ("denied".into(), Node::Obj(f_denied))])),
+            (
+                "mode_rule".into(),
+                Node::s(
+                    self.arm
+                        .map_or(&m.fallback.rule, |a| &m.resolve[a as usize].rule),
+                ),
+            ),
+            (
+                "route".into(),
+                self.route
+                    .map_or(Node::Null, |r| Node::s(&m.feature_sets[r as usize].name)),
+            ),
+            (
+                "sources".into(),
+                Node::Obj(vec![
+                    ("allowed".into(), Node::Arr(src_allowed)),
+                    ("denied".into(), Node::Obj(src_denied)),
+                ]),
+            ),
+            (
+                "features".into(),
+                Node::Obj(vec![
+                    ("allowed".into(), Node::Arr(f_allowed)),
+                    ("denied".into(), Node::Obj(f_denied)),
+                ]),
+            ),
         ];
         if self.reasons_asked {
             let reasons = self
@@ -144,10 +207,17 @@ impl Decision {
                     let v = match o {
                         ReasonOutcome::Shown(r) => {
                             let r = &m.reasons[*r as usize];
-                            Node::Obj(vec![("shown".into(), Node::s(&r.name)), ("text".into(), Node::s(&r.text))])
+                            Node::Obj(vec![
+                                ("shown".into(), Node::s(&r.name)),
+                                ("text".into(), Node::s(&r.text)),
+                            ])
                         }
-                        ReasonOutcome::Suppressed(c) => Node::Obj(vec![("suppressed".into(), Node::s(c.as_str()))]),
-                        ReasonOutcome::Forbidden(_) => Node::Obj(vec![("suppressed".into(), Node::s("forbidden"))]),
+                        ReasonOutcome::Suppressed(c) => {
+                            Node::Obj(vec![("suppressed".into(), Node::s(c.as_str()))])
+                        }
+                        ReasonOutcome::Forbidden(_) => {
+                            Node::Obj(vec![("suppressed".into(), Node::s("forbidden"))])
+                        }
                     };
                     (code.clone(), v)
                 })

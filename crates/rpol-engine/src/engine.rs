@@ -14,7 +14,9 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(c: Compiled) -> Engine {
-        Engine { current: ArcSwap::from_pointee(c) }
+        Engine {
+            current: ArcSwap::from_pointee(c),
+        }
     }
 
     /// The policy in force now; keep the guard for the whole decision so that

@@ -45,9 +45,20 @@ pub enum CExpr {
     Not(Box<CExpr>),
     And(Box<[CExpr]>),
     Or(Box<[CExpr]>),
-    Cmp { op: CmpOp, lhs: Op, rhs: Op },
-    In { lhs: Op, items: Box<[Op]>, negated: bool },
-    HasRole { role: u32, negated: bool },
+    Cmp {
+        op: CmpOp,
+        lhs: Op,
+        rhs: Op,
+    },
+    In {
+        lhs: Op,
+        items: Box<[Op]>,
+        negated: bool,
+    },
+    HasRole {
+        role: u32,
+        negated: bool,
+    },
     Exists(Path),
     StartsWith(Op, Op),
     Truthy(Path),
@@ -96,9 +107,24 @@ impl CExpr {
             model::Expr::Not(x) => CExpr::Not(Box::new(CExpr::from_model(x))),
             model::Expr::And(xs) => CExpr::And(xs.iter().map(CExpr::from_model).collect()),
             model::Expr::Or(xs) => CExpr::Or(xs.iter().map(CExpr::from_model).collect()),
-            model::Expr::Compare { op: o, lhs, rhs } => CExpr::Cmp { op: *o, lhs: op(lhs), rhs: op(rhs) },
-            model::Expr::InList { lhs, items, negated } => CExpr::In { lhs: op(lhs), items: items.iter().map(op).collect(), negated: *negated },
-            model::Expr::HasRole { role, negated } => CExpr::HasRole { role: *role, negated: *negated },
+            model::Expr::Compare { op: o, lhs, rhs } => CExpr::Cmp {
+                op: *o,
+                lhs: op(lhs),
+                rhs: op(rhs),
+            },
+            model::Expr::InList {
+                lhs,
+                items,
+                negated,
+            } => CExpr::In {
+                lhs: op(lhs),
+                items: items.iter().map(op).collect(),
+                negated: *negated,
+            },
+            model::Expr::HasRole { role, negated } => CExpr::HasRole {
+                role: *role,
+                negated: *negated,
+            },
             model::Expr::Exists(p) => CExpr::Exists(*p),
             model::Expr::StartsWith(a, b) => CExpr::StartsWith(op(a), op(b)),
             model::Expr::Truthy(p) => CExpr::Truthy(*p),
@@ -136,7 +162,11 @@ impl CExpr {
             },
             CExpr::And(xs) | CExpr::Or(xs) => {
                 let is_and = matches!(self, CExpr::And(_));
-                let (absorb, neutral) = if is_and { (Tri::F, Tri::T) } else { (Tri::T, Tri::F) };
+                let (absorb, neutral) = if is_and {
+                    (Tri::F, Tri::T)
+                } else {
+                    (Tri::T, Tri::F)
+                };
                 let mut rest = Vec::new();
                 let mut unknown = false;
                 for x in xs.iter() {
@@ -163,18 +193,35 @@ impl CExpr {
                 }
             }
             CExpr::Cmp { op: o, lhs, rhs } => match (op(lhs), op(rhs)) {
-                (Some(l), Some(r)) => CExpr::Cmp { op: *o, lhs: l, rhs: r },
+                (Some(l), Some(r)) => CExpr::Cmp {
+                    op: *o,
+                    lhs: l,
+                    rhs: r,
+                },
                 _ => CExpr::Const(Tri::U),
             },
-            CExpr::In { lhs, items, negated } => match op(lhs) {
+            CExpr::In {
+                lhs,
+                items,
+                negated,
+            } => match op(lhs) {
                 None if !items.is_empty() => CExpr::Const(Tri::U),
                 None => CExpr::Const(Tri::of(*negated)),
                 Some(l) => {
-                    let items: Vec<Op> = items.iter().map(|i| op(i).unwrap_or(Op::Path(Path::FeatureRetention))).collect();
-                    CExpr::In { lhs: l, items: items.into(), negated: *negated }
+                    let items: Vec<Op> = items
+                        .iter()
+                        .map(|i| op(i).unwrap_or(Op::Path(Path::FeatureRetention)))
+                        .collect();
+                    CExpr::In {
+                        lhs: l,
+                        items: items.into(),
+                        negated: *negated,
+                    }
                 }
             },
-            CExpr::Exists(p) if is_feature_path(*p) => CExpr::Const(Tri::of(feature_value(*p, f).is_some())),
+            CExpr::Exists(p) if is_feature_path(*p) => {
+                CExpr::Const(Tri::of(feature_value(*p, f).is_some()))
+            }
             CExpr::Exists(_) => self.clone(),
             CExpr::StartsWith(a, b) => match (op(a), op(b)) {
                 (Some(a), Some(b)) => CExpr::StartsWith(a, b),
@@ -189,7 +236,11 @@ impl CExpr {
         // Anything that now reads no path at all is a constant.
         if !matches!(folded, CExpr::Const(_)) && folded.is_closed() {
             let empty = Request::empty();
-            return CExpr::Const(folded.eval(&Env { req: &empty, mode: None, feature: None }));
+            return CExpr::Const(folded.eval(&Env {
+                req: &empty,
+                mode: None,
+                feature: None,
+            }));
         }
         folded
     }
@@ -234,7 +285,11 @@ impl CExpr {
                 acc
             }
             CExpr::Cmp { op, lhs, rhs } => compare(*op, read(lhs, env), read(rhs, env)),
-            CExpr::In { lhs, items, negated } => {
+            CExpr::In {
+                lhs,
+                items,
+                negated,
+            } => {
                 let l = read(lhs, env);
                 let mut acc = Tri::F;
                 for it in items.iter() {
@@ -267,7 +322,15 @@ impl CExpr {
 }
 
 pub fn is_feature_path(p: Path) -> bool {
-    matches!(p, Path::FeatureName | Path::FeatureClass | Path::FeatureEntity | Path::FeaturePersonal | Path::FeatureSensitive | Path::FeatureRetention)
+    matches!(
+        p,
+        Path::FeatureName
+            | Path::FeatureClass
+            | Path::FeatureEntity
+            | Path::FeaturePersonal
+            | Path::FeatureSensitive
+            | Path::FeatureRetention
+    )
 }
 
 fn feature_value(p: Path, f: &FeatureCtx<'_>) -> Option<Lit> {
@@ -283,7 +346,9 @@ fn feature_value(p: Path, f: &FeatureCtx<'_>) -> Option<Lit> {
 }
 
 fn compare(op: CmpOp, l: Option<V<'_>>, r: Option<V<'_>>) -> Tri {
-    let (Some(l), Some(r)) = (l, r) else { return Tri::U };
+    let (Some(l), Some(r)) = (l, r) else {
+        return Tri::U;
+    };
     let ord = match (l, r) {
         (V::Num(a), V::Num(b)) => a.cmp(&b),
         (V::Str(a), V::Str(b)) => a.cmp(b),
@@ -323,21 +388,34 @@ fn read<'a>(o: &'a Op, env: &Env<'a>) -> Option<V<'a>> {
                 Path::Purpose => r.purpose.map(V::Sym),
                 Path::UserId => r.user_id.as_deref().map(V::Str),
                 Path::AnonymousId => r.anonymous_id.as_deref().map(V::Str),
-                Path::Consent(t) => Some(V::Sym(r.consent.get(*t as usize).copied().unwrap_or(model::CONSENT_UNKNOWN as u8) as u32)),
+                Path::Consent(t) => Some(V::Sym(
+                    r.consent
+                        .get(*t as usize)
+                        .copied()
+                        .unwrap_or(model::CONSENT_UNKNOWN as u8) as u32,
+                )),
                 Path::ConsentVersion => r.consent_version.as_deref().map(V::Str),
-                Path::Context(f) => r.context.get(*f as usize).and_then(|v| v.as_ref()).map(|v| match v {
-                    CtxVal::Str(s) => V::Str(s),
-                    CtxVal::Int(i) | CtxVal::Dur(i) => V::Num(*i),
-                    CtxVal::Bool(b) => V::Bool(*b),
-                    CtxVal::Enum(e) => V::Sym(*e),
-                }),
+                Path::Context(f) => r
+                    .context
+                    .get(*f as usize)
+                    .and_then(|v| v.as_ref())
+                    .map(|v| match v {
+                        CtxVal::Str(s) => V::Str(s),
+                        CtxVal::Int(i) | CtxVal::Dur(i) => V::Num(*i),
+                        CtxVal::Bool(b) => V::Bool(*b),
+                        CtxVal::Enum(e) => V::Sym(*e),
+                    }),
                 Path::Mode => env.mode.map(V::Sym),
-                p => env.feature.as_ref().and_then(|f| feature_value(*p, f)).map(|l| match l {
-                    Lit::Str(_) => V::Str(env.feature.map_or("", |f| f.entity)),
-                    Lit::Num(n) => V::Num(n),
-                    Lit::Bool(b) => V::Bool(b),
-                    Lit::Sym(s) => V::Sym(s),
-                }),
+                p => env
+                    .feature
+                    .as_ref()
+                    .and_then(|f| feature_value(*p, f))
+                    .map(|l| match l {
+                        Lit::Str(_) => V::Str(env.feature.map_or("", |f| f.entity)),
+                        Lit::Num(n) => V::Num(n),
+                        Lit::Bool(b) => V::Bool(b),
+                        Lit::Sym(s) => V::Sym(s),
+                    }),
             }
         }
     }

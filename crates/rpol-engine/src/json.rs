@@ -64,7 +64,10 @@ impl<'de> Deserialize<'de> for J {
                 let mut out = Vec::new();
                 while let Some(v) = seq.next_element::<J>()? {
                     if out.len() >= crate::request::MAX_ARRAY_LEN {
-                        return Err(de::Error::custom(format!("array longer than {} items", crate::request::MAX_ARRAY_LEN)));
+                        return Err(de::Error::custom(format!(
+                            "array longer than {} items",
+                            crate::request::MAX_ARRAY_LEN
+                        )));
                     }
                     out.push(v);
                 }

@@ -164,11 +164,22 @@ pub enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
     /// `==`, `!=` on equal types; ordering only on ints and durations.
-    Compare { op: CmpOp, lhs: Operand, rhs: Operand },
+    Compare {
+        op: CmpOp,
+        lhs: Operand,
+        rhs: Operand,
+    },
     /// `lhs in [items]` = `lhs == i1 or lhs == i2 …` (Kleene); `negated` is `not in`.
-    InList { lhs: Operand, items: Vec<Operand>, negated: bool },
+    InList {
+        lhs: Operand,
+        items: Vec<Operand>,
+        negated: bool,
+    },
     /// `role in roles` (role id); `negated` is `not in`.
-    HasRole { role: u32, negated: bool },
+    HasRole {
+        role: u32,
+        negated: bool,
+    },
     /// `exists(path)`: true or false, never unknown.
     Exists(Path),
     /// `starts_with(a, b)` on strings.

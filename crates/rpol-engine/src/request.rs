@@ -132,7 +132,10 @@ pub fn parse_duration(s: &str) -> Option<i64> {
         _ => return None,
     };
     let digits = &s[..s.len() - 1];
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || (digits.len() > 1 && digits.starts_with('0')) {
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+    {
         return None;
     }
     digits.parse::<i64>().ok()?.checked_mul(mult)
@@ -148,10 +151,24 @@ pub(crate) struct Partial {
 
 pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors, Partial)> {
     let mut errs = Vec::new();
-    let none = || Partial { tenant: None, surface: None, purpose: None, features: None };
-    let err = |path: &str, message: String| RequestError { path: path.to_string(), message };
+    let none = || Partial {
+        tenant: None,
+        surface: None,
+        purpose: None,
+        features: None,
+    };
+    let err = |path: &str, message: String| RequestError {
+        path: path.to_string(),
+        message,
+    };
     if text.len() > MAX_REQUEST_BYTES {
-        errs.push(err("$", format!("request is {} bytes, over the limit of {MAX_REQUEST_BYTES} bytes", text.len())));
+        errs.push(err(
+            "$",
+            format!(
+                "request is {} bytes, over the limit of {MAX_REQUEST_BYTES} bytes",
+                text.len()
+            ),
+        ));
         return Err((RequestErrors(errs), none()));
     }
     let root: J = match serde_json::from_str(text) {
@@ -162,11 +179,17 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
         }
     };
     if depth(&root) > MAX_DEPTH {
-        errs.push(err("$", format!("request nests deeper than {MAX_DEPTH} levels")));
+        errs.push(err(
+            "$",
+            format!("request nests deeper than {MAX_DEPTH} levels"),
+        ));
         return Err((RequestErrors(errs), none()));
     }
     let J::Obj(top) = root else {
-        errs.push(err("$", format!("a request must be a JSON object, found {}", root.kind())));
+        errs.push(err(
+            "$",
+            format!("a request must be a JSON object, found {}", root.kind()),
+        ));
         return Err((RequestErrors(errs), none()));
     };
     let m = c.model();
@@ -343,20 +366,32 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             errs.push(err("$", format!("missing required key `{required}`")));
         }
     }
-    if errs.is_empty() { Ok(req) } else { Err((RequestErrors(errs), partial)) }
+    if errs.is_empty() {
+        Ok(req)
+    } else {
+        Err((RequestErrors(errs), partial))
+    }
 }
 
 fn list(names: &[String]) -> String {
     let shown: Vec<String> = names.iter().take(10).map(|n| format!("`{n}`")).collect();
-    if names.len() > 10 { format!("{}, …", shown.join(", ")) } else { shown.join(", ") }
+    if names.len() > 10 {
+        format!("{}, …", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
 }
 
 fn context_value(ty: &ContextType, v: &J) -> Result<CtxVal, String> {
     match (ty, v) {
         (ContextType::String, J::Str(s)) => Ok(CtxVal::Str(s.clone())),
-        (ContextType::Int, J::Int(i)) => i64::try_from(*i).map(CtxVal::Int).map_err(|_| "is out of the 64-bit integer range".to_string()),
+        (ContextType::Int, J::Int(i)) => i64::try_from(*i)
+            .map(CtxVal::Int)
+            .map_err(|_| "is out of the 64-bit integer range".to_string()),
         (ContextType::Bool, J::Bool(b)) => Ok(CtxVal::Bool(*b)),
-        (ContextType::Duration, J::Str(s)) => parse_duration(s).map(CtxVal::Dur).ok_or_else(|| format!("must be a duration such as `\"90d\"`, found `{s}`")),
+        (ContextType::Duration, J::Str(s)) => parse_duration(s)
+            .map(CtxVal::Dur)
+            .ok_or_else(|| format!("must be a duration such as `\"90d\"`, found `{s}`")),
         (ContextType::Enum(vs), J::Str(s)) => vs
             .iter()
             .position(|x| x == s)

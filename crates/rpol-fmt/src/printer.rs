@@ -4,20 +4,31 @@
 //! layout has no slot for is printed on its own line before the next construct.
 
 use rpol_syntax::ast::{
-    Arm, BlockKind, Comment, Expect, ExpectKind, Expr, ExprKind, Field, Fields, File, Forbid, Item, ItemKind, Outcome, Targets, Test, Value,
+    Arm, BlockKind, Comment, Expect, ExpectKind, Expr, ExprKind, Field, Fields, File, Forbid, Item,
+    ItemKind, Outcome, Targets, Test, Value,
 };
 
 /// Lines are kept within this width where the layout has a choice.
 pub const MAX_WIDTH: usize = 100;
 
 pub fn print(src: &str, file: &File) -> String {
-    let mut p = Printer { src, comments: &file.comments, next: 0, out: String::new(), last_end: 0 };
+    let mut p = Printer {
+        src,
+        comments: &file.comments,
+        next: 0,
+        out: String::new(),
+        last_end: 0,
+    };
     for item in &file.items {
         p.item(item);
     }
     p.leading(src.len(), 0);
     let trimmed = p.out.trim_end().to_string();
-    if trimmed.is_empty() { String::new() } else { trimmed + "\n" }
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        trimmed + "\n"
+    }
 }
 
 struct Printer<'a> {
@@ -35,11 +46,18 @@ fn pad(indent: usize) -> String {
 
 impl Printer<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        self.src[..offset.min(self.src.len())].bytes().filter(|b| *b == b'\n').count()
+        self.src[..offset.min(self.src.len())]
+            .bytes()
+            .filter(|b| *b == b'\n')
+            .count()
     }
 
     fn comment_text(c: &Comment) -> String {
-        let t = if c.doc { format!("##{}", c.text) } else { format!("#{}", c.text) };
+        let t = if c.doc {
+            format!("##{}", c.text)
+        } else {
+            format!("#{}", c.text)
+        };
         t.trim_end().to_string()
     }
 
@@ -49,7 +67,9 @@ impl Printer<'_> {
     }
 
     fn has_comments(&self, start: usize, end: usize) -> bool {
-        self.comments[self.next..].iter().any(|c| c.span.start >= start && c.span.start < end)
+        self.comments[self.next..]
+            .iter()
+            .any(|c| c.span.start >= start && c.span.start < end)
     }
 
     /// Whether the source has a blank line between two offsets.
@@ -58,7 +78,10 @@ impl Printer<'_> {
             return false;
         }
         let parts: Vec<&str> = self.src[a..b].split('\n').collect();
-        parts.len() >= 3 && parts[1..parts.len() - 1].iter().any(|l| l.trim().is_empty())
+        parts.len() >= 3
+            && parts[1..parts.len() - 1]
+                .iter()
+                .any(|l| l.trim().is_empty())
     }
 
     fn newline(&mut self) {
@@ -74,7 +97,10 @@ impl Printer<'_> {
             if c.span.start >= pos {
                 break;
             }
-            if self.blank_between(self.last_end, c.span.start) && !self.out.is_empty() && !self.out.ends_with("{\n") {
+            if self.blank_between(self.last_end, c.span.start)
+                && !self.out.is_empty()
+                && !self.out.ends_with("{\n")
+            {
                 self.blank_line();
             }
             self.out.push_str(&pad(indent));
@@ -107,20 +133,28 @@ impl Printer<'_> {
     }
 
     fn item(&mut self, item: &Item) {
-        let first = self.comments.get(self.next).filter(|c| c.span.start < item.span.start).map_or(item.span.start, |c| c.span.start);
-        if self.blank_between(self.last_end, first) {
+        self.leading(item.span.start, 0);
+        // Also keeps a blank line between a `##` comment and an item, which
+        // decides whether the comment is the item's doc comment.
+        if self.blank_between(self.last_end, item.span.start) {
             self.blank_line();
         }
-        self.leading(item.span.start, 0);
         match &item.kind {
             ItemKind::Block { kind, name, fields } => {
                 let header = format!("{} {}", kind.keyword(), name.name);
-                let one_line = *kind != BlockKind::Policy && fields.fields.len() <= 1 && !self.has_comments(item.span.start, item.span.end);
+                let one_line = *kind != BlockKind::Policy
+                    && fields.fields.len() <= 1
+                    && !self.has_comments(item.span.start, item.span.end);
                 self.fields_block(&header, fields, 0, item.span.end, one_line);
             }
-            ItemKind::Vocab { kind, names, list_span } => {
+            ItemKind::Vocab {
+                kind,
+                names,
+                list_span,
+            } => {
                 let items: Vec<String> = names.iter().map(|n| n.name.clone()).collect();
-                let starts: Vec<(usize, usize)> = names.iter().map(|n| (n.span.start, n.span.end)).collect();
+                let starts: Vec<(usize, usize)> =
+                    names.iter().map(|n| (n.span.start, n.span.end)).collect();
                 let prefix = format!("{} ", kind.keyword());
                 self.list(&prefix, &items, &starts, *list_span, 0);
                 self.trailing(item.span.end);
@@ -137,7 +171,14 @@ impl Printer<'_> {
     }
 
     /// `header { fields }`, on one line when allowed and short enough.
-    fn fields_block(&mut self, header: &str, fields: &Fields, indent: usize, end: usize, one_line: bool) {
+    fn fields_block(
+        &mut self,
+        header: &str,
+        fields: &Fields,
+        indent: usize,
+        end: usize,
+        one_line: bool,
+    ) {
         if fields.fields.is_empty() && !self.has_comments(fields.span.start, fields.span.end) {
             self.out.push_str(&format!("{}{header} {{}}", pad(indent)));
             self.trailing(end);
@@ -172,10 +213,14 @@ impl Printer<'_> {
     fn field(&mut self, f: &Field, indent: usize) {
         match &f.value {
             Value::Object(obj) => {
-                let inline = self.inline_object(obj).filter(|s| indent + f.name.name.len() + 2 + s.len() <= MAX_WIDTH && !self.has_comments(obj.span.start, obj.span.end));
+                let inline = self.inline_object(obj).filter(|s| {
+                    indent + f.name.name.len() + 2 + s.len() <= MAX_WIDTH
+                        && !self.has_comments(obj.span.start, obj.span.end)
+                });
                 match inline {
                     Some(s) => {
-                        self.out.push_str(&format!("{}{}: {s}", pad(indent), f.name.name));
+                        self.out
+                            .push_str(&format!("{}{}: {s}", pad(indent), f.name.name));
                         self.trailing(f.span.end);
                         self.newline();
                     }
@@ -188,11 +233,19 @@ impl Printer<'_> {
             Value::Expr(e) => {
                 if let ExprKind::List(items) = &e.kind {
                     let texts: Vec<String> = items.iter().map(expr).collect();
-                    let spans: Vec<(usize, usize)> = items.iter().map(|i| (i.span.start, i.span.end)).collect();
+                    let spans: Vec<(usize, usize)> =
+                        items.iter().map(|i| (i.span.start, i.span.end)).collect();
                     let prefix = format!("{}: ", f.name.name);
-                    self.list(&format!("{}{prefix}", pad(indent)), &texts, &spans, e.span, indent);
+                    self.list(
+                        &format!("{}{prefix}", pad(indent)),
+                        &texts,
+                        &spans,
+                        e.span,
+                        indent,
+                    );
                 } else {
-                    self.out.push_str(&format!("{}{}: {}", pad(indent), f.name.name, expr(e)));
+                    self.out
+                        .push_str(&format!("{}{}: {}", pad(indent), f.name.name, expr(e)));
                 }
                 self.trailing(f.span.end);
                 self.newline();
@@ -201,7 +254,14 @@ impl Printer<'_> {
     }
 
     /// `prefix[a, b]`, or one item per line when too long or commented.
-    fn list(&mut self, prefix: &str, items: &[String], spans: &[(usize, usize)], list_span: rpol_diag::Span, indent: usize) {
+    fn list(
+        &mut self,
+        prefix: &str,
+        items: &[String],
+        spans: &[(usize, usize)],
+        list_span: rpol_diag::Span,
+        indent: usize,
+    ) {
         let one = format!("{prefix}[{}]", items.join(", "));
         if one.len() <= MAX_WIDTH && !self.has_comments(list_span.start, list_span.end) {
             self.out.push_str(&one);
@@ -246,14 +306,31 @@ impl Printer<'_> {
         self.out.push_str(&format!("resolve {target} {{"));
         self.trailing(item.keyword.end);
         self.newline();
-        let conds: Vec<String> = arms.iter().map(|a| a.condition.as_ref().map_or_else(String::new, expr)).collect();
-        let width = arms.iter().zip(&conds).filter(|(a, _)| a.condition.is_some()).map(|(_, c)| c.len() + 5).max().unwrap_or(4);
+        let conds: Vec<String> = arms
+            .iter()
+            .map(|a| a.condition.as_ref().map_or_else(String::new, expr))
+            .collect();
+        let width = arms
+            .iter()
+            .zip(&conds)
+            .filter(|(a, _)| a.condition.is_some())
+            .map(|(_, c)| c.len() + 5)
+            .max()
+            .unwrap_or(4);
         let longest_mode = arms.iter().map(|a| a.mode.name.len()).max().unwrap_or(0);
         let align = 2 + width + 4 + longest_mode <= MAX_WIDTH;
         for (arm, cond) in arms.iter().zip(&conds) {
             self.leading(arm.span.start, 2);
-            let head = if arm.condition.is_some() { format!("when {cond}") } else { "else".to_string() };
-            let head = if align { format!("{head:<width$}") } else { head };
+            let head = if arm.condition.is_some() {
+                format!("when {cond}")
+            } else {
+                "else".to_string()
+            };
+            let head = if align {
+                format!("{head:<width$}")
+            } else {
+                head
+            };
             self.out.push_str(&format!("  {head} => {}", arm.mode.name));
             self.trailing(arm.span.end);
             self.newline();
@@ -289,14 +366,19 @@ impl Printer<'_> {
     }
 
     fn test(&mut self, t: &Test, item: &Item) {
-        self.out.push_str(&format!("test {} {{", quote(&t.name.value)));
+        self.out
+            .push_str(&format!("test {} {{", quote(&t.name.value)));
         self.trailing(t.name.span.end);
         self.newline();
         enum Part<'b> {
             Given(&'b Fields),
             Expect(&'b Expect),
         }
-        let mut parts: Vec<(usize, Part<'_>)> = t.given.iter().map(|g| (g.span.start, Part::Given(g))).collect();
+        let mut parts: Vec<(usize, Part<'_>)> = t
+            .given
+            .iter()
+            .map(|g| (g.span.start, Part::Given(g)))
+            .collect();
         parts.extend(t.expects.iter().map(|e| (e.span.start, Part::Expect(e))));
         parts.sort_by_key(|(s, _)| *s);
         for (start, part) in parts {
@@ -320,7 +402,13 @@ impl Printer<'_> {
 fn targets(t: &Targets) -> String {
     match t {
         Targets::One(i) => i.name.clone(),
-        Targets::List(v, _) => format!("[{}]", v.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ")),
+        Targets::List(v, _) => format!(
+            "[{}]",
+            v.iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -332,15 +420,32 @@ fn outcome(o: Outcome) -> &'static str {
 }
 
 fn expect(k: &ExpectKind) -> String {
-    let code = |c: &Option<rpol_syntax::ast::Ident>| c.as_ref().map_or_else(String::new, |c| format!(" {}", c.name));
+    let code = |c: &Option<rpol_syntax::ast::Ident>| {
+        c.as_ref()
+            .map_or_else(String::new, |c| format!(" {}", c.name))
+    };
     match k {
         ExpectKind::Mode(m) => format!("mode == {}", m.name),
         ExpectKind::Route(None) => "route == none".into(),
         ExpectKind::Route(Some(r)) => format!("route == {}", r.name),
-        ExpectKind::Source { targets: t, outcome: o, code: c, .. } => format!("source {} {}{}", targets(t), outcome(*o), code(c)),
-        ExpectKind::Feature { targets: t, outcome: o, code: c, .. } => format!("feature {} {}{}", targets(t), outcome(*o), code(c)),
-        ExpectKind::ReasonShows { code: c, reason } => format!("reason {} shows {}", quote(&c.value), reason.name),
-        ExpectKind::ReasonSuppressed { code: c, deny } => format!("reason {} suppressed{}", quote(&c.value), code(deny)),
+        ExpectKind::Source {
+            targets: t,
+            outcome: o,
+            code: c,
+            ..
+        } => format!("source {} {}{}", targets(t), outcome(*o), code(c)),
+        ExpectKind::Feature {
+            targets: t,
+            outcome: o,
+            code: c,
+            ..
+        } => format!("feature {} {}{}", targets(t), outcome(*o), code(c)),
+        ExpectKind::ReasonShows { code: c, reason } => {
+            format!("reason {} shows {}", quote(&c.value), reason.name)
+        }
+        ExpectKind::ReasonSuppressed { code: c, deny } => {
+            format!("reason {} suppressed{}", quote(&c.value), code(deny))
+        }
     }
 }
 
@@ -353,13 +458,24 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Duration { value, unit } => format!("{value}{}", unit.suffix()),
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::List(xs) => format!("[{}]", join(xs, ", ")),
-        ExprKind::Path(segs) => segs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("."),
+        ExprKind::Path(segs) => segs
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join("."),
         ExprKind::Call { name, args } => format!("{}({})", name.name, join(args, ", ")),
         ExprKind::Not(x) => format!("not {}", expr(x)),
         ExprKind::And(xs) => join(xs, " and "),
         ExprKind::Or(xs) => join(xs, " or "),
-        ExprKind::Compare { op, lhs, rhs } => format!("{} {} {}", expr(lhs), op.as_str(), expr(rhs)),
-        ExprKind::In { negated, lhs, rhs } => format!("{} {}in {}", expr(lhs), if *negated { "not " } else { "" }, expr(rhs)),
+        ExprKind::Compare { op, lhs, rhs } => {
+            format!("{} {} {}", expr(lhs), op.as_str(), expr(rhs))
+        }
+        ExprKind::In { negated, lhs, rhs } => format!(
+            "{} {}in {}",
+            expr(lhs),
+            if *negated { "not " } else { "" },
+            expr(rhs)
+        ),
         ExprKind::Paren(x) => format!("({})", expr(x)),
     }
 }

@@ -19,14 +19,20 @@ fn rpol_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn comments(text: &str) -> usize {
-    rpol_syntax::parse(FileId(0), text).map(|f| f.comments.len()).unwrap_or(usize::MAX)
+    rpol_syntax::parse(FileId(0), text)
+        .map(|f| f.comments.len())
+        .unwrap_or(usize::MAX)
 }
 
 fn assert_round_trip(name: &str, text: &str) {
     let once = rpol_fmt::format(text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let twice = rpol_fmt::format(&once).unwrap_or_else(|e| panic!("{name} (second pass): {e}"));
     assert_eq!(once, twice, "{name}: formatting is not idempotent");
-    assert_eq!(comments(text), comments(&once), "{name}: comment count changed");
+    assert_eq!(
+        comments(text),
+        comments(&once),
+        "{name}: comment count changed"
+    );
 }
 
 #[test]
@@ -39,7 +45,11 @@ fn every_repository_policy_round_trips() {
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         if rpol_syntax::parse(FileId(0), &text).is_err() {
-            assert!(rpol_fmt::format(&text).is_err(), "{}: a file with a syntax error must be refused", f.display());
+            assert!(
+                rpol_fmt::format(&text).is_err(),
+                "{}: a file with a syntax error must be refused",
+                f.display()
+            );
             continue;
         }
         assert_round_trip(&f.display().to_string(), &text);
@@ -48,7 +58,10 @@ fn every_repository_policy_round_trips() {
 
 #[test]
 fn example_is_formatted_as_documented() {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/home/home.rpol")).unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/home/home.rpol"),
+    )
+    .unwrap();
     insta::assert_snapshot!("home_formatted", rpol_fmt::format(&text).unwrap());
 }
 
@@ -64,11 +77,17 @@ fn syntax_errors_are_refused() {
 fn comments_stay_where_they_belong() {
     let src = "# head\nmode a { grants: [] } # trailing\n\n## doc\nsource s {\n  # inside\n  requires: [x] # after field\n}\n";
     let out = rpol_fmt::format(src).unwrap();
-    assert_eq!(out, "# head\nmode a { grants: [] } # trailing\n\n## doc\nsource s {\n  # inside\n  requires: [x] # after field\n}\n");
+    assert_eq!(
+        out,
+        "# head\nmode a { grants: [] } # trailing\n\n## doc\nsource s {\n  # inside\n  requires: [x] # after field\n}\n"
+    );
 }
 
 fn ident() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["a", "b", "user_cf", "home", "context", "mode", "granted", "x1"]).prop_map(str::to_string)
+    prop::sample::select(vec![
+        "a", "b", "user_cf", "home", "context", "mode", "granted", "x1",
+    ])
+    .prop_map(str::to_string)
 }
 
 fn operand() -> impl Strategy<Value = String> {
@@ -76,15 +95,25 @@ fn operand() -> impl Strategy<Value = String> {
         ident(),
         "[a-z]{1,5}".prop_map(|s| format!("\"{s}\"")),
         (0u32..1000).prop_map(|n| n.to_string()),
-        (1u32..99, prop::sample::select(vec!['s', 'm', 'h', 'd', 'w'])).prop_map(|(n, u)| format!("{n}{u}")),
+        (
+            1u32..99,
+            prop::sample::select(vec!['s', 'm', 'h', 'd', 'w'])
+        )
+            .prop_map(|(n, u)| format!("{n}{u}")),
         (ident(), ident()).prop_map(|(a, b)| format!("{a}.{b}")),
     ]
 }
 
 fn expr() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
-        (operand(), prop::sample::select(vec!["==", "!=", "<", ">="]), operand()).prop_map(|(a, o, b)| format!("{a} {o} {b}")),
-        (operand(), prop::collection::vec(operand(), 0..3)).prop_map(|(a, l)| format!("{a} in [{}]", l.join(", "))),
+        (
+            operand(),
+            prop::sample::select(vec!["==", "!=", "<", ">="]),
+            operand()
+        )
+            .prop_map(|(a, o, b)| format!("{a} {o} {b}")),
+        (operand(), prop::collection::vec(operand(), 0..3))
+            .prop_map(|(a, l)| format!("{a} in [{}]", l.join(", "))),
         ident().prop_map(|a| format!("exists({a}.x)")),
         Just("true".to_string()),
     ];

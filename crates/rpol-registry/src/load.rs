@@ -24,7 +24,13 @@ const KEYS: &[&str] = &[
     "owner",
     "labels",
 ];
-const REQUIRED: &[&str] = &["name", "entity", "privacy_class", "allowed_privacy_modes", "allowed_purposes"];
+const REQUIRED: &[&str] = &[
+    "name",
+    "entity",
+    "privacy_class",
+    "allowed_privacy_modes",
+    "allowed_purposes",
+];
 
 struct Ctx<'a> {
     file: FileId,
@@ -48,9 +54,16 @@ impl Ctx<'_> {
             return Span::new(start, end.max(start));
         }
         let line = (loc.line() as usize).saturating_sub(1);
-        let start = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let start = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
         let col = (loc.column() as usize).saturating_sub(1);
-        let off = self.text[start..].char_indices().nth(col).map_or(self.text.len(), |(i, _)| start + i);
+        let off = self.text[start..]
+            .char_indices()
+            .nth(col)
+            .map_or(self.text.len(), |(i, _)| start + i);
         Span::new(off, off)
     }
 
@@ -66,13 +79,31 @@ impl Ctx<'_> {
 pub fn load(file: FileId, text: &str) -> Result<Registry, Vec<Diagnostic>> {
     if text.len() > MAX_REGISTRY_BYTES {
         return Err(vec![
-            Diagnostic::error("E0401", file, Span::new(0, 0), format!("registry is {} bytes, over the limit of {MAX_REGISTRY_BYTES} bytes", text.len()))
-                .with_help("split unrelated features into separate registries"),
+            Diagnostic::error(
+                "E0401",
+                file,
+                Span::new(0, 0),
+                format!(
+                    "registry is {} bytes, over the limit of {MAX_REGISTRY_BYTES} bytes",
+                    text.len()
+                ),
+            )
+            .with_help("split unrelated features into separate registries"),
         ]);
     }
     let mut line_starts = vec![0];
-    line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-    let mut cx = Ctx { file, text, line_starts, diags: Vec::new() };
+    line_starts.extend(
+        text.bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i + 1),
+    );
+    let mut cx = Ctx {
+        file,
+        text,
+        line_starts,
+        diags: Vec::new(),
+    };
     // Defaults keep serde-saphyr's budget (events, nodes, depth 64) and alias
     // replay limits, so an alias bomb is refused before it expands.
     let mut options = serde_saphyr::Options::default();
@@ -80,16 +111,34 @@ pub fn load(file: FileId, text: &str) -> Result<Registry, Vec<Diagnostic>> {
     let doc: Spanned<Yv> = match serde_saphyr::from_str_with_options(text, options) {
         Ok(d) => d,
         Err(e) => {
-            let span = e.location().map_or(Span::new(0, 0), |l| cx.span(&Spanned::new((), l, l)));
+            let span = e
+                .location()
+                .map_or(Span::new(0, 0), |l| cx.span(&Spanned::new((), l, l)));
             let msg = e.to_string();
-            let msg = msg.lines().next().unwrap_or("invalid YAML").trim().to_string();
-            cx.error(span, format!("invalid YAML in the registry: {}", lowercase_first(&msg)), Some("fix the YAML syntax at this line".into()));
+            let msg = msg
+                .lines()
+                .next()
+                .unwrap_or("invalid YAML")
+                .trim()
+                .to_string();
+            cx.error(
+                span,
+                format!("invalid YAML in the registry: {}", lowercase_first(&msg)),
+                Some("fix the YAML syntax at this line".into()),
+            );
             return Err(cx.diags);
         }
     };
     let top_span = cx.span(&doc);
     let Yv::Map(top) = doc.value else {
-        cx.error(top_span, format!("the registry must be a mapping with a `features` list, found {}", doc.value.kind()), Some("start the file with `features:`".into()));
+        cx.error(
+            top_span,
+            format!(
+                "the registry must be a mapping with a `features` list, found {}",
+                doc.value.kind()
+            ),
+            Some("start the file with `features:`".into()),
+        );
         return Err(cx.diags);
     };
     let mut entries = None;
@@ -98,16 +147,28 @@ pub fn load(file: FileId, text: &str) -> Result<Registry, Vec<Diagnostic>> {
             entries = Some(v);
         } else {
             let sp = cx.span(&k);
-            cx.error(sp, format!("unknown top-level key `{}` in the registry", k.value), Some("the registry has one key, `features`".into()));
+            cx.error(
+                sp,
+                format!("unknown top-level key `{}` in the registry", k.value),
+                Some("the registry has one key, `features`".into()),
+            );
         }
     }
     let Some(entries) = entries else {
-        cx.error(top_span, "the registry has no `features` list".into(), Some("add `features:` with one entry per feature".into()));
+        cx.error(
+            top_span,
+            "the registry has no `features` list".into(),
+            Some("add `features:` with one entry per feature".into()),
+        );
         return Err(cx.diags);
     };
     let list_span = cx.span(&entries);
     let Yv::List(items) = entries.value else {
-        cx.error(list_span, format!("`features` must be a list, found {}", entries.value.kind()), Some("write each feature as `- name: …`".into()));
+        cx.error(
+            list_span,
+            format!("`features` must be a list, found {}", entries.value.kind()),
+            Some("write each feature as `- name: …`".into()),
+        );
         return Err(cx.diags);
     };
     let mut features = Vec::new();
@@ -116,7 +177,11 @@ pub fn load(file: FileId, text: &str) -> Result<Registry, Vec<Diagnostic>> {
             features.push(f);
         }
     }
-    if cx.diags.is_empty() { Ok(Registry { features }) } else { Err(cx.diags) }
+    if cx.diags.is_empty() {
+        Ok(Registry { features })
+    } else {
+        Err(cx.diags)
+    }
 }
 
 fn lowercase_first(s: &str) -> String {
@@ -130,27 +195,60 @@ fn lowercase_first(s: &str) -> String {
 fn entry(cx: &mut Ctx<'_>, item: Spanned<Yv>) -> Option<RegFeature> {
     let span = cx.span(&item);
     let Yv::Map(pairs) = item.value else {
-        cx.error(span, format!("a registry entry must be a mapping, found {}", item.value.kind()), Some("write `- name: …` followed by its keys".into()));
+        cx.error(
+            span,
+            format!(
+                "a registry entry must be a mapping, found {}",
+                item.value.kind()
+            ),
+            Some("write `- name: …` followed by its keys".into()),
+        );
         return None;
     };
-    let name = pairs.iter().find(|(k, _)| k.value == "name").and_then(|(_, v)| if let Yv::Str(s) = &v.value { Some(s.clone()) } else { None });
-    let who = name.as_deref().map_or_else(|| "registry entry".to_string(), |n| format!("registry entry `{n}`"));
+    let name = pairs
+        .iter()
+        .find(|(k, _)| k.value == "name")
+        .and_then(|(_, v)| {
+            if let Yv::Str(s) = &v.value {
+                Some(s.clone())
+            } else {
+                None
+            }
+        });
+    let who = name.as_deref().map_or_else(
+        || "registry entry".to_string(),
+        |n| format!("registry entry `{n}`"),
+    );
     let before = cx.diags.len();
     for (i, (k, _)) in pairs.iter().enumerate() {
         let ks = cx.span(k);
         if !KEYS.contains(&k.value.as_str()) {
             let help = match did_you_mean(&k.value, KEYS.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`? an unknown key could silently drop a restriction"),
+                Some(s) => {
+                    format!("did you mean `{s}`? an unknown key could silently drop a restriction")
+                }
                 None => format!("known keys: {}", KEYS.join(", ")),
             };
-            cx.error(ks, format!("unknown key `{}` in {who}", k.value), Some(help));
+            cx.error(
+                ks,
+                format!("unknown key `{}` in {who}", k.value),
+                Some(help),
+            );
         } else if pairs[..i].iter().any(|(p, _)| p.value == k.value) {
-            cx.error(ks, format!("key `{}` appears twice in {who}", k.value), Some("keep one".into()));
+            cx.error(
+                ks,
+                format!("key `{}` appears twice in {who}", k.value),
+                Some("keep one".into()),
+            );
         }
     }
     for req in REQUIRED {
         if !pairs.iter().any(|(k, _)| k.value == *req) {
-            cx.error(span, format!("{who} is missing the required key `{req}`"), Some(format!("add `{req}: …`")));
+            cx.error(
+                span,
+                format!("{who} is missing the required key `{req}`"),
+                Some(format!("add `{req}: …`")),
+            );
         }
     }
     let get = |key: &str| pairs.iter().find(|(k, _)| k.value == key).map(|(_, v)| v);
@@ -158,9 +256,16 @@ fn entry(cx: &mut Ctx<'_>, item: Spanned<Yv>) -> Option<RegFeature> {
         let v = get(key)?;
         let sp = cx.span(v);
         match &v.value {
-            Yv::Str(s) => Some(Sp { value: s.clone(), span: sp }),
+            Yv::Str(s) => Some(Sp {
+                value: s.clone(),
+                span: sp,
+            }),
             other => {
-                cx.error(sp, format!("`{key}` of {who} must be a string, found {}", other.kind()), None);
+                cx.error(
+                    sp,
+                    format!("`{key}` of {who} must be a string, found {}", other.kind()),
+                    None,
+                );
                 None
             }
         }
@@ -174,14 +279,31 @@ fn entry(cx: &mut Ctx<'_>, item: Spanned<Yv>) -> Option<RegFeature> {
                 for it in items {
                     let isp = cx.span(it);
                     match &it.value {
-                        Yv::Str(s) => out.push(Sp { value: s.clone(), span: isp }),
-                        other => cx.error(isp, format!("items of `{key}` in {who} must be names, found {}", other.kind()), None),
+                        Yv::Str(s) => out.push(Sp {
+                            value: s.clone(),
+                            span: isp,
+                        }),
+                        other => cx.error(
+                            isp,
+                            format!(
+                                "items of `{key}` in {who} must be names, found {}",
+                                other.kind()
+                            ),
+                            None,
+                        ),
                     }
                 }
-                Some(Sp { value: out, span: sp })
+                Some(Sp {
+                    value: out,
+                    span: sp,
+                })
             }
             other => {
-                cx.error(sp, format!("`{key}` of {who} must be a list, found {}", other.kind()), Some(format!("write `{key}: [a, b]`")));
+                cx.error(
+                    sp,
+                    format!("`{key}` of {who} must be a list, found {}", other.kind()),
+                    Some(format!("write `{key}: [a, b]`")),
+                );
                 None
             }
         }
@@ -204,7 +326,14 @@ fn entry(cx: &mut Ctx<'_>, item: Spanned<Yv>) -> Option<RegFeature> {
                 }
             },
             other => {
-                cx.error(sp, format!("`retention_days` of {who} must be a whole number of days, found {}", other.kind()), Some("write e.g. `retention_days: 90`".into()));
+                cx.error(
+                    sp,
+                    format!(
+                        "`retention_days` of {who} must be a whole number of days, found {}",
+                        other.kind()
+                    ),
+                    Some("write e.g. `retention_days: 90`".into()),
+                );
                 None
             }
         }
@@ -228,7 +357,14 @@ fn entry(cx: &mut Ctx<'_>, item: Spanned<Yv>) -> Option<RegFeature> {
         && !matches!(v.value, Yv::Map(_))
     {
         let sp = cx.span(v);
-        cx.error(sp, format!("`labels` of {who} must be a mapping, found {}", v.value.kind()), Some("write `labels: {team: ranking}`".into()));
+        cx.error(
+            sp,
+            format!(
+                "`labels` of {who} must be a mapping, found {}",
+                v.value.kind()
+            ),
+            Some("write `labels: {team: ranking}`".into()),
+        );
     }
     if cx.diags.len() > before {
         return None;

@@ -47,7 +47,10 @@ impl<'de> Deserialize<'de> for Yv {
                 Yv::deserialize(d)
             }
             fn visit_bool<E>(self, v: bool) -> Result<Yv, E> {
-                { let _ = v; Ok(Yv::Bool) }
+                {
+                    let _ = v;
+                    Ok(Yv::Bool)
+                }
             }
             fn visit_i64<E>(self, v: i64) -> Result<Yv, E> {
                 Ok(Yv::Int(v.into()))
@@ -59,10 +62,15 @@ impl<'de> Deserialize<'de> for Yv {
                 Ok(Yv::Int(v))
             }
             fn visit_u128<E: de::Error>(self, v: u128) -> Result<Yv, E> {
-                i128::try_from(v).map(Yv::Int).map_err(|_| E::custom("integer too large"))
+                i128::try_from(v)
+                    .map(Yv::Int)
+                    .map_err(|_| E::custom("integer too large"))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Yv, E> {
-                { let _ = v; Ok(Yv::Float) }
+                {
+                    let _ = v;
+                    Ok(Yv::Float)
+                }
             }
             fn visit_str<E>(self, v: &str) -> Result<Yv, E> {
                 Ok(Yv::Str(v.to_string()))

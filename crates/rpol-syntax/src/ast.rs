@@ -105,14 +105,29 @@ impl TableKind {
 pub enum ItemKind {
     /// `policy N { … }`, `mode N { … }`, `class N { … }`, `source N { … }`,
     /// `feature_set N { … }`, `reason N { … }`.
-    Block { kind: BlockKind, name: Ident, fields: Fields },
+    Block {
+        kind: BlockKind,
+        name: Ident,
+        fields: Fields,
+    },
     /// `purposes [a, b]` and the other vocabularies.
-    Vocab { kind: VocabKind, names: Vec<Ident>, list_span: Span },
+    Vocab {
+        kind: VocabKind,
+        names: Vec<Ident>,
+        list_span: Span,
+    },
     /// `context { … }`, `retention { … }`, `debug { … }`.
-    Table { kind: TableKind, fields: Fields },
+    Table {
+        kind: TableKind,
+        fields: Fields,
+    },
     /// `resolve mode { when E => N … else => N }`; `target` is the word after
     /// `resolve` (the checker requires `mode`).
-    Resolve { target: Ident, arms: Vec<Arm>, body_span: Span },
+    Resolve {
+        target: Ident,
+        arms: Vec<Arm>,
+        body_span: Span,
+    },
     Forbid(Forbid),
     Test(Test),
 }
@@ -244,9 +259,19 @@ pub enum ExpectKind {
     /// `expect route == N` or `expect route == none` (`None`).
     Route(Option<Ident>),
     /// `expect source T allowed|denied CODE?`
-    Source { targets: Targets, outcome: Outcome, outcome_span: Span, code: Option<Ident> },
+    Source {
+        targets: Targets,
+        outcome: Outcome,
+        outcome_span: Span,
+        code: Option<Ident>,
+    },
     /// `expect feature T allowed|denied CODE?`
-    Feature { targets: Targets, outcome: Outcome, outcome_span: Span, code: Option<Ident> },
+    Feature {
+        targets: Targets,
+        outcome: Outcome,
+        outcome_span: Span,
+        code: Option<Ident>,
+    },
     /// `expect reason "code" shows N`
     ReasonShows { code: StrLit, reason: Ident },
     /// `expect reason "code" suppressed CODE?`
@@ -317,19 +342,33 @@ pub enum ExprKind {
     /// Unescaped string literal.
     Str(String),
     Int(i64),
-    Duration { value: i64, unit: DurationUnit },
+    Duration {
+        value: i64,
+        unit: DurationUnit,
+    },
     Bool(bool),
     List(Vec<Expr>),
     /// `a.b.c`, or a bare identifier (one segment). Whether the first segment is a
     /// path root (`tenant`, `consent`, …) or an enum literal is the checker's call;
     /// keywords are allowed as segments.
     Path(Vec<Ident>),
-    Call { name: Ident, args: Vec<Expr> },
+    Call {
+        name: Ident,
+        args: Vec<Expr>,
+    },
     Not(Box<Expr>),
     /// Two or more operands (n-ary, so long chains do not nest).
     And(Vec<Expr>),
     Or(Vec<Expr>),
-    Compare { op: CmpOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    In { negated: bool, lhs: Box<Expr>, rhs: Box<Expr> },
+    Compare {
+        op: CmpOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    In {
+        negated: bool,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     Paren(Box<Expr>),
 }

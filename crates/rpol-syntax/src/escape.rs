@@ -24,16 +24,29 @@ pub fn unescape(raw: &str) -> Result<String, (usize, String)> {
                     match chars.next() {
                         Some((_, '}')) => break,
                         Some((_, h)) if h.is_ascii_hexdigit() && hex.len() < 6 => hex.push(h),
-                        _ => return Err((i, "expected 1 to 6 hex digits and `}` in `\\u{…}`".into())),
+                        _ => {
+                            return Err((
+                                i,
+                                "expected 1 to 6 hex digits and `}` in `\\u{…}`".into(),
+                            ));
+                        }
                     }
                 }
-                let v = u32::from_str_radix(&hex, 16).map_err(|_| (i, "expected hex digits in `\\u{…}`".to_string()))?;
+                let v = u32::from_str_radix(&hex, 16)
+                    .map_err(|_| (i, "expected hex digits in `\\u{…}`".to_string()))?;
                 match char::from_u32(v) {
                     Some(ch) if !hex.is_empty() => out.push(ch),
                     _ => return Err((i, format!("`\\u{{{hex}}}` is not a Unicode scalar value"))),
                 }
             }
-            Some((_, other)) => return Err((i, format!("unknown escape `\\{other}`; use `\\\"`, `\\\\`, `\\n`, `\\t` or `\\u{{…}}`"))),
+            Some((_, other)) => {
+                return Err((
+                    i,
+                    format!(
+                        "unknown escape `\\{other}`; use `\\\"`, `\\\\`, `\\n`, `\\t` or `\\u{{…}}`"
+                    ),
+                ));
+            }
             None => return Err((i, "unfinished escape at the end of the string".into())),
         }
     }
@@ -46,7 +59,10 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(unescape(r#"a\"b\\c\nd\te\u{41}"#).unwrap(), "a\"b\\c\nd\teA");
+        assert_eq!(
+            unescape(r#"a\"b\\c\nd\te\u{41}"#).unwrap(),
+            "a\"b\\c\nd\teA"
+        );
         assert!(unescape(r"\q").is_err());
         assert!(unescape(r"\u{110000}").is_err());
         assert!(unescape(r"\u{}").is_err());

@@ -10,12 +10,52 @@ mod scan;
 use rpol_diag::{Diagnostic, FileId};
 
 /// The roots of paths in expressions (spec 2).
-pub const PATH_ROOTS: &[&str] = &["tenant", "surface", "purpose", "subject", "consent", "consent_version", "context", "roles", "mode", "feature"];
+pub const PATH_ROOTS: &[&str] = &[
+    "tenant",
+    "surface",
+    "purpose",
+    "subject",
+    "consent",
+    "consent_version",
+    "context",
+    "roles",
+    "mode",
+    "feature",
+];
 
 const KEYWORDS: &[&str] = &[
-    "policy", "purposes", "consent", "capabilities", "roles", "surfaces", "context", "mode", "class", "source", "feature_set", "reason", "resolve",
-    "forbid", "retention", "debug", "test", "when", "else", "because", "given", "expect", "allowed", "denied", "shows", "suppressed", "and", "or",
-    "not", "in", "true", "false",
+    "policy",
+    "purposes",
+    "consent",
+    "capabilities",
+    "roles",
+    "surfaces",
+    "context",
+    "mode",
+    "class",
+    "source",
+    "feature_set",
+    "reason",
+    "resolve",
+    "forbid",
+    "retention",
+    "debug",
+    "test",
+    "when",
+    "else",
+    "because",
+    "given",
+    "expect",
+    "allowed",
+    "denied",
+    "shows",
+    "suppressed",
+    "and",
+    "or",
+    "not",
+    "in",
+    "true",
+    "false",
 ];
 
 pub fn is_keyword(s: &str) -> bool {
@@ -25,7 +65,7 @@ pub fn is_keyword(s: &str) -> bool {
 /// Parses one file. A syntax error is one E0100 (E0101 for a limit).
 pub fn parse(file: FileId, text: &str) -> Result<ast::File, Diagnostic> {
     let comments = scan::scan(file, text)?;
-    let mut items = parser::parse_items(file, text)?;
+    let mut items = parser::parse_items(file, text, &comments)?;
     attach_docs(text, &comments, &mut items);
     Ok(ast::File { items, comments })
 }

@@ -6,40 +6,60 @@ use pest_derive::Parser;
 use rpol_diag::{Diagnostic, FileId, Span};
 
 use crate::ast::*;
+
 use crate::escape::unescape;
 
 #[derive(Parser)]
 #[grammar = "../../grammar/rpol.pest"]
 struct RpolParser;
 
-struct Lower {
+struct Lower<'t> {
     file: FileId,
+    text: &'t str,
+    /// Comment end offset → start offset, to trim comments off span ends.
+    comment_at_end: std::collections::HashMap<usize, usize>,
 }
 
 type R<T> = Result<T, Diagnostic>;
 
-fn span(p: &Pair<'_, Rule>) -> Span {
-    Span::new(p.as_span().start(), p.as_span().end())
-}
-
-pub fn parse_items(file: FileId, text: &str) -> R<Vec<Item>> {
+pub fn parse_items(file: FileId, text: &str, comments: &[Comment]) -> R<Vec<Item>> {
     let mut pairs = RpolParser::parse(Rule::file, text).map_err(|e| syntax_error(file, text, e))?;
-    let lower = Lower { file };
-    let Some(root) = pairs.next() else { return Ok(Vec::new()) };
-    root.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| lower.item(p)).collect()
+    let lower = Lower {
+        file,
+        text,
+        comment_at_end: comments
+            .iter()
+            .map(|c| (c.span.end, c.span.start))
+            .collect(),
+    };
+    let Some(root) = pairs.next() else {
+        return Ok(Vec::new());
+    };
+    root.into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .map(|p| lower.item(p))
+        .collect()
 }
 
 fn describe(rule: &Rule) -> &'static str {
     match rule {
         Rule::ident | Rule::target_name | Rule::code => "a name",
-        Rule::block_item | Rule::vocab_item | Rule::table_item | Rule::resolve_item | Rule::forbid_item | Rule::test_item | Rule::item_kw => "an item",
+        Rule::block_item
+        | Rule::vocab_item
+        | Rule::table_item
+        | Rule::resolve_item
+        | Rule::forbid_item
+        | Rule::test_item
+        | Rule::item_kw => "an item",
         Rule::block_kw | Rule::vocab_kw | Rule::table_kw => "an item keyword",
         Rule::field => "a field `name: value`",
         Rule::fields => "`{`",
         Rule::name_list | Rule::list => "a list `[…]`",
         Rule::arm => "a `when … => mode` or `else => mode` arm",
         Rule::arms | Rule::test_body => "`{`",
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::unary | Rule::compare => "an expression",
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::unary | Rule::compare => {
+            "an expression"
+        }
         Rule::cmp_op => "a comparison operator",
         Rule::in_op | Rule::kw_in => "`in`",
         Rule::kw_and => "`and`",
@@ -97,16 +117,42 @@ fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagno
     let found_len = if rest.is_empty() {
         0
     } else if rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
-        rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len())
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len())
     } else {
         rest.chars().next().map_or(0, char::len_utf8)
     };
-    let found = if found_len == 0 { "the end of the file".to_string() } else { format!("`{}`", &rest[..found_len]) };
-    Diagnostic::error("E0100", file, Span::new(pos, pos + found_len), format!("expected {expected}, found {found}"))
-        .with_label(format!("expected {expected}"))
+    let found = if found_len == 0 {
+        "the end of the file".to_string()
+    } else {
+        format!("`{}`", &rest[..found_len])
+    };
+    Diagnostic::error(
+        "E0100",
+        file,
+        Span::new(pos, pos + found_len),
+        format!("expected {expected}, found {found}"),
+    )
+    .with_label(format!("expected {expected}"))
 }
 
-impl Lower {
+impl Lower<'_> {
+    /// A pair's span without the whitespace and comments pest lets a
+    /// non-atomic rule swallow at its end.
+    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+        let start = p.as_span().start();
+        let mut end = p.as_span().end();
+        loop {
+            let trimmed = self.text[start..end].trim_end().len() + start;
+            end = trimmed;
+            match self.comment_at_end.get(&end) {
+                Some(&s) if s >= start => end = s,
+                _ => break,
+            }
+        }
+        Span::new(start, end.max(start))
+    }
+
     fn err(&self, span: Span, msg: String) -> Diagnostic {
         Diagnostic::error("E0100", self.file, span, msg)
     }
@@ -117,22 +163,27 @@ impl Lower {
             Rule::ident => p,
             _ => p.into_inner().next().expect("wrapper holds an ident"),
         };
-        Ident { name: p.as_str().to_string(), span: span(&p) }
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
     }
 
     fn string(&self, p: Pair<'_, Rule>) -> R<StrLit> {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let raw = p.into_inner().next().map_or("", |i| i.as_str());
-        let value = unescape(raw).map_err(|(off, msg)| self.err(Span::new(sp.start + 1 + off, sp.start + 3 + off), msg))?;
+        let value = unescape(raw).map_err(|(off, msg)| {
+            self.err(Span::new(sp.start + 1 + off, sp.start + 3 + off), msg)
+        })?;
         Ok(StrLit { value, span: sp })
     }
 
     fn item(&self, p: Pair<'_, Rule>) -> R<Item> {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let rule = p.as_rule();
         let mut inner = p.into_inner();
         let kw = inner.next().expect("items start with a keyword");
-        let keyword = span(&kw);
+        let keyword = self.span(&kw);
         let kind = match rule {
             Rule::block_item => {
                 let kind = match kw.as_str() {
@@ -156,8 +207,12 @@ impl Lower {
                     _ => VocabKind::Surfaces,
                 };
                 let list = inner.next().expect("vocabulary list");
-                let list_span = span(&list);
-                ItemKind::Vocab { kind, names: list.into_inner().map(|i| self.ident(i)).collect(), list_span }
+                let list_span = self.span(&list);
+                ItemKind::Vocab {
+                    kind,
+                    names: list.into_inner().map(|i| self.ident(i)).collect(),
+                    list_span,
+                }
             }
             Rule::table_item => {
                 let kind = match kw.as_str() {
@@ -165,34 +220,58 @@ impl Lower {
                     "retention" => TableKind::Retention,
                     _ => TableKind::Debug,
                 };
-                ItemKind::Table { kind, fields: self.fields(inner.next().expect("table fields"))? }
+                ItemKind::Table {
+                    kind,
+                    fields: self.fields(inner.next().expect("table fields"))?,
+                }
             }
             Rule::resolve_item => {
                 let target = self.ident(inner.next().expect("resolve target"));
                 let arms_pair = inner.next().expect("resolve arms");
-                let body_span = span(&arms_pair);
-                let arms = arms_pair.into_inner().map(|a| self.arm(a)).collect::<R<Vec<_>>>()?;
-                ItemKind::Resolve { target, arms, body_span }
+                let body_span = self.span(&arms_pair);
+                let arms = arms_pair
+                    .into_inner()
+                    .map(|a| self.arm(a))
+                    .collect::<R<Vec<_>>>()?;
+                ItemKind::Resolve {
+                    target,
+                    arms,
+                    body_span,
+                }
             }
             Rule::forbid_item => ItemKind::Forbid(self.forbid(inner)?),
             Rule::test_item => ItemKind::Test(self.test(inner)?),
             _ => unreachable!("grammar: item alternatives"),
         };
-        Ok(Item { kind, span: sp, keyword, doc: None })
+        Ok(Item {
+            kind,
+            span: sp,
+            keyword,
+            doc: None,
+        })
     }
 
     fn arm(&self, p: Pair<'_, Rule>) -> R<Arm> {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let mut inner = p.into_inner();
         let kw = inner.next().expect("arm keyword");
-        let keyword = span(&kw);
-        let condition = if kw.as_rule() == Rule::kw_when { Some(self.expr(inner.next().expect("arm condition"))?) } else { None };
+        let keyword = self.span(&kw);
+        let condition = if kw.as_rule() == Rule::kw_when {
+            Some(self.expr(inner.next().expect("arm condition"))?)
+        } else {
+            None
+        };
         let mode = self.ident(inner.next().expect("arm mode"));
-        Ok(Arm { condition, mode, span: sp, keyword })
+        Ok(Arm {
+            condition,
+            mode,
+            span: sp,
+            keyword,
+        })
     }
 
     fn targets(&self, p: Pair<'_, Rule>) -> Targets {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let t = p.into_inner().next().expect("targets content");
         match t.as_rule() {
             Rule::name_list => Targets::List(t.into_inner().map(|i| self.ident(i)).collect(), sp),
@@ -207,12 +286,22 @@ impl Lower {
             "source" => ForbidKind::Source,
             _ => ForbidKind::Reason,
         };
-        let mut f = Forbid { kind, kind_span: span(&kind_p), targets: None, condition: None, because: None };
+        let mut f = Forbid {
+            kind,
+            kind_span: self.span(&kind_p),
+            targets: None,
+            condition: None,
+            because: None,
+        };
         while let Some(p) = inner.next() {
             match p.as_rule() {
                 Rule::targets => f.targets = Some(self.targets(p)),
-                Rule::kw_when => f.condition = Some(self.expr(inner.next().expect("forbid condition"))?),
-                Rule::kw_because => f.because = Some(self.string(inner.next().expect("because text"))?),
+                Rule::kw_when => {
+                    f.condition = Some(self.expr(inner.next().expect("forbid condition"))?)
+                }
+                Rule::kw_because => {
+                    f.because = Some(self.string(inner.next().expect("because text"))?)
+                }
                 _ => {}
             }
         }
@@ -222,11 +311,18 @@ impl Lower {
     fn test(&self, mut inner: pest::iterators::Pairs<'_, Rule>) -> R<Test> {
         let name = self.string(inner.next().expect("test name"))?;
         let body = inner.next().expect("test body");
-        let body_span = span(&body);
-        let mut t = Test { name, body_span, given: vec![], expects: vec![] };
+        let body_span = self.span(&body);
+        let mut t = Test {
+            name,
+            body_span,
+            given: vec![],
+            expects: vec![],
+        };
         for p in body.into_inner() {
             match p.as_rule() {
-                Rule::given => t.given.push(self.fields(p.into_inner().nth(1).expect("given fields"))?),
+                Rule::given => t
+                    .given
+                    .push(self.fields(p.into_inner().nth(1).expect("given fields"))?),
                 Rule::expect => t.expects.push(self.expect(p)?),
                 _ => {}
             }
@@ -235,7 +331,7 @@ impl Lower {
     }
 
     fn expect(&self, p: Pair<'_, Rule>) -> R<Expect> {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let stmt = p.into_inner().nth(1).expect("expect statement");
         let rule = stmt.as_rule();
         let mut inner = stmt.into_inner();
@@ -249,13 +345,27 @@ impl Lower {
             Rule::expect_source | Rule::expect_feature => {
                 let targets = self.targets(inner.next().expect("targets"));
                 let o = inner.next().expect("outcome");
-                let outcome = if o.as_str() == "allowed" { Outcome::Allowed } else { Outcome::Denied };
-                let outcome_span = span(&o);
+                let outcome = if o.as_str() == "allowed" {
+                    Outcome::Allowed
+                } else {
+                    Outcome::Denied
+                };
+                let outcome_span = self.span(&o);
                 let code = inner.next().map(|c| self.ident(c));
                 if rule == Rule::expect_source {
-                    ExpectKind::Source { targets, outcome, outcome_span, code }
+                    ExpectKind::Source {
+                        targets,
+                        outcome,
+                        outcome_span,
+                        code,
+                    }
                 } else {
-                    ExpectKind::Feature { targets, outcome, outcome_span, code }
+                    ExpectKind::Feature {
+                        targets,
+                        outcome,
+                        outcome_span,
+                        code,
+                    }
                 }
             }
             Rule::expect_reason => {
@@ -265,8 +375,14 @@ impl Lower {
                 let mut t = tail.into_inner();
                 t.next();
                 match tail_rule {
-                    Rule::reason_shows => ExpectKind::ReasonShows { code, reason: self.ident(t.next().expect("reason name")) },
-                    _ => ExpectKind::ReasonSuppressed { code, deny: t.next().map(|c| self.ident(c)) },
+                    Rule::reason_shows => ExpectKind::ReasonShows {
+                        code,
+                        reason: self.ident(t.next().expect("reason name")),
+                    },
+                    _ => ExpectKind::ReasonSuppressed {
+                        code,
+                        deny: t.next().map(|c| self.ident(c)),
+                    },
                 }
             }
             _ => unreachable!("grammar: expect alternatives"),
@@ -275,13 +391,16 @@ impl Lower {
     }
 
     fn fields(&self, p: Pair<'_, Rule>) -> R<Fields> {
-        let sp = span(&p);
-        let fields = p.into_inner().map(|f| self.field(f)).collect::<R<Vec<_>>>()?;
+        let sp = self.span(&p);
+        let fields = p
+            .into_inner()
+            .map(|f| self.field(f))
+            .collect::<R<Vec<_>>>()?;
         Ok(Fields { fields, span: sp })
     }
 
     fn field(&self, p: Pair<'_, Rule>) -> R<Field> {
-        let sp = span(&p);
+        let sp = self.span(&p);
         let mut inner = p.into_inner();
         let name = self.ident(inner.next().expect("field name"));
         let v = inner.next().expect("field value");
@@ -289,11 +408,15 @@ impl Lower {
             Rule::fields => Value::Object(self.fields(v)?),
             _ => Value::Expr(self.expr(v)?),
         };
-        Ok(Field { name, value, span: sp })
+        Ok(Field {
+            name,
+            value,
+            span: sp,
+        })
     }
 
     fn expr(&self, p: Pair<'_, Rule>) -> R<Expr> {
-        let sp = span(&p);
+        let sp = self.span(&p);
         match p.as_rule() {
             Rule::expr => self.expr(p.into_inner().next().expect("expr body")),
             Rule::or_expr | Rule::and_expr => {
@@ -306,14 +429,24 @@ impl Lower {
                 if parts.len() == 1 {
                     return Ok(parts.into_iter().next().expect("one part"));
                 }
-                Ok(Expr { kind: if is_or { ExprKind::Or(parts) } else { ExprKind::And(parts) }, span: sp })
+                Ok(Expr {
+                    kind: if is_or {
+                        ExprKind::Or(parts)
+                    } else {
+                        ExprKind::And(parts)
+                    },
+                    span: sp,
+                })
             }
             Rule::unary => {
                 let mut inner = p.into_inner();
                 let first = inner.next().expect("unary body");
                 if first.as_rule() == Rule::not_op {
                     let operand = self.expr(inner.next().expect("not operand"))?;
-                    Ok(Expr { kind: ExprKind::Not(Box::new(operand)), span: sp })
+                    Ok(Expr {
+                        kind: ExprKind::Not(Box::new(operand)),
+                        span: sp,
+                    })
                 } else {
                     self.expr(first)
                 }
@@ -321,10 +454,16 @@ impl Lower {
             Rule::compare => {
                 let mut inner = p.into_inner();
                 let lhs = self.expr(inner.next().expect("lhs"))?;
-                let Some(op) = inner.next() else { return Ok(lhs) };
+                let Some(op) = inner.next() else {
+                    return Ok(lhs);
+                };
                 let rhs = self.expr(inner.next().expect("rhs"))?;
                 let kind = if op.as_rule() == Rule::in_op {
-                    ExprKind::In { negated: op.into_inner().count() == 2, lhs: Box::new(lhs), rhs: Box::new(rhs) }
+                    ExprKind::In {
+                        negated: op.into_inner().count() == 2,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    }
                 } else {
                     let op = match op.as_str() {
                         "==" => CmpOp::Eq,
@@ -334,32 +473,66 @@ impl Lower {
                         "<" => CmpOp::Lt,
                         _ => CmpOp::Gt,
                     };
-                    ExprKind::Compare { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }
+                    ExprKind::Compare {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    }
                 };
                 Ok(Expr { kind, span: sp })
             }
-            Rule::paren => Ok(Expr { kind: ExprKind::Paren(Box::new(self.expr(p.into_inner().next().expect("paren body"))?)), span: sp }),
+            Rule::paren => Ok(Expr {
+                kind: ExprKind::Paren(Box::new(
+                    self.expr(p.into_inner().next().expect("paren body"))?,
+                )),
+                span: sp,
+            }),
             Rule::call => {
                 let mut inner = p.into_inner();
                 let name = self.ident(inner.next().expect("call name"));
                 let args = inner.map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
-                Ok(Expr { kind: ExprKind::Call { name, args }, span: sp })
+                Ok(Expr {
+                    kind: ExprKind::Call { name, args },
+                    span: sp,
+                })
             }
-            Rule::list => Ok(Expr { kind: ExprKind::List(p.into_inner().map(|i| self.expr(i)).collect::<R<_>>()?), span: sp }),
-            Rule::path => Ok(Expr { kind: ExprKind::Path(p.into_inner().map(|i| self.ident(i)).collect()), span: sp }),
+            Rule::list => Ok(Expr {
+                kind: ExprKind::List(p.into_inner().map(|i| self.expr(i)).collect::<R<_>>()?),
+                span: sp,
+            }),
+            Rule::path => Ok(Expr {
+                kind: ExprKind::Path(p.into_inner().map(|i| self.ident(i)).collect()),
+                span: sp,
+            }),
             Rule::string => {
                 let s = self.string(p)?;
-                Ok(Expr { kind: ExprKind::Str(s.value), span: sp })
+                Ok(Expr {
+                    kind: ExprKind::Str(s.value),
+                    span: sp,
+                })
             }
-            Rule::bool => Ok(Expr { kind: ExprKind::Bool(p.as_str() == "true"), span: sp }),
+            Rule::bool => Ok(Expr {
+                kind: ExprKind::Bool(p.as_str() == "true"),
+                span: sp,
+            }),
             Rule::int => {
-                let v = p.as_str().parse::<i64>().map_err(|_| self.err(sp, format!("integer `{}` does not fit in 64 bits", p.as_str())))?;
-                Ok(Expr { kind: ExprKind::Int(v), span: sp })
+                let v = p.as_str().parse::<i64>().map_err(|_| {
+                    self.err(
+                        sp,
+                        format!("integer `{}` does not fit in 64 bits", p.as_str()),
+                    )
+                })?;
+                Ok(Expr {
+                    kind: ExprKind::Int(v),
+                    span: sp,
+                })
             }
             Rule::duration => {
                 let t = p.as_str();
                 let (digits, unit) = t.split_at(t.len() - 1);
-                let value = digits.parse::<i64>().map_err(|_| self.err(sp, format!("duration `{t}` does not fit in 64 bits")))?;
+                let value = digits
+                    .parse::<i64>()
+                    .map_err(|_| self.err(sp, format!("duration `{t}` does not fit in 64 bits")))?;
                 let unit = match unit {
                     "s" => DurationUnit::S,
                     "m" => DurationUnit::M,
@@ -367,7 +540,10 @@ impl Lower {
                     "d" => DurationUnit::D,
                     _ => DurationUnit::W,
                 };
-                Ok(Expr { kind: ExprKind::Duration { value, unit }, span: sp })
+                Ok(Expr {
+                    kind: ExprKind::Duration { value, unit },
+                    span: sp,
+                })
             }
             other => Err(self.err(sp, format!("internal: unexpected {other:?}"))),
         }

@@ -15,7 +15,10 @@ pub fn scan(file: FileId, text: &str) -> Result<Vec<Comment>, Diagnostic> {
         return Err(limit(
             file,
             Span::new(0, 0),
-            format!("file is {} bytes, over the limit of {MAX_SOURCE_BYTES} bytes", text.len()),
+            format!(
+                "file is {} bytes, over the limit of {MAX_SOURCE_BYTES} bytes",
+                text.len()
+            ),
             "split the policy into several files".into(),
         ));
     }
@@ -34,7 +37,11 @@ pub fn scan(file: FileId, text: &str) -> Result<Vec<Comment>, Diagnostic> {
                 let raw = &text[start..i];
                 let doc = raw.starts_with("##");
                 let body = if doc { &raw[2..] } else { &raw[1..] };
-                comments.push(Comment { span: Span::new(start, i), text: body.trim_end_matches('\r').to_string(), doc });
+                comments.push(Comment {
+                    span: Span::new(start, i),
+                    text: body.trim_end_matches('\r').to_string(),
+                    doc,
+                });
                 continue;
             }
             b'"' => {
@@ -47,7 +54,10 @@ pub fn scan(file: FileId, text: &str) -> Result<Vec<Comment>, Diagnostic> {
                     return Err(limit(
                         file,
                         Span::new(start, start + 1),
-                        format!("string literal is {} bytes, over the limit of {MAX_STRING_BYTES} bytes", i - start),
+                        format!(
+                            "string literal is {} bytes, over the limit of {MAX_STRING_BYTES} bytes",
+                            i - start
+                        ),
                         "policies hold names and short texts; keep large data out of them".into(),
                     ));
                 }
@@ -62,7 +72,9 @@ pub fn scan(file: FileId, text: &str) -> Result<Vec<Comment>, Diagnostic> {
                         file,
                         Span::new(i, i + 1),
                         format!("brackets nest deeper than {MAX_NESTING} levels"),
-                        format!("the nesting limit is {MAX_NESTING}; split the condition into simpler parts"),
+                        format!(
+                            "the nesting limit is {MAX_NESTING}; split the condition into simpler parts"
+                        ),
                     ));
                 }
                 nots = 0;

@@ -8,7 +8,12 @@ use rpol_syntax::ast::{BlockKind, ExpectKind, ExprKind, ForbidKind, ItemKind, Ta
 use rpol_syntax::parse;
 
 fn example(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/home").join(name)).unwrap()
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../policies/home")
+            .join(name),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -16,8 +21,13 @@ fn example_policy_parses() {
     let f = parse(FileId(0), &example("home.rpol")).expect("example parses");
     assert_eq!(f.items.len(), 34);
     let policy = &f.items[0];
-    assert!(matches!(&policy.kind, ItemKind::Block { kind: BlockKind::Policy, name, .. } if name.name == "home_feed"));
-    assert_eq!(policy.doc.as_deref().unwrap().lines().next(), Some("Privacy policy for the home feed."));
+    assert!(
+        matches!(&policy.kind, ItemKind::Block { kind: BlockKind::Policy, name, .. } if name.name == "home_feed")
+    );
+    assert_eq!(
+        policy.doc.as_deref().unwrap().lines().next(),
+        Some("Privacy policy for the home feed.")
+    );
     let resolve = f.items.iter().find_map(|i| match &i.kind {
         ItemKind::Resolve { arms, .. } => Some((arms, i.doc.clone())),
         _ => None,
@@ -26,13 +36,28 @@ fn example_policy_parses() {
     assert_eq!(arms.len(), 4);
     assert!(arms[3].condition.is_none());
     assert!(doc.unwrap().starts_with("Consent is resolved"));
-    let forbids: Vec<_> = f.items.iter().filter_map(|i| if let ItemKind::Forbid(fb) = &i.kind { Some(fb) } else { None }).collect();
+    let forbids: Vec<_> = f
+        .items
+        .iter()
+        .filter_map(|i| {
+            if let ItemKind::Forbid(fb) = &i.kind {
+                Some(fb)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(forbids.len(), 3);
     assert_eq!(forbids[0].kind, ForbidKind::Feature);
     assert!(forbids[0].targets.is_none());
-    assert!(matches!(&forbids[0].condition.as_ref().unwrap().kind, ExprKind::And(parts) if parts.len() == 2));
+    assert!(
+        matches!(&forbids[0].condition.as_ref().unwrap().kind, ExprKind::And(parts) if parts.len() == 2)
+    );
     assert!(matches!(&forbids[1].targets, Some(Targets::One(t)) if t.name == "user_two_tower"));
-    assert_eq!(forbids[1].because.as_ref().unwrap().value, "these tenants' contracts exclude cross-user embeddings");
+    assert_eq!(
+        forbids[1].because.as_ref().unwrap().value,
+        "these tenants' contracts exclude cross-user embeddings"
+    );
     assert!(f.comments.iter().any(|c| c.text.contains("Privacy modes")));
 }
 
@@ -40,14 +65,26 @@ fn example_policy_parses() {
 fn example_tests_parse() {
     let f = parse(FileId(0), &example("tests.rpol")).expect("tests parse");
     assert_eq!(f.items.len(), 5);
-    let ItemKind::Test(t) = &f.items[1].kind else { panic!("a test") };
+    let ItemKind::Test(t) = &f.items[1].kind else {
+        panic!("a test")
+    };
     assert_eq!(t.name.value, "unknown consent is served contextually");
     assert_eq!(t.given.len(), 1);
     assert_eq!(t.expects.len(), 9);
-    assert!(matches!(&t.expects[2].kind, ExpectKind::Source { code: Some(c), .. } if c.name == "capability_missing"));
-    assert!(matches!(&t.expects[6].kind, ExpectKind::ReasonSuppressed { deny: Some(c), .. } if c.name == "capability_missing"));
-    let ItemKind::Test(t3) = &f.items[3].kind else { panic!("a test") };
-    assert!(t3.expects.iter().any(|e| matches!(e.kind, ExpectKind::Route(None))));
+    assert!(
+        matches!(&t.expects[2].kind, ExpectKind::Source { code: Some(c), .. } if c.name == "capability_missing")
+    );
+    assert!(
+        matches!(&t.expects[6].kind, ExpectKind::ReasonSuppressed { deny: Some(c), .. } if c.name == "capability_missing")
+    );
+    let ItemKind::Test(t3) = &f.items[3].kind else {
+        panic!("a test")
+    };
+    assert!(
+        t3.expects
+            .iter()
+            .any(|e| matches!(e.kind, ExpectKind::Route(None)))
+    );
 }
 
 fn error(src: &str) -> (String, String, usize) {
@@ -74,11 +111,18 @@ fn syntax_errors_say_what_was_expected_and_where() {
 
 #[test]
 fn limits_refuse_hostile_input_quickly() {
-    let deep = format!("source s {{ when: {}tenant == \"a\"{} }}", "(".repeat(100_000), ")".repeat(100_000));
+    let deep = format!(
+        "source s {{ when: {}tenant == \"a\"{} }}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
     let (code, msg, _) = error(&deep);
     assert_eq!(code, "E0101");
     assert!(msg.contains("deeper than 64"), "{msg}");
-    let big = format!("policy p {{ version: \"{}\" }}", "x".repeat(5 * 1024 * 1024));
+    let big = format!(
+        "policy p {{ version: \"{}\" }}",
+        "x".repeat(5 * 1024 * 1024)
+    );
     assert_eq!(error(&big).0, "E0101");
     let long = format!("policy p {{ version: \"{}\" }}", "x".repeat(100 * 1024));
     assert!(error(&long).1.contains("string literal"));

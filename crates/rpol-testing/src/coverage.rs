@@ -56,6 +56,20 @@ impl Coverage {
     }
 }
 
+/// Whether some request can deny source `i`: it has a `when`, some mode lacks
+/// one of its capabilities, or a forbid rule targets it.
+fn can_be_denied(m: &PolicyModel, i: usize) -> bool {
+    let s = &m.sources[i];
+    s.when.is_some()
+        || m.modes
+            .iter()
+            .any(|md| s.requires.iter().any(|c| !md.grants.contains(c)))
+        || m.forbids.iter().any(|f| {
+            f.kind == rpol_engine::model::ForbidKind::Source
+                && f.targets.as_ref().is_none_or(|t| t.contains(&(i as u32)))
+        })
+}
+
 pub(crate) struct Hits {
     arms: Vec<bool>,
     fallback: bool,
@@ -109,23 +123,69 @@ impl Hits {
         let m = &p.model;
         let s = &p.spans;
         let mut items = Vec::new();
-        let mut push = |kind, name: String, (file, span): (FileId, Span), covered| items.push(CoverageItem { kind, name, file, span, covered });
+        let mut push = |kind, name: String, (file, span): (FileId, Span), covered| {
+            items.push(CoverageItem {
+                kind,
+                name,
+                file,
+                span,
+                covered,
+            })
+        };
         for (i, a) in m.resolve.iter().enumerate() {
-            push(CoverageKind::ResolveArm, format!("=> {}", m.modes[a.mode as usize].name), s.arms[i], self.arms[i]);
+            push(
+                CoverageKind::ResolveArm,
+                format!("=> {}", m.modes[a.mode as usize].name),
+                s.arms[i],
+                self.arms[i],
+            );
         }
-        push(CoverageKind::ResolveArm, format!("else => {}", m.modes[m.fallback.mode as usize].name), s.fallback, self.fallback);
+        push(
+            CoverageKind::ResolveArm,
+            format!("else => {}", m.modes[m.fallback.mode as usize].name),
+            s.fallback,
+            self.fallback,
+        );
         for (i, src) in m.sources.iter().enumerate() {
-            push(CoverageKind::SourceAllowed, src.name.clone(), s.sources[i], self.source_allowed[i]);
-            push(CoverageKind::SourceDenied, src.name.clone(), s.sources[i], self.source_denied[i]);
+            push(
+                CoverageKind::SourceAllowed,
+                src.name.clone(),
+                s.sources[i],
+                self.source_allowed[i],
+            );
+            // A source that no request can deny has no "denied" case to test.
+            if can_be_denied(m, i) {
+                push(
+                    CoverageKind::SourceDenied,
+                    src.name.clone(),
+                    s.sources[i],
+                    self.source_denied[i],
+                );
+            }
         }
         for (i, f) in m.forbids.iter().enumerate() {
-            push(CoverageKind::ForbidRule, f.rule.clone(), s.forbids[i], self.forbids[i]);
+            push(
+                CoverageKind::ForbidRule,
+                f.rule.clone(),
+                s.forbids[i],
+                self.forbids[i],
+            );
         }
         for (i, r) in m.reasons.iter().enumerate() {
-            push(CoverageKind::Reason, r.name.clone(), s.reasons[i], self.reasons[i]);
+            push(
+                CoverageKind::Reason,
+                r.name.clone(),
+                s.reasons[i],
+                self.reasons[i],
+            );
         }
         for (i, fs) in m.feature_sets.iter().enumerate() {
-            push(CoverageKind::FeatureSet, fs.name.clone(), s.feature_sets[i], self.sets[i]);
+            push(
+                CoverageKind::FeatureSet,
+                fs.name.clone(),
+                s.feature_sets[i],
+                self.sets[i],
+            );
         }
         Coverage { items }
     }

@@ -41,21 +41,39 @@ impl Observed {
 fn outcome(c: &Compiled, v: Verdict, fired: &mut Vec<usize>) -> Outcome {
     match v {
         Verdict::Allowed => Outcome::Allowed,
-        Verdict::Denied(code) => Outcome::Denied { code: code.as_str().to_string(), rule: None },
+        Verdict::Denied(code) => Outcome::Denied {
+            code: code.as_str().to_string(),
+            rule: None,
+        },
         Verdict::Forbidden(r) => {
             fired.push(r as usize);
-            Outcome::Denied { code: "forbidden".into(), rule: Some(c.model().forbids[r as usize].rule.clone()) }
+            Outcome::Denied {
+                code: "forbidden".into(),
+                rule: Some(c.model().forbids[r as usize].rule.clone()),
+            }
         }
     }
 }
 
 /// Decides `request` with the compiled engine; `features` are decided whatever the route.
-pub fn observe(c: &Compiled, request: &Value, reason_codes: &[&str], features: &[&str]) -> Result<Observed, String> {
+pub fn observe(
+    c: &Compiled,
+    request: &Value,
+    reason_codes: &[&str],
+    features: &[&str],
+) -> Result<Observed, String> {
     let m = c.model();
-    let req = c.parse_request(&request.to_string()).map_err(|e| format!("the `given` request is invalid: {e}"))?;
+    let req = c
+        .parse_request(&request.to_string())
+        .map_err(|e| format!("the `given` request is invalid: {e}"))?;
     let d = c.decide(&req, reason_codes);
     let mut fired = Vec::new();
-    let sources = d.sources.iter().enumerate().map(|(i, v)| (m.sources[i].name.clone(), outcome(c, *v, &mut fired))).collect();
+    let sources = d
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (m.sources[i].name.clone(), outcome(c, *v, &mut fired)))
+        .collect();
     let mut feats: Vec<(String, Outcome)> = d
         .features
         .iter()
@@ -71,7 +89,10 @@ pub fn observe(c: &Compiled, request: &Value, reason_codes: &[&str], features: &
     for name in features {
         let v = match c.feature_id(name) {
             Some(id) => outcome(c, c.check_feature(&p, FeatureId(id.0)), &mut fired),
-            None => Outcome::Denied { code: "unknown_feature".into(), rule: None },
+            None => Outcome::Denied {
+                code: "unknown_feature".into(),
+                rule: None,
+            },
         };
         feats.retain(|(n, _)| n != name);
         feats.push((name.to_string(), v));
@@ -82,7 +103,9 @@ pub fn observe(c: &Compiled, request: &Value, reason_codes: &[&str], features: &
         .map(|(code, o)| {
             let r = match o {
                 EngineReason::Shown(i) => ReasonOutcome::Shown(m.reasons[*i as usize].name.clone()),
-                EngineReason::Suppressed(code) => ReasonOutcome::Suppressed(code.as_str().to_string()),
+                EngineReason::Suppressed(code) => {
+                    ReasonOutcome::Suppressed(code.as_str().to_string())
+                }
                 EngineReason::Forbidden(r) => {
                     fired.push(*r as usize);
                     ReasonOutcome::Suppressed("forbidden".into())

@@ -13,7 +13,12 @@ fn at(sm: &SourceMap, file: rpol_diag::FileId, span: rpol_diag::Span) -> String 
 }
 
 /// Human output. `paint(text, style)` adds colour on a terminal.
-pub fn human(reports: &[Report], sms: &[&SourceMap], coverage: bool, paint: &dyn Fn(&str, &str) -> String) -> String {
+pub fn human(
+    reports: &[Report],
+    sms: &[&SourceMap],
+    coverage: bool,
+    paint: &dyn Fn(&str, &str) -> String,
+) -> String {
     let mut out = String::new();
     let (mut passed, mut failed) = (0, 0);
     for (ri, r) in reports.iter().enumerate() {
@@ -21,10 +26,20 @@ pub fn human(reports: &[Report], sms: &[&SourceMap], coverage: bool, paint: &dyn
         for t in &r.results {
             if t.passed() {
                 passed += 1;
-                out.push_str(&format!("{} {} :: {}\n", paint("ok  ", "green"), r.policy, t.name));
+                out.push_str(&format!(
+                    "{} {} :: {}\n",
+                    paint("ok  ", "green"),
+                    r.policy,
+                    t.name
+                ));
             } else {
                 failed += 1;
-                out.push_str(&format!("{} {} :: {}\n", paint("FAIL", "red"), r.policy, t.name));
+                out.push_str(&format!(
+                    "{} {} :: {}\n",
+                    paint("FAIL", "red"),
+                    r.policy,
+                    t.name
+                ));
             }
         }
         for t in r.results.iter().filter(|t| !t.passed()) {
@@ -32,7 +47,12 @@ pub fn human(reports: &[Report], sms: &[&SourceMap], coverage: bool, paint: &dyn
             for f in &t.failures {
                 let file = sm.get(f.file);
                 let line = file.line_col(f.span.start).line;
-                let src = file.slice(rpol_diag::Span::new(file.line_start(line - 1), file.line_start(line))).trim_end();
+                let src = file
+                    .slice(rpol_diag::Span::new(
+                        file.line_start(line - 1),
+                        file.line_start(line),
+                    ))
+                    .trim_end();
                 out.push_str(&format!("  --> {}\n", at(sm, f.file, f.span)));
                 out.push_str(&format!("   | {src}\n"));
                 out.push_str(&format!("   = expected: {}\n", f.expected));
@@ -41,9 +61,21 @@ pub fn human(reports: &[Report], sms: &[&SourceMap], coverage: bool, paint: &dyn
         }
         if coverage {
             let c = &r.coverage;
-            out.push_str(&format!("\ncoverage of {}: {:.1}% ({} of {} items)\n", r.policy, c.percent(), c.items.iter().filter(|i| i.covered).count(), c.items.len()));
+            out.push_str(&format!(
+                "\ncoverage of {}: {:.1}% ({} of {} items)\n",
+                r.policy,
+                c.percent(),
+                c.items.iter().filter(|i| i.covered).count(),
+                c.items.len()
+            ));
             for g in c.gaps() {
-                out.push_str(&format!("  {} {}: {} `{}`\n", paint("gap", "yellow"), at(sm, g.file, g.span), g.kind.describe(), g.name));
+                out.push_str(&format!(
+                    "  {} {}: {} `{}`\n",
+                    paint("gap", "yellow"),
+                    at(sm, g.file, g.span),
+                    g.kind.describe(),
+                    g.name
+                ));
             }
         }
     }
@@ -79,7 +111,8 @@ pub fn json(reports: &[Report], sms: &[&SourceMap], coverage: bool) -> Value {
                 })
             })
             .collect();
-        let mut p = json!({"policy": r.policy, "passed": r.passed(), "failed": r.failed(), "tests": tests});
+        let mut p =
+            json!({"policy": r.policy, "passed": r.passed(), "failed": r.failed(), "tests": tests});
         if coverage {
             p["coverage"] = json!({
                 "percent": (r.coverage.percent() * 10.0).round() / 10.0,
@@ -118,7 +151,9 @@ pub fn junit(reports: &[Report], sms: &[&SourceMap]) -> String {
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let total: usize = reports.iter().map(|r| r.results.len()).sum();
     let failures: usize = reports.iter().map(|r| r.failed()).sum();
-    o.push_str(&format!("<testsuites name=\"rpol\" tests=\"{total}\" failures=\"{failures}\">\n"));
+    o.push_str(&format!(
+        "<testsuites name=\"rpol\" tests=\"{total}\" failures=\"{failures}\">\n"
+    ));
     for (ri, r) in reports.iter().enumerate() {
         let sm = sms[ri];
         let secs: f64 = r.results.iter().map(|t| t.micros as f64 / 1e6).sum();
@@ -144,9 +179,28 @@ pub fn junit(reports: &[Report], sms: &[&SourceMap]) -> String {
             }
             o.push_str(">\n");
             let first = &t.failures[0];
-            let message = format!("expect {}: expected {}, actual {}", first.expect, first.expected, first.actual);
-            let body: Vec<String> = t.failures.iter().map(|f| format!("{}: expect {}\n  expected: {}\n  actual:   {}", at(sm, f.file, f.span), f.expect, f.expected, f.actual)).collect();
-            o.push_str(&format!("      <failure message=\"{}\" type=\"expectation\">{}</failure>\n", xml_escape(&message), xml_escape(&body.join("\n"))));
+            let message = format!(
+                "expect {}: expected {}, actual {}",
+                first.expect, first.expected, first.actual
+            );
+            let body: Vec<String> = t
+                .failures
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}: expect {}\n  expected: {}\n  actual:   {}",
+                        at(sm, f.file, f.span),
+                        f.expect,
+                        f.expected,
+                        f.actual
+                    )
+                })
+                .collect();
+            o.push_str(&format!(
+                "      <failure message=\"{}\" type=\"expectation\">{}</failure>\n",
+                xml_escape(&message),
+                xml_escape(&body.join("\n"))
+            ));
             o.push_str("    </testcase>\n");
         }
         o.push_str("  </testsuite>\n");

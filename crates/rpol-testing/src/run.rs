@@ -60,7 +60,11 @@ pub fn run(policy: &CheckedPolicy, compiled: &Compiled, opts: &Options) -> Repor
     let mut hits = Hits::new(&policy.model);
     let mut results = Vec::new();
     for t in &policy.tests {
-        if opts.filter.as_ref().is_some_and(|f| !t.name.contains(f.as_str())) {
+        if opts
+            .filter
+            .as_ref()
+            .is_some_and(|f| !t.name.contains(f.as_str()))
+        {
             continue;
         }
         let start = Instant::now();
@@ -68,7 +72,8 @@ pub fn run(policy: &CheckedPolicy, compiled: &Compiled, opts: &Options) -> Repor
             .expects
             .iter()
             .filter_map(|e| match &e.check {
-                ExpectCheck::ReasonShows { code, .. } | ExpectCheck::ReasonSuppressed { code, .. } => Some(code.as_str()),
+                ExpectCheck::ReasonShows { code, .. }
+                | ExpectCheck::ReasonSuppressed { code, .. } => Some(code.as_str()),
                 _ => None,
             })
             .collect();
@@ -85,35 +90,84 @@ pub fn run(policy: &CheckedPolicy, compiled: &Compiled, opts: &Options) -> Repor
                 hits.record(&obs);
                 t.expects.iter().filter_map(|e| check(e, &obs)).collect()
             }
-            Err(why) => vec![Failure { file: t.file, span: t.span, expect: "a valid `given` request".into(), expected: "a valid request".into(), actual: why }],
+            Err(why) => vec![Failure {
+                file: t.file,
+                span: t.span,
+                expect: "a valid `given` request".into(),
+                expected: "a valid request".into(),
+                actual: why,
+            }],
         };
-        results.push(TestResult { name: t.name.clone(), file: t.file, span: t.span, failures, micros: start.elapsed().as_micros() });
+        results.push(TestResult {
+            name: t.name.clone(),
+            file: t.file,
+            span: t.span,
+            failures,
+            micros: start.elapsed().as_micros(),
+        });
     }
-    Report { policy: policy.model.name.clone(), results, coverage: hits.finish(policy) }
+    Report {
+        policy: policy.model.name.clone(),
+        results,
+        coverage: hits.finish(policy),
+    }
 }
 
 fn verdict_text(o: &Outcome) -> String {
     match o {
         Outcome::Allowed => "allowed".into(),
-        Outcome::Denied { code, rule: Some(rule), .. } => format!("denied {code} (by the rule at {rule})"),
+        Outcome::Denied {
+            code,
+            rule: Some(rule),
+            ..
+        } => format!("denied {code} (by the rule at {rule})"),
         Outcome::Denied { code, .. } => format!("denied {code}"),
     }
 }
 
 fn check(e: &TestExpect, obs: &Observed) -> Option<Failure> {
-    let fail = |expect: String, expected: String, actual: String| Some(Failure { file: e.file, span: e.span, expect, expected, actual });
+    let fail = |expect: String, expected: String, actual: String| {
+        Some(Failure {
+            file: e.file,
+            span: e.span,
+            expect,
+            expected,
+            actual,
+        })
+    };
     match &e.check {
-        ExpectCheck::Mode(m) => (obs.mode != *m).then(|| fail(format!("mode == {m}"), m.clone(), obs.mode.clone())).flatten(),
+        ExpectCheck::Mode(m) => (obs.mode != *m)
+            .then(|| fail(format!("mode == {m}"), m.clone(), obs.mode.clone()))
+            .flatten(),
         ExpectCheck::Route(r) => {
             let show = |r: &Option<String>| r.clone().unwrap_or_else(|| "none".into());
-            (obs.route != *r).then(|| fail(format!("route == {}", show(r)), show(r), show(&obs.route))).flatten()
+            (obs.route != *r)
+                .then(|| fail(format!("route == {}", show(r)), show(r), show(&obs.route)))
+                .flatten()
         }
-        ExpectCheck::Source { name, allowed, code } | ExpectCheck::Feature { name, allowed, code } => {
+        ExpectCheck::Source {
+            name,
+            allowed,
+            code,
+        }
+        | ExpectCheck::Feature {
+            name,
+            allowed,
+            code,
+        } => {
             let is_source = matches!(e.check, ExpectCheck::Source { .. });
             let kind = if is_source { "source" } else { "feature" };
-            let got = if is_source { obs.sources.iter().find(|(n, _)| n == name).map(|(_, o)| o) } else { obs.features.iter().find(|(n, _)| n == name).map(|(_, o)| o) };
+            let got = if is_source {
+                obs.sources.iter().find(|(n, _)| n == name).map(|(_, o)| o)
+            } else {
+                obs.features.iter().find(|(n, _)| n == name).map(|(_, o)| o)
+            };
             let Some(got) = got else {
-                return fail(format!("{kind} {name}"), "a verdict".into(), "no verdict in the decision".into());
+                return fail(
+                    format!("{kind} {name}"),
+                    "a verdict".into(),
+                    "no verdict in the decision".into(),
+                );
             };
             let want = match (allowed, code) {
                 (true, _) => "allowed".to_string(),
@@ -126,19 +180,45 @@ fn check(e: &TestExpect, obs: &Observed) -> Option<Failure> {
                 (false, Some(c), Outcome::Denied { code: got, .. }) => c == got,
                 _ => false,
             };
-            (!ok).then(|| fail(format!("{kind} {name} {want}"), want.clone(), verdict_text(got))).flatten()
+            (!ok)
+                .then(|| {
+                    fail(
+                        format!("{kind} {name} {want}"),
+                        want.clone(),
+                        verdict_text(got),
+                    )
+                })
+                .flatten()
         }
-        ExpectCheck::ReasonShows { code, reason } => match obs.reasons.iter().find(|(c, _)| c == code).map(|(_, r)| r) {
-            Some(ReasonOutcome::Shown(n)) if n == reason => None,
-            other => fail(format!("reason \"{code}\" shows {reason}"), format!("shows {reason}"), reason_text(other)),
-        },
-        ExpectCheck::ReasonSuppressed { code, suppression } => match obs.reasons.iter().find(|(c, _)| c == code).map(|(_, r)| r) {
-            Some(ReasonOutcome::Suppressed(s)) if suppression.as_ref().is_none_or(|want| want == s) => None,
-            other => {
-                let want = suppression.as_ref().map_or_else(|| "suppressed".to_string(), |s| format!("suppressed {s}"));
-                fail(format!("reason \"{code}\" {want}"), want.clone(), reason_text(other))
+        ExpectCheck::ReasonShows { code, reason } => {
+            match obs.reasons.iter().find(|(c, _)| c == code).map(|(_, r)| r) {
+                Some(ReasonOutcome::Shown(n)) if n == reason => None,
+                other => fail(
+                    format!("reason \"{code}\" shows {reason}"),
+                    format!("shows {reason}"),
+                    reason_text(other),
+                ),
             }
-        },
+        }
+        ExpectCheck::ReasonSuppressed { code, suppression } => {
+            match obs.reasons.iter().find(|(c, _)| c == code).map(|(_, r)| r) {
+                Some(ReasonOutcome::Suppressed(s))
+                    if suppression.as_ref().is_none_or(|want| want == s) =>
+                {
+                    None
+                }
+                other => {
+                    let want = suppression
+                        .as_ref()
+                        .map_or_else(|| "suppressed".to_string(), |s| format!("suppressed {s}"));
+                    fail(
+                        format!("reason \"{code}\" {want}"),
+                        want.clone(),
+                        reason_text(other),
+                    )
+                }
+            }
+        }
     }
 }
 

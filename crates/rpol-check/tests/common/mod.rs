@@ -14,7 +14,10 @@ pub fn example_files() -> Vec<SourceInput> {
     let dir = workspace().join("policies/home");
     ["home.rpol", "tests.rpol"]
         .iter()
-        .map(|f| SourceInput { name: format!("policies/home/{f}"), text: std::fs::read_to_string(dir.join(f)).expect("example file") })
+        .map(|f| SourceInput {
+            name: format!("policies/home/{f}"),
+            text: std::fs::read_to_string(dir.join(f)).expect("example file"),
+        })
         .collect()
 }
 
@@ -25,5 +28,7 @@ pub fn example_registry() -> String {
 /// Checks `files` with an in-memory registry.
 pub fn check_with_registry(files: Vec<SourceInput>, registry: &str) -> Checked {
     let reg = registry.to_string();
-    rpol_check::check(files, Some(Path::new("features.yaml")), &move |_| Ok(reg.clone()))
+    rpol_check::check(files, Some(Path::new("features.yaml")), &move |_| {
+        Ok(reg.clone())
+    })
 }
