@@ -1,7 +1,9 @@
 //! `rpol`: check, lint, test, evaluate and compile RPOL privacy policies.
 
 mod cli_error;
+mod cmd_bench;
 mod cmd_check;
+mod cmd_compile;
 mod cmd_eval;
 mod cmd_explain;
 mod cmd_fmt;
@@ -85,6 +87,29 @@ enum Command {
         #[arg(long, value_name = "PCT")]
         min_coverage: Option<f64>,
     },
+    /// Check and compile a policy into a verified artifact for services to load.
+    Compile {
+        path: PathBuf,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long)]
+        registry: Option<PathBuf>,
+    },
+    /// Time a full decision, a single feature check and an explanation.
+    Bench {
+        path: PathBuf,
+        /// Request JSON file, or `-` for standard input.
+        #[arg(long)]
+        input: String,
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: cmd_bench::BenchFormat,
+        /// Also time the Rego export through regorus (not built yet).
+        #[arg(long)]
+        rego: bool,
+    },
     /// Print the long description of an error or lint code.
     Explain { code: String },
     /// Check, then run the lints L001–L009 (L003 is an error unless allowed).
@@ -167,6 +192,9 @@ fn main() -> ExitCode {
                 min_coverage,
             },
         ),
+        Command::Compile { path, output, registry } => cmd_compile::run(&path, &output, registry.as_deref()),
+        Command::Bench { rego: true, .. } => Err(CliError::NotBuilt("bench --rego")),
+        Command::Bench { path, input, registry, format, rego: false } => cmd_bench::run(&path, &input, registry.as_deref(), format),
         Command::Explain { code } => cmd_explain::run(&code),
         Command::Fmt { paths, check } => cmd_fmt::run(&paths, check),
         Command::Export { .. } => Err(CliError::NotBuilt("export rego")),
