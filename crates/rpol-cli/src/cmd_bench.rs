@@ -48,21 +48,47 @@ fn measure(name: &'static str, mut f: impl FnMut()) -> Stat {
         })
         .collect();
     samples.sort_by(f64::total_cmp);
-    Stat { name, median: samples[samples.len() / 2], p99: samples[samples.len() * 99 / 100] }
+    Stat {
+        name,
+        median: samples[samples.len() / 2],
+        p99: samples[samples.len() * 99 / 100],
+    }
 }
 
-pub fn run(path: &Path, input: &str, registry: Option<&Path>, format: BenchFormat) -> Result<ExitCode, CliError> {
-    let Some(c) = compile_path(path, registry)? else { return Ok(ExitCode::from(1)) };
+pub fn run(
+    path: &Path,
+    input: &str,
+    registry: Option<&Path>,
+    format: BenchFormat,
+) -> Result<ExitCode, CliError> {
+    let Some(c) = compile_path(path, registry)? else {
+        return Ok(ExitCode::from(1));
+    };
     let text = read_input(input)?;
-    let req = c.parse_request(&text).map_err(|e| CliError::Usage(format!("invalid request: {e}"), Some("`rpol eval` shows every problem with the request".into())))?;
+    let req = c.parse_request(&text).map_err(|e| {
+        CliError::Usage(
+            format!("invalid request: {e}"),
+            Some("`rpol eval` shows every problem with the request".into()),
+        )
+    })?;
     let stats = bench(&c, &req);
     match format {
         BenchFormat::Json => {
-            let v: Vec<serde_json::Value> = stats.iter().map(|s| serde_json::json!({"name": s.name, "median_ns": s.median, "p99_ns": s.p99})).collect();
+            let v: Vec<serde_json::Value> = stats
+                .iter()
+                .map(
+                    |s| serde_json::json!({"name": s.name, "median_ns": s.median, "p99_ns": s.p99}),
+                )
+                .collect();
             println!("{}", serde_json::to_string_pretty(&serde_json::json!({"policy": c.model().name, "features": c.model().features.len(), "results": v})).unwrap_or_default());
         }
         BenchFormat::Human => {
-            println!("policy `{}` ({} features, {} sources)", c.model().name, c.model().features.len(), c.model().sources.len());
+            println!(
+                "policy `{}` ({} features, {} sources)",
+                c.model().name,
+                c.model().features.len(),
+                c.model().sources.len()
+            );
             println!("{:<34} {:>12} {:>12}", "operation", "median ns", "p99 ns");
             for s in &stats {
                 println!("{:<34} {:>12.1} {:>12.1}", s.name, s.median, s.p99);
@@ -76,7 +102,13 @@ fn bench(c: &Compiled, req: &rpol_engine::Request) -> Vec<Stat> {
     let p = c.prepare(req);
     let nf = c.model().features.len().max(1) as u32;
     let mut i = 0u32;
-    let code = c.model().reasons.first().and_then(|r| r.codes.first()).map(|p| p.replace('*', "x")).unwrap_or_else(|| "x".into());
+    let code = c
+        .model()
+        .reasons
+        .first()
+        .and_then(|r| r.codes.first())
+        .map(|p| p.replace('*', "x"))
+        .unwrap_or_else(|| "x".into());
     vec![
         measure("full decision", || {
             black_box(c.decide(black_box(req), &[]));

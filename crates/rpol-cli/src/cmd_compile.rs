@@ -7,9 +7,20 @@ use crate::cli_error::CliError;
 use crate::policy::compile_path;
 
 pub fn run(path: &Path, out: &Path, registry: Option<&Path>) -> Result<ExitCode, CliError> {
-    let Some(compiled) = compile_path(path, registry)? else { return Ok(ExitCode::from(1)) };
+    let Some(compiled) = compile_path(path, registry)? else {
+        return Ok(ExitCode::from(1));
+    };
     let bytes = compiled.to_artifact();
-    std::fs::write(out, &bytes).map_err(|e| CliError::Write { path: out.display().to_string(), reason: e.to_string() })?;
-    println!("compiled `{}` ({} bytes, digest {}) to {}", compiled.model().name, bytes.len(), compiled.digest(), out.display());
+    std::fs::write(out, &bytes).map_err(|e| CliError::Write {
+        path: out.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    println!(
+        "compiled `{}` ({} bytes, digest {}) to {}",
+        compiled.model().name,
+        bytes.len(),
+        compiled.digest(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -19,17 +19,26 @@ pub fn check_path(path: &Path, registry: Option<&Path>) -> Result<Checked, CliEr
 fn is_artifact(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 13];
-    path.is_file() && std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"rpol-compiled"
+    path.is_file()
+        && std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok()
+        && &head == b"rpol-compiled"
 }
 
 /// Checks and compiles (or loads and verifies a compiled artifact); on check
 /// errors prints them on stderr and returns `None`.
 pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compiled>, CliError> {
     if is_artifact(path) {
-        let bytes = std::fs::read(path).map_err(|e| CliError::Load(format!("cannot read `{}`: {e}", load::display(path)), None))?;
-        return Compiled::from_artifact(&bytes)
-            .map(Some)
-            .map_err(|e| CliError::Load(format!("`{}`: {e}", load::display(path)), Some("recompile it with `rpol compile`".into())));
+        let bytes = std::fs::read(path).map_err(|e| {
+            CliError::Load(format!("cannot read `{}`: {e}", load::display(path)), None)
+        })?;
+        return Compiled::from_artifact(&bytes).map(Some).map_err(|e| {
+            CliError::Load(
+                format!("`{}`: {e}", load::display(path)),
+                Some("recompile it with `rpol compile`".into()),
+            )
+        });
     }
     let checked = check_path(path, registry)?;
     let Some(policy) = checked.policy else {

@@ -4,13 +4,12 @@ use sha2::{Digest, Sha256};
 
 use crate::compile::Compiled;
 use crate::decide::{Prepared, Verdict};
-use crate::decision::FeatureRef;
 
 pub(crate) fn cache_scope(
     c: &Compiled,
     p: &Prepared<'_>,
     sources: &[Verdict],
-    features: &[(FeatureRef, Verdict)],
+    features: &[(u32, Verdict)],
 ) -> String {
     let m = &c.model;
     let req = p.req;
@@ -35,8 +34,8 @@ pub(crate) fn cache_scope(
         }
     }
     let base = sources.len().div_ceil(8);
-    for (f, v) in features {
-        if let (FeatureRef::Known(i), true) = (f, v.is_allowed()) {
+    for (i, v) in features {
+        if v.is_allowed() {
             let i = *i as usize;
             bits[base + i / 8] |= 1 << (i % 8);
         }

@@ -34,8 +34,10 @@ pub(crate) enum FeatureForbid {
     Residual(u32, CExpr),
 }
 
-/// Static verdict of feature steps 2–5 per (purpose, mode); 0 means "passes".
+/// Static verdict of feature steps 2–5 per (purpose, mode) when they pass.
 pub(crate) const PASS: u8 = u8::MAX;
+/// No consent topic required.
+pub(crate) const NO_TOPIC: u32 = u32::MAX;
 
 #[derive(Debug)]
 pub struct Compiled {
@@ -51,10 +53,19 @@ pub struct Compiled {
     /// Every forbid condition (rule order); request-only ones are evaluated in `prepare`.
     pub(crate) forbid_when: Vec<Option<CExpr>>,
     pub(crate) forbid_request_only: Vec<bool>,
-    /// `[feature][purpose * modes + mode]`.
+    /// `[(purpose * modes + mode) * features + feature]`: one contiguous column
+    /// per (purpose, mode), so a decision reads its verdicts sequentially.
     pub(crate) feature_static: Vec<u8>,
-    pub(crate) feature_consent: Vec<Option<u32>>,
-    pub(crate) feature_forbids: Vec<Vec<FeatureForbid>>,
+    /// Consent topic a feature requires, or `NO_TOPIC`.
+    pub(crate) feature_consent: Vec<u32>,
+    /// Forbid entries of feature `f` are `forbid_entries[forbid_ranges[f]..forbid_ranges[f + 1]]`.
+    pub(crate) forbid_entries: Vec<FeatureForbid>,
+    pub(crate) forbid_ranges: Vec<u32>,
+    /// Per feature: request-only forbid rules (index < 64) that target it.
+    pub(crate) feature_request_mask: Vec<u64>,
+    /// Per feature: whether it has entries the masks cannot decide (conditions
+    /// reading the feature, rules without condition, or rule index ≥ 64).
+    pub(crate) feature_slow: Vec<bool>,
     pub(crate) source_forbids: Vec<Vec<u32>>,
     pub(crate) reason_forbids: Vec<Vec<u32>>,
     pub(crate) reason_requires: Vec<u64>,
@@ -203,7 +214,7 @@ impl Compiled {
                     f.name
                 )));
             }
-            feature_consent.push(f.requires_consent);
+            feature_consent.push(f.requires_consent.unwrap_or(NO_TOPIC));
             if feature_index.insert(f.name.clone(), fi as u32).is_some() {
                 return Err(ModelError(format!("feature `{}` appears twice", f.name)));
             }
@@ -220,7 +231,7 @@ impl Compiled {
                     } else {
                         PASS
                     };
-                    feature_static[fi * np * nm + p * nm + md] = code;
+                    feature_static[(p * nm + md) * m.features.len() + fi] = code;
                 }
             }
         }
@@ -332,6 +343,25 @@ impl Compiled {
                 }
             }
         }
+        let mut forbid_entries = Vec::new();
+        let mut forbid_ranges = Vec::with_capacity(feature_forbids.len() + 1);
+        let mut feature_request_mask = Vec::with_capacity(feature_forbids.len());
+        let mut feature_slow = Vec::with_capacity(feature_forbids.len());
+        forbid_ranges.push(0u32);
+        for list in feature_forbids {
+            let mut mask = 0u64;
+            let mut slow = false;
+            for e in &list {
+                match e {
+                    FeatureForbid::Request(r) if *r < 64 => mask |= 1 << r,
+                    _ => slow = true,
+                }
+            }
+            feature_request_mask.push(mask);
+            feature_slow.push(slow);
+            forbid_entries.extend(list);
+            forbid_ranges.push(forbid_entries.len() as u32);
+        }
         let source_index = m
             .sources
             .iter()
@@ -356,7 +386,10 @@ impl Compiled {
             forbid_request_only,
             feature_static,
             feature_consent,
-            feature_forbids,
+            forbid_entries,
+            forbid_ranges,
+            feature_request_mask,
+            feature_slow,
             source_forbids,
             reason_forbids,
             reason_requires,

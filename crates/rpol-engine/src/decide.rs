@@ -2,8 +2,8 @@
 //! spec 3.1, through the same single-check functions that services call.
 
 use crate::DenyCode;
-use crate::compile::{Compiled, FeatureForbid, PASS};
-use crate::decision::{Decision, FeatureRef};
+use crate::compile::{Compiled, FeatureForbid, NO_TOPIC, PASS};
+use crate::decision::Decision;
 use crate::eval::{Env, Tri};
 use crate::model::{CONSENT_GRANTED, Clearance, Visibility};
 use crate::request::{FeatureName, Partial, Request, RequestErrors};
@@ -75,6 +75,10 @@ pub struct Prepared<'r> {
     pub(crate) grants: u64,
     /// Per forbid rule: whether its request-only condition fires (true or unknown).
     pub(crate) fired: Vec<bool>,
+    /// `fired` for rules 0..64 as bits.
+    pub(crate) fired_mask: u64,
+    /// Consent topics 0..64 that are `granted`.
+    pub(crate) granted_mask: u64,
 }
 
 impl DenyCode {
@@ -138,44 +142,88 @@ impl Compiled {
             mode: Some(mode),
             feature: None,
         };
-        let fired = self
+        let fired: Vec<bool> = self
             .forbid_when
             .iter()
             .zip(&self.forbid_request_only)
             .map(|(w, only)| *only && w.as_ref().is_none_or(|w| w.eval(&env) != Tri::F))
             .collect();
+        let fired_mask = fired
+            .iter()
+            .take(64)
+            .enumerate()
+            .fold(0u64, |m, (i, f)| if *f { m | 1 << i } else { m });
+        let granted_mask = req
+            .consent
+            .iter()
+            .take(64)
+            .enumerate()
+            .fold(0u64, |m, (i, c)| {
+                if *c == CONSENT_GRANTED as u8 {
+                    m | 1 << i
+                } else {
+                    m
+                }
+            });
         Prepared {
             req,
             mode,
             arm,
             grants: self.mode_grants.get(mode as usize).copied().unwrap_or(0),
             fired,
+            fired_mask,
+            granted_mask,
         }
     }
 
     /// Decides one registry feature for a prepared request (steps 2–7 of spec
     /// 3.1). No allocation, no string hashing.
     pub fn check_feature(&self, p: &Prepared<'_>, f: FeatureId) -> Verdict {
-        let fi = f.0 as usize;
         let Some(purpose) = p.req.purpose else {
             return Verdict::Denied(DenyCode::InvalidRequest);
         };
-        let (np, nm) = (self.model.purposes.len(), self.model.modes.len());
-        let Some(&code) = self
-            .feature_static
-            .get(fi * np * nm + purpose as usize * nm + p.mode as usize)
-        else {
+        if f.0 as usize >= self.feature_consent.len() {
             return Verdict::Denied(DenyCode::UnknownFeature);
-        };
+        }
+        let column = (purpose as usize * self.model.modes.len() + p.mode as usize)
+            * self.feature_consent.len();
+        self.feature_verdict(p, f.0 as usize, column)
+    }
+
+    /// The verdict of feature `fi` (in range) with its (purpose, mode) column
+    /// precomputed, so that bulk loops do no per-feature setup.
+    #[inline(always)]
+    fn feature_verdict(&self, p: &Prepared<'_>, fi: usize, column: usize) -> Verdict {
+        let code = self.feature_static[column + fi];
         if code != PASS {
             return Verdict::Denied(DenyCode::from_u8(code));
         }
-        if let Some(Some(topic)) = self.feature_consent.get(fi)
-            && p.req.consent.get(*topic as usize).copied() != Some(CONSENT_GRANTED as u8)
-        {
-            return Verdict::Denied(DenyCode::ConsentRequired);
+        let topic = self.feature_consent[fi];
+        if topic != NO_TOPIC {
+            let granted = if topic < 64 {
+                p.granted_mask >> topic & 1 == 1
+            } else {
+                p.req.consent.get(topic as usize).copied() == Some(CONSENT_GRANTED as u8)
+            };
+            if !granted {
+                return Verdict::Denied(DenyCode::ConsentRequired);
+            }
         }
-        for entry in &self.feature_forbids[fi] {
+        if !self.feature_slow[fi] {
+            // Only request-only rules apply: the lowest fired bit is the first
+            // matching rule in declaration order.
+            let hit = self.feature_request_mask[fi] & p.fired_mask;
+            return if hit == 0 {
+                Verdict::Allowed
+            } else {
+                Verdict::Forbidden(hit.trailing_zeros())
+            };
+        }
+        let (a, b) = (
+            self.forbid_ranges[fi] as usize,
+            self.forbid_ranges[fi + 1] as usize,
+        );
+        for entry in &self.forbid_entries[a..b] {
             let (rule, fires) = match entry {
                 FeatureForbid::Request(r) => (*r, p.fired[*r as usize]),
                 FeatureForbid::Always(r) => (*r, true),
@@ -193,6 +241,22 @@ impl Compiled {
             }
         }
         Verdict::Allowed
+    }
+
+    /// Verdicts of the given features (in range), appended to `out`.
+    fn features_into(
+        &self,
+        p: &Prepared<'_>,
+        ids: impl Iterator<Item = u32>,
+        out: &mut Vec<(u32, Verdict)>,
+    ) {
+        let Some(purpose) = p.req.purpose else {
+            out.extend(ids.map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest))));
+            return;
+        };
+        let column = (purpose as usize * self.model.modes.len() + p.mode as usize)
+            * self.feature_consent.len();
+        out.extend(ids.map(|i| (i, self.feature_verdict(p, i as usize, column))));
     }
 
     /// Decides one source (spec 3.1: capabilities, `when`, forbid rules).
@@ -295,7 +359,10 @@ impl Compiled {
             .map(|s| self.check_source(p, SourceId(s)))
             .collect();
         let route = self.route(p.req.surface, p.mode);
-        let mut features: Vec<(FeatureRef, Verdict)> = match &p.req.features {
+        let nf = self.model.features.len() as u32;
+        let mut features: Vec<(u32, Verdict)> = Vec::new();
+        let mut unknown_features = Vec::new();
+        match &p.req.features {
             Some(list) => {
                 let mut known: Vec<u32> = list
                     .iter()
@@ -308,34 +375,31 @@ impl Compiled {
                     })
                     .collect();
                 known.sort_unstable();
-                let mut v: Vec<(FeatureRef, Verdict)> = known
-                    .into_iter()
-                    .map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i))))
-                    .collect();
-                v.extend(list.iter().filter_map(|f| match f {
-                    FeatureName::Unknown(n) => Some((
-                        FeatureRef::Unknown(n.clone()),
-                        Verdict::Denied(DenyCode::UnknownFeature),
-                    )),
-                    FeatureName::Known(_) => None,
+                known.retain(|&i| i < nf);
+                features.reserve_exact(known.len());
+                self.features_into(p, known.into_iter(), &mut features);
+                unknown_features.extend(list.iter().filter_map(|f| {
+                    if let FeatureName::Unknown(n) = f {
+                        Some(n.clone())
+                    } else {
+                        None
+                    }
                 }));
-                v
             }
             None => match route {
                 Some(r) => {
                     let mut ids = self.model.feature_sets[r as usize].features.clone();
                     ids.sort_unstable();
                     ids.dedup();
-                    ids.into_iter()
-                        .map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i))))
-                        .collect()
+                    features.reserve_exact(ids.len());
+                    self.features_into(p, ids.into_iter(), &mut features);
                 }
-                None => (0..self.model.features.len() as u32)
-                    .map(|i| (FeatureRef::Known(i), self.check_feature(p, FeatureId(i))))
-                    .collect(),
+                None => {
+                    features.reserve_exact(nf as usize);
+                    self.features_into(p, 0..nf, &mut features);
+                }
             },
-        };
-        features.shrink_to_fit();
+        }
         let mut reasons: Vec<(String, ReasonOutcome)> = Vec::with_capacity(reason_codes.len());
         for code in reason_codes {
             if !reasons.iter().any(|(c, _)| c == code) {
@@ -350,6 +414,7 @@ impl Compiled {
             route,
             sources,
             features,
+            unknown_features,
             reasons,
             reasons_asked: !reason_codes.is_empty(),
             cache_scope,

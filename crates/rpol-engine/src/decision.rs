@@ -7,14 +7,6 @@ use crate::compile::Compiled;
 use crate::decide::{ReasonOutcome, Verdict};
 use crate::json::write_str;
 
-/// A feature covered by a decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FeatureRef {
-    Known(u32),
-    /// Named by the request but not in the registry (`unknown_feature`).
-    Unknown(String),
-}
-
 /// A decision. Names are ids into the compiled policy that made it; render it
 /// with [`Decision::to_json`] against that same policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,8 +19,11 @@ pub struct Decision {
     pub route: Option<u32>,
     /// Per source, declaration order.
     pub sources: Vec<Verdict>,
-    /// Covered features: registry order, then unknown names in request order.
-    pub features: Vec<(FeatureRef, Verdict)>,
+    /// Covered registry features with their verdicts, registry order.
+    pub features: Vec<(u32, Verdict)>,
+    /// Names in the request's `features` that are not in the registry
+    /// (denied `unknown_feature`), request order.
+    pub unknown_features: Vec<String>,
     pub reasons: Vec<(String, ReasonOutcome)>,
     pub reasons_asked: bool,
     pub cache_scope: String,
@@ -36,17 +31,14 @@ pub struct Decision {
 
 impl Decision {
     pub fn feature_verdict(&self, f: u32) -> Option<Verdict> {
-        self.features
-            .iter()
-            .find(|(r, _)| *r == FeatureRef::Known(f))
-            .map(|(_, v)| *v)
+        self.features.iter().find(|(i, _)| *i == f).map(|(_, v)| *v)
     }
 
     pub fn allowed_features(&self) -> impl Iterator<Item = u32> + '_ {
-        self.features.iter().filter_map(|(r, v)| match r {
-            FeatureRef::Known(i) if v.is_allowed() => Some(*i),
-            _ => None,
-        })
+        self.features
+            .iter()
+            .filter(|(_, v)| v.is_allowed())
+            .map(|(i, _)| *i)
     }
 
     /// Compact JSON.
@@ -121,14 +113,19 @@ impl Decision {
         }
         let mut f_allowed = Vec::new();
         let mut f_denied = Vec::new();
-        for (f, v) in &self.features {
-            let (name, feat) = match f {
-                FeatureRef::Known(i) => (
-                    m.features[*i as usize].name.clone(),
-                    Some(&m.features[*i as usize]),
-                ),
-                FeatureRef::Unknown(n) => (n.clone(), None),
-            };
+        let unknown = self
+            .unknown_features
+            .iter()
+            .map(|n| (None, n.clone(), Verdict::Denied(DenyCode::UnknownFeature)));
+        let known = self.features.iter().map(|(i, v)| {
+            (
+                Some(&m.features[*i as usize]),
+                m.features[*i as usize].name.clone(),
+                *v,
+            )
+        });
+        for (feat, name, v) in known.chain(unknown) {
+            let v = &v;
             match v {
                 Verdict::Allowed => f_allowed.push(Node::Str(name)),
                 Verdict::Forbidden(r) => f_denied.push((name, forbidden(*r))),

@@ -23,7 +23,7 @@ mod request;
 pub use artifact::ArtifactError;
 pub use compile::{Compiled, ModelError};
 pub use decide::{FeatureId, Prepared, ReasonOutcome, SourceId, UnknownRetention, Verdict};
-pub use decision::{Decision, FeatureRef};
+pub use decision::Decision;
 pub use engine::Engine;
 pub use request::{Request, RequestError, RequestErrors};
 

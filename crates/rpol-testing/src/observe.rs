@@ -77,14 +77,22 @@ pub fn observe(
     let mut feats: Vec<(String, Outcome)> = d
         .features
         .iter()
-        .map(|(f, v)| {
-            let name = match f {
-                rpol_engine::FeatureRef::Known(i) => m.features[*i as usize].name.clone(),
-                rpol_engine::FeatureRef::Unknown(n) => n.clone(),
-            };
-            (name, outcome(c, *v, &mut fired))
+        .map(|(i, v)| {
+            (
+                m.features[*i as usize].name.clone(),
+                outcome(c, *v, &mut fired),
+            )
         })
         .collect();
+    feats.extend(d.unknown_features.iter().map(|n| {
+        (
+            n.clone(),
+            Outcome::Denied {
+                code: "unknown_feature".into(),
+                rule: None,
+            },
+        )
+    }));
     let p = c.prepare(&req);
     for name in features {
         let v = match c.feature_id(name) {

@@ -25,6 +25,10 @@ fn single_checks_do_not_allocate() {
                 }
             }
         });
-        assert_eq!(info.count_total, 0, "{dir}: single checks allocated {} times", info.count_total);
+        assert_eq!(
+            info.count_total, 0,
+            "{dir}: single checks allocated {} times",
+            info.count_total
+        );
     }
 }

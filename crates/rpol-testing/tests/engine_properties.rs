@@ -9,12 +9,25 @@ mod common;
 
 use proptest::prelude::*;
 use rpol_engine::model::{Expr, Forbid, ForbidKind, Literal, Operand, Path};
-use rpol_engine::{Compiled, FeatureId, FeatureRef, SourceId};
+use rpol_engine::{Compiled, FeatureId, SourceId};
 use serde_json::{Value, json};
 
 fn request() -> impl Strategy<Value = Value> {
-    let tenant = prop::sample::select(vec!["acme", "bank_a", "clinic_b", "trial_x", "northwind", "gov_ministry"]);
-    let surface = prop::sample::select(vec!["home", "pdp", "workspace_home", "search", "admin_console"]);
+    let tenant = prop::sample::select(vec![
+        "acme",
+        "bank_a",
+        "clinic_b",
+        "trial_x",
+        "northwind",
+        "gov_ministry",
+    ]);
+    let surface = prop::sample::select(vec![
+        "home",
+        "pdp",
+        "workspace_home",
+        "search",
+        "admin_console",
+    ]);
     let purpose = prop::sample::select(vec![
         "personalization",
         "quality_monitoring",
@@ -28,57 +41,94 @@ fn request() -> impl Strategy<Value = Value> {
     ]);
     let state = prop::sample::select(vec!["granted", "denied", "unknown"]);
     let topics = prop::collection::btree_map(
-        prop::sample::select(vec!["personalization", "session", "training", "workspace_activity", "product_analytics"]),
+        prop::sample::select(vec![
+            "personalization",
+            "session",
+            "training",
+            "workspace_activity",
+            "product_analytics",
+        ]),
         state,
         0..4,
     );
     let ctx = (
         prop::option::of(prop::sample::select(vec!["ID", "EU", "US"])),
-        prop::option::of(prop::sample::select(vec!["mobile", "desktop", "tv", "free", "business", "enterprise"])),
+        prop::option::of(prop::sample::select(vec![
+            "mobile",
+            "desktop",
+            "tv",
+            "free",
+            "business",
+            "enterprise",
+        ])),
         prop::option::of(any::<bool>()),
         prop::option::of(0i64..2000),
         prop::option::of(prop::sample::select(vec!["5m", "45m", "0d"])),
     );
     let features = prop::option::of(prop::collection::vec(
-        prop::sample::select(vec!["user_embedding", "item_quality_score", "doc_freshness", "team_membership", "made_up", "login_anomaly_score"]),
+        prop::sample::select(vec![
+            "user_embedding",
+            "item_quality_score",
+            "doc_freshness",
+            "team_membership",
+            "made_up",
+            "login_anomaly_score",
+        ]),
         0..4,
     ));
-    (tenant, surface, purpose, prop::option::of("[a-z0-9]{1,4}"), topics, prop::option::of("v[0-9]"), ctx, features, prop::option::of(prop::sample::select(vec!["sre", "support", "security_officer", "data_scientist"])))
-        .prop_map(|(t, s, p, user, consent, cv, (region, device, flag, seats, age), features, role)| {
-            let mut r = json!({"tenant": t, "surface": s, "purpose": p, "consent": consent});
-            if let Some(u) = user {
-                r["subject"] = json!({"user_id": u});
-            }
-            if let Some(v) = cv {
-                r["consent_version"] = json!(v);
-            }
-            let mut c = serde_json::Map::new();
-            if let Some(x) = region {
-                c.insert("region".into(), json!(x));
-            }
-            if let Some(x) = device {
-                c.insert("device".into(), json!(x));
-                c.insert("plan".into(), json!(x));
-            }
-            if let Some(x) = flag {
-                c.insert("authorized".into(), json!(x));
-                c.insert("sso".into(), json!(x));
-            }
-            if let Some(x) = seats {
-                c.insert("seats".into(), json!(x));
-            }
-            if let Some(x) = age {
-                c.insert("session_age".into(), json!(x));
-            }
-            r["context"] = Value::Object(c);
-            if let Some(f) = features {
-                r["features"] = json!(f);
-            }
-            if let Some(role) = role {
-                r["roles"] = json!([role]);
-            }
-            r
-        })
+    (
+        tenant,
+        surface,
+        purpose,
+        prop::option::of("[a-z0-9]{1,4}"),
+        topics,
+        prop::option::of("v[0-9]"),
+        ctx,
+        features,
+        prop::option::of(prop::sample::select(vec![
+            "sre",
+            "support",
+            "security_officer",
+            "data_scientist",
+        ])),
+    )
+        .prop_map(
+            |(t, s, p, user, consent, cv, (region, device, flag, seats, age), features, role)| {
+                let mut r = json!({"tenant": t, "surface": s, "purpose": p, "consent": consent});
+                if let Some(u) = user {
+                    r["subject"] = json!({"user_id": u});
+                }
+                if let Some(v) = cv {
+                    r["consent_version"] = json!(v);
+                }
+                let mut c = serde_json::Map::new();
+                if let Some(x) = region {
+                    c.insert("region".into(), json!(x));
+                }
+                if let Some(x) = device {
+                    c.insert("device".into(), json!(x));
+                    c.insert("plan".into(), json!(x));
+                }
+                if let Some(x) = flag {
+                    c.insert("authorized".into(), json!(x));
+                    c.insert("sso".into(), json!(x));
+                }
+                if let Some(x) = seats {
+                    c.insert("seats".into(), json!(x));
+                }
+                if let Some(x) = age {
+                    c.insert("session_age".into(), json!(x));
+                }
+                r["context"] = Value::Object(c);
+                if let Some(f) = features {
+                    r["features"] = json!(f);
+                }
+                if let Some(role) = role {
+                    r["roles"] = json!([role]);
+                }
+                r
+            },
+        )
 }
 
 /// Drops what a policy does not declare, so most generated requests are valid.
@@ -92,7 +142,9 @@ fn fit(c: &Compiled, mut r: Value) -> Value {
             m.context.iter().any(|f| {
                 f.name == *k
                     && match &f.ty {
-                        rpol_engine::model::ContextType::Enum(vs) => v.as_str().is_some_and(|s| vs.iter().any(|x| x == s)),
+                        rpol_engine::model::ContextType::Enum(vs) => {
+                            v.as_str().is_some_and(|s| vs.iter().any(|x| x == s))
+                        }
                         _ => true,
                     }
             })
@@ -106,12 +158,21 @@ fn fit(c: &Compiled, mut r: Value) -> Value {
 
 fn allowed(c: &Compiled, d: &rpol_engine::Decision) -> (Vec<u32>, Vec<u32>) {
     let _ = c;
-    let sources = d.sources.iter().enumerate().filter(|(_, v)| v.is_allowed()).map(|(i, _)| i as u32).collect();
+    let sources = d
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_allowed())
+        .map(|(i, _)| i as u32)
+        .collect();
     (sources, d.allowed_features().collect())
 }
 
 fn policies() -> Vec<Compiled> {
-    vec![common::compiled("policies/home"), common::compiled("policies/enterprise")]
+    vec![
+        common::compiled("policies/home"),
+        common::compiled("policies/enterprise"),
+    ]
 }
 
 proptest! {
@@ -137,10 +198,8 @@ proptest! {
             for (i, v) in d.sources.iter().enumerate() {
                 prop_assert_eq!(*v, c.check_source(&p, SourceId(i as u32)));
             }
-            for (f, v) in &d.features {
-                if let FeatureRef::Known(i) = f {
-                    prop_assert_eq!(*v, c.check_feature(&p, FeatureId(*i)));
-                }
+            for (i, v) in &d.features {
+                prop_assert_eq!(*v, c.check_feature(&p, FeatureId(*i)));
             }
             for (code, o) in &d.reasons {
                 prop_assert_eq!(*o, c.explain(&p, code));

@@ -41,10 +41,18 @@ fn decisions_stay_consistent_during_swaps() {
         })
         .collect();
     for i in 0..2_000 {
-        let next = rpol_engine::Compiled::build(if i % 2 == 0 { model_b.clone() } else { model_a.clone() }).unwrap();
+        let next = rpol_engine::Compiled::build(if i % 2 == 0 {
+            model_b.clone()
+        } else {
+            model_a.clone()
+        })
+        .unwrap();
         engine.swap(next);
     }
     stop.store(true, Ordering::Relaxed);
-    let total: u64 = workers.into_iter().map(|w| w.join().expect("no worker panicked")).sum();
+    let total: u64 = workers
+        .into_iter()
+        .map(|w| w.join().expect("no worker panicked"))
+        .sum();
     assert!(total >= 4_000);
 }
