@@ -66,6 +66,8 @@ fn bench(c: &mut Criterion) {
             checked.diagnostics.first()
         );
         let mut g = c.benchmark_group("check");
+        g.bench_function(format!("yaml_parse_only_{n}_features"), |b| b.iter(|| black_box(serde_saphyr::from_str::<serde::de::IgnoredAny>(black_box(&reg)).is_ok())));
+        g.bench_function(format!("registry_load_{n}_features"), |b| b.iter(|| black_box(rpol_registry::load(rpol_diag::FileId(0), black_box(&reg)).is_ok())));
         g.sample_size(if n > 5_000 { 10 } else { 30 });
         g.bench_function(format!("example_with_{n}_features"), |b| {
             b.iter(|| {

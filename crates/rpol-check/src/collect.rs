@@ -94,6 +94,7 @@ pub(crate) fn run(
         }
     }
     let decl = declare(&mut cx, &asts);
+    check_set_limits(&mut cx);
     let lowered = crate::items::lower(&mut cx, &asts, &decl, header);
     crate::registry_check::run(&mut cx, &lowered);
     crate::rules::run(&mut cx, &lowered, &decl);
@@ -523,4 +524,20 @@ impl Lowered {
         };
         Some((model, self.spans))
     }
+}
+
+/// The engine keeps these sets as 64-bit masks (docs/limits.md).
+fn check_set_limits(cx: &mut Cx<'_>) {
+    let s = &cx.scope;
+    let mut over = Vec::new();
+    for names in [&s.capabilities, &s.modes, &s.purposes, &s.surfaces, &s.roles, &s.consent] {
+        if names.len() > rpol_engine::MAX_SET {
+            let d = &names.decls[rpol_engine::MAX_SET];
+            over.push(
+                Diagnostic::error("E0101", d.file, d.span, format!("more than {} {}s are declared", rpol_engine::MAX_SET, names.kind))
+                    .with_help(format!("a policy may declare at most {} of each: capabilities, modes, purposes, surfaces, roles and consent topics", rpol_engine::MAX_SET)),
+            );
+        }
+    }
+    cx.diags.extend(over);
 }

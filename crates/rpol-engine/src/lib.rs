@@ -21,7 +21,7 @@ pub mod model;
 mod request;
 
 pub use artifact::ArtifactError;
-pub use compile::{Compiled, ModelError};
+pub use compile::{Compiled, MAX_SET, ModelError};
 pub use decide::{FeatureId, Prepared, ReasonOutcome, SourceId, UnknownRetention, Verdict};
 pub use decision::Decision;
 pub use engine::Engine;

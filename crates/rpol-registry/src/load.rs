@@ -108,6 +108,11 @@ pub fn load(file: FileId, text: &str) -> Result<Registry, Vec<Diagnostic>> {
     // replay limits, so an alias bomb is refused before it expands.
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
+    // Room for registries of 100,000 features; alias limits stay at their defaults.
+    if let Some(b) = options.budget.as_mut() {
+        b.max_nodes = 4_000_000;
+        b.max_events = 16_000_000;
+    }
     let doc: Spanned<Yv> = match serde_saphyr::from_str_with_options(text, options) {
         Ok(d) => d,
         Err(e) => {
