@@ -66,8 +66,14 @@ fn bench(c: &mut Criterion) {
             checked.diagnostics.first()
         );
         let mut g = c.benchmark_group("check");
-        g.bench_function(format!("yaml_parse_only_{n}_features"), |b| b.iter(|| black_box(serde_saphyr::from_str::<serde::de::IgnoredAny>(black_box(&reg)).is_ok())));
-        g.bench_function(format!("registry_load_{n}_features"), |b| b.iter(|| black_box(rpol_registry::load(rpol_diag::FileId(0), black_box(&reg)).is_ok())));
+        g.bench_function(format!("yaml_parse_only_{n}_features"), |b| {
+            b.iter(|| {
+                black_box(serde_saphyr::from_str::<serde::de::IgnoredAny>(black_box(&reg)).is_ok())
+            })
+        });
+        g.bench_function(format!("registry_load_{n}_features"), |b| {
+            b.iter(|| black_box(rpol_registry::load(rpol_diag::FileId(0), black_box(&reg)).is_ok()))
+        });
         g.sample_size(if n > 5_000 { 10 } else { 30 });
         g.bench_function(format!("example_with_{n}_features"), |b| {
             b.iter(|| {
@@ -83,5 +89,40 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// `rpol lint` (check + lints) of a generated 5,000-line policy (issue target: under 100 ms).
+fn lint_big(c: &mut Criterion) {
+    let mut s = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/home/home.rpol"),
+    )
+    .unwrap();
+    let mut i = 0;
+    while s.lines().count() < 5_000 {
+        s.push_str(&format!(
+            "\nsource gen_{i} {{\n  requires: [coarse_context]\n  when: context.device in [mobile, tv] and not (tenant == \"t{i}\")\n}}\nforbid source gen_{i} when consent.session != granted\n  because \"generated rule {i}\"\ntest \"generated {i}\" {{\n  given {{\n    tenant: \"acme\"\n    surface: home\n    purpose: personalization\n  }}\n  expect source gen_{i} denied\n}}\n"
+        ));
+        i += 1;
+    }
+    let reg = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/features.yaml"),
+    )
+    .unwrap();
+    let files = vec![SourceInput {
+        name: "big.rpol".into(),
+        text: s,
+    }];
+    let run = || {
+        let checked = rpol_check::check(files.clone(), Some(Path::new("features.yaml")), &|_| {
+            Ok(reg.clone())
+        });
+        let lints = rpol_check::lint::lint(&checked);
+        (checked.policy.is_some(), lints.len())
+    };
+    assert!(run().0, "the generated policy checks");
+    let mut g = c.benchmark_group("lint");
+    g.sample_size(20);
+    g.bench_function("lint_5000_lines", |b| b.iter(|| black_box(run())));
+    g.finish();
+}
+
+criterion_group!(benches, bench, lint_big);
 criterion_main!(benches);

@@ -530,7 +530,14 @@ impl Lowered {
 fn check_set_limits(cx: &mut Cx<'_>) {
     let s = &cx.scope;
     let mut over = Vec::new();
-    for names in [&s.capabilities, &s.modes, &s.purposes, &s.surfaces, &s.roles, &s.consent] {
+    for names in [
+        &s.capabilities,
+        &s.modes,
+        &s.purposes,
+        &s.surfaces,
+        &s.roles,
+        &s.consent,
+    ] {
         if names.len() > rpol_engine::MAX_SET {
             let d = &names.decls[rpol_engine::MAX_SET];
             over.push(

@@ -12,12 +12,20 @@ use rpol_syntax::ast::{
 pub const MAX_WIDTH: usize = 100;
 
 pub fn print(src: &str, file: &File) -> String {
+    let mut line_starts = vec![0];
+    line_starts.extend(
+        src.bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i + 1),
+    );
     let mut p = Printer {
         src,
         comments: &file.comments,
         next: 0,
-        out: String::new(),
+        out: String::with_capacity(src.len() + src.len() / 8),
         last_end: 0,
+        line_starts,
     };
     for item in &file.items {
         p.item(item);
@@ -38,6 +46,7 @@ struct Printer<'a> {
     out: String,
     /// Source offset where the last printed construct ended (for blank lines).
     last_end: usize,
+    line_starts: Vec<usize>,
 }
 
 fn pad(indent: usize) -> String {
@@ -46,10 +55,7 @@ fn pad(indent: usize) -> String {
 
 impl Printer<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        self.src[..offset.min(self.src.len())]
-            .bytes()
-            .filter(|b| *b == b'\n')
-            .count()
+        self.line_starts.partition_point(|&s| s <= offset) - 1
     }
 
     fn comment_text(c: &Comment) -> String {

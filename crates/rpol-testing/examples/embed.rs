@@ -1,0 +1,70 @@
+//! Embedding the rpol engine in a ranking service (docs/embedding.md).
+//!
+//! Run: `cargo run -p rpol-testing --example embed`
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rpol_engine::{Compiled, Engine, FeatureId, ReasonOutcome, Verdict};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // 1. At deploy time, `rpol compile policies/home -o home.rpolc` writes a
+    //    verified artifact. Here we compile in-process from the sources.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let files = rpol_check::load::read_policy(&root.join("policies/home"))?;
+    let checked = rpol_check::check(files, None, &rpol_check::load::read_registry);
+    let policy = checked
+        .policy
+        .ok_or("the policy has errors: run `rpol check`")?;
+    let artifact = Compiled::build(policy.model)?.to_artifact();
+
+    // 2. At service start, load the artifact (its checksum is verified) into an
+    //    `Engine` shared by every request thread.
+    let engine = Arc::new(Engine::new(Compiled::from_artifact(&artifact)?));
+
+    // 3. Per request: parse strictly, then decide.
+    let body = r#"{"tenant":"acme","surface":"home","purpose":"personalization",
+                   "subject":{"user_id":"u123"},"consent":{"personalization":"granted"}}"#;
+    let policy = engine.load(); // one policy for the whole request, even during a swap
+    let request = match policy.parse_request(body) {
+        Ok(r) => r,
+        Err(errors) => {
+            // Serve the fallback decision, never more.
+            let (_, fallback) = policy.decide_json(body, &[]).expect_err("invalid");
+            eprintln!("invalid request: {errors}");
+            println!("{}", fallback.to_json(&policy));
+            return Ok(());
+        }
+    };
+    let decision = policy.decide(&request, &["user_embedding_nn_7"]);
+    println!(
+        "mode = {}",
+        policy.model().modes[decision.mode as usize].name
+    );
+    println!("cache scope = {}", decision.cache_scope);
+
+    // 4. Hot path: prepare once, then check single features with no allocation.
+    let prepared = policy.prepare(&request);
+    let embedding: FeatureId = policy
+        .feature_id("user_embedding")
+        .ok_or("not in the registry")?; // resolve names at start-up
+    match policy.check_feature(&prepared, embedding) {
+        Verdict::Allowed => println!("user_embedding: fetch it"),
+        denied => println!("user_embedding: {:?}", denied.code()),
+    }
+    if let ReasonOutcome::Shown(r) = policy.explain(&prepared, "user_embedding_nn_7") {
+        println!("reason: {}", policy.model().reasons[r as usize].text);
+    }
+    println!(
+        "keep raw events {} s",
+        policy.retention("raw_behavior_events")?
+    );
+    println!(
+        "sre sees user_embedding in debug: {}",
+        policy.debug_visible("sre", embedding)
+    );
+
+    // 5. A new policy version: swap atomically while other threads decide.
+    engine.swap(Compiled::from_artifact(&artifact)?);
+    Ok(())
+}
