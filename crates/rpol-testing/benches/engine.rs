@@ -103,5 +103,40 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// `rpol test` on 1,000 test blocks (issue 5 target: under 1 s), checking
+/// excluded: the runner through the compiled engine.
+fn thousand_tests(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut text = std::fs::read_to_string(root.join("policies/home/home.rpol")).unwrap();
+    let tests = std::fs::read_to_string(root.join("policies/home/tests.rpol")).unwrap();
+    for i in 0..200 {
+        text.push_str(&tests.replace("test \"", &format!("test \"{i} ")));
+    }
+    let reg = std::fs::read_to_string(root.join("policies/features.yaml")).unwrap();
+    let checked = rpol_check::check(
+        vec![SourceInput {
+            name: "home.rpol".into(),
+            text,
+        }],
+        Some(Path::new("features.yaml")),
+        &move |_| Ok(reg.clone()),
+    );
+    let policy = checked
+        .policy
+        .unwrap_or_else(|| panic!("{:#?}", checked.diagnostics.first()));
+    assert_eq!(policy.tests.len(), 1_000);
+    let compiled = Compiled::build(policy.model.clone()).unwrap();
+    let mut g = c.benchmark_group("runner");
+    g.sample_size(10);
+    g.bench_function("run_1000_tests", |b| {
+        b.iter(|| {
+            let r = rpol_testing::run(&policy, &compiled, &rpol_testing::Options::default());
+            assert_eq!(r.failed(), 0);
+            black_box(r.passed())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, thousand_tests);
 criterion_main!(benches);
