@@ -109,9 +109,13 @@ pub struct Feature {
     pub class: u32,
     pub allowed_modes: Vec<u32>,
     pub allowed_purposes: Vec<u32>,
+    // Absent fields are left out of artifacts (a 20,000-feature registry stays small).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prohibited_purposes: Vec<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<i64>,
     /// Consent topic id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires_consent: Option<u32>,
     /// Registry `debug_visibility`, else the class's `debug`.
     pub visibility: Visibility,
