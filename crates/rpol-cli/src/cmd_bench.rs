@@ -80,18 +80,18 @@ pub fn run(
                     |s| serde_json::json!({"name": s.name, "median_ns": s.median, "p99_ns": s.p99}),
                 )
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"policy": c.model().name, "features": c.model().features.len(), "results": v})).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&serde_json::json!({"policy": c.model().name, "features": c.model().features.len(), "results": v})).unwrap_or_default());
         }
         BenchFormat::Human => {
-            println!(
+            outln!(
                 "policy `{}` ({} features, {} sources)",
                 c.model().name,
                 c.model().features.len(),
                 c.model().sources.len()
             );
-            println!("{:<34} {:>12} {:>12}", "operation", "median ns", "p99 ns");
+            outln!("{:<34} {:>12} {:>12}", "operation", "median ns", "p99 ns");
             for s in &stats {
-                println!("{:<34} {:>12.1} {:>12.1}", s.name, s.median, s.p99);
+                outln!("{:<34} {:>12.1} {:>12.1}", s.name, s.median, s.p99);
             }
         }
     }

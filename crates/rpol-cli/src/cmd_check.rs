@@ -60,25 +60,25 @@ pub fn run(paths: &[PathBuf], o: &Options<'_>) -> Result<ExitCode, CliError> {
         }
     }
     match o.format {
-        CheckFormat::Json => println!(
+        CheckFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ),
-        CheckFormat::Sarif => println!(
+        CheckFormat::Sarif => outln!(
             "{}",
             serde_json::to_string_pretty(&sarif.finish()).unwrap_or_default()
         ),
         CheckFormat::Human => {
-            print!("{human}");
+            out!("{human}");
             for s in &summaries {
-                println!("{s}");
+                outln!("{s}");
             }
             let verb = if o.lint { "lint" } else { "check" };
             match (report.errors, report.warnings) {
-                (0, 0) => println!("{verb}: ok"),
-                (0, w) => println!("{verb}: {}", plural(w, "warning")),
-                (e, 0) => println!("{verb}: {}", plural(e, "error")),
-                (e, w) => println!("{verb}: {}, {}", plural(e, "error"), plural(w, "warning")),
+                (0, 0) => outln!("{verb}: ok"),
+                (0, w) => outln!("{verb}: {}", plural(w, "warning")),
+                (e, 0) => outln!("{verb}: {}", plural(e, "error")),
+                (e, w) => outln!("{verb}: {}, {}", plural(e, "error"), plural(w, "warning")),
             }
         }
     }

@@ -15,7 +15,7 @@ pub fn run(path: &Path, out: &Path, registry: Option<&Path>) -> Result<ExitCode,
         path: out.display().to_string(),
         reason: e.to_string(),
     })?;
-    println!(
+    outln!(
         "compiled `{}` ({} bytes, digest {}) to {}",
         compiled.model().name,
         bytes.len(),

@@ -44,7 +44,7 @@ pub fn run(
     let codes: Vec<&str> = reasons.iter().map(String::as_str).collect();
     match compiled.decide_json(&text, &codes) {
         Ok(decision) => {
-            println!("{}", decision.to_json_pretty(&compiled));
+            outln!("{}", decision.to_json_pretty(&compiled));
             Ok(ExitCode::SUCCESS)
         }
         Err((errors, _fallback)) => {

@@ -7,6 +7,6 @@ use crate::cli_error::CliError;
 pub fn run(code: &str) -> Result<ExitCode, CliError> {
     let info =
         rpol_diag::codes::lookup(code).ok_or_else(|| CliError::UnknownCode(code.to_string()))?;
-    print!("{}", rpol_diag::codes::render_explain(info));
+    out!("{}", rpol_diag::codes::render_explain(info));
     Ok(ExitCode::SUCCESS)
 }

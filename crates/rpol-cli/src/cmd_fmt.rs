@@ -25,7 +25,7 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
                     changed += 1;
                     if check {
                         let diff = TextDiff::from_lines(&f.text, &out);
-                        print!(
+                        out!(
                             "{}",
                             diff.unified_diff()
                                 .context_radius(3)
@@ -36,7 +36,7 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
                             path: f.name.clone(),
                             reason: e.to_string(),
                         })?;
-                        println!("formatted {}", f.name);
+                        outln!("formatted {}", f.name);
                     }
                 }
                 Err(FormatError::Syntax(d)) => {
@@ -64,7 +64,7 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
         }
     }
     if check {
-        println!("fmt: {changed} of {total} files would change");
+        outln!("fmt: {changed} of {total} files would change");
     }
     Ok(if failed || (check && changed > 0) {
         ExitCode::from(1)

@@ -88,14 +88,14 @@ pub fn run(paths: &[PathBuf], a: &TestArgs<'_>) -> Result<ExitCode, CliError> {
                 };
                 format!("\x1b[{code}m{text}\x1b[0m")
             };
-            print!("{}", rpol_testing::human(&reports, &sms, coverage, &paint));
+            out!("{}", rpol_testing::human(&reports, &sms, coverage, &paint));
         }
-        TestFormat::Json => println!(
+        TestFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&rpol_testing::json(&reports, &sms, coverage))
                 .unwrap_or_default()
         ),
-        TestFormat::Junit => print!("{}", rpol_testing::junit(&reports, &sms)),
+        TestFormat::Junit => out!("{}", rpol_testing::junit(&reports, &sms)),
     }
     let failed: usize = reports.iter().map(Report::failed).sum();
     let mut below = false;

@@ -1,5 +1,21 @@
 //! `rpol`: check, lint, test, evaluate and compile RPOL privacy policies.
 
+/// `print!` that ignores a closed pipe (`rpol check … | head` must not panic).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `println!` that ignores a closed pipe.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 mod cli_error;
 mod cmd_bench;
 mod cmd_check;

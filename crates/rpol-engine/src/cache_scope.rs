@@ -3,14 +3,13 @@
 use sha2::{Digest, Sha256};
 
 use crate::compile::Compiled;
-use crate::decide::{Prepared, Verdict};
+use crate::decide::Prepared;
 
-pub(crate) fn cache_scope(
-    c: &Compiled,
-    p: &Prepared<'_>,
-    sources: &[Verdict],
-    features: &[(u32, Verdict)],
-) -> String {
+/// `bits` is the two bitmaps back to back: sources in declaration order, then
+/// registry features; bit i is bit i % 8 (LSB first) of byte i / 8, set when
+/// allowed, each bitmap padded to whole bytes. The decision fills it while it
+/// decides, so it costs no second pass.
+pub(crate) fn cache_scope(c: &Compiled, p: &Prepared<'_>, bits: &[u8]) -> String {
     let m = &c.model;
     let req = p.req;
     let surface = req
@@ -25,22 +24,7 @@ pub(crate) fn cache_scope(
             .or(req.anonymous_id.as_deref())
             .unwrap_or("-")
     };
-    // Two bitmaps back to back: sources in declaration order, then registry
-    // features; bit i is bit i % 8 (LSB first) of byte i / 8.
-    let mut bits = vec![0u8; sources.len().div_ceil(8) + m.features.len().div_ceil(8)];
-    for (i, v) in sources.iter().enumerate() {
-        if v.is_allowed() {
-            bits[i / 8] |= 1 << (i % 8);
-        }
-    }
-    let base = sources.len().div_ceil(8);
-    for (i, v) in features {
-        if v.is_allowed() {
-            let i = *i as usize;
-            bits[base + i / 8] |= 1 << (i % 8);
-        }
-    }
-    let hash = Sha256::digest(&bits);
+    let hash = Sha256::digest(bits);
     let mut out = String::with_capacity(96);
     out.push_str(req.tenant.as_deref().unwrap_or("-"));
     out.push('/');

@@ -74,8 +74,9 @@ pub struct Prepared<'r> {
     pub arm: Option<u32>,
     pub(crate) grants: u64,
     /// Per forbid rule: whether its request-only condition fires (true or unknown).
-    pub(crate) fired: Vec<bool>,
-    /// `fired` for rules 0..64 as bits.
+    /// Only for rules 64 and beyond (empty, so no allocation, for most policies).
+    pub(crate) fired_more: Vec<bool>,
+    /// Rules 0..64 whose request-only condition fires, as bits.
     pub(crate) fired_mask: u64,
     /// Consent topics 0..64 that are `granted`.
     pub(crate) granted_mask: u64,
@@ -99,12 +100,35 @@ impl DenyCode {
     }
 }
 
+/// Sets bit `i` of a cache-scope bitmap when `v` allows (branch-free).
+#[inline(always)]
+fn mark(bits: &mut [u8], i: usize, v: Verdict) {
+    if let Some(b) = bits.get_mut(i >> 3) {
+        *b |= u8::from(v == Verdict::Allowed) << (i & 7);
+    }
+}
+
 /// Whether `code` matches a pattern with at most one `*` (which matches any run).
 pub(crate) fn pattern_matches(pattern: &str, code: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == code,
         Some((pre, post)) => {
             code.len() >= pre.len() + post.len() && code.starts_with(pre) && code.ends_with(post)
+        }
+    }
+}
+
+impl Prepared<'_> {
+    /// Whether the request-only condition of forbid rule `r` fires.
+    #[inline]
+    pub(crate) fn fired(&self, r: u32) -> bool {
+        if r < 64 {
+            self.fired_mask >> r & 1 == 1
+        } else {
+            self.fired_more
+                .get(r as usize - 64)
+                .copied()
+                .unwrap_or(false)
         }
     }
 }
@@ -142,17 +166,16 @@ impl Compiled {
             mode: Some(mode),
             feature: None,
         };
-        let fired: Vec<bool> = self
-            .forbid_when
-            .iter()
-            .zip(&self.forbid_request_only)
-            .map(|(w, only)| *only && w.as_ref().is_none_or(|w| w.eval(&env) != Tri::F))
-            .collect();
-        let fired_mask = fired
-            .iter()
+        let fires = |(w, only): (&Option<crate::eval::CExpr>, &bool)| {
+            *only && w.as_ref().is_none_or(|w| w.eval(&env) != Tri::F)
+        };
+        let rules = self.forbid_when.iter().zip(&self.forbid_request_only);
+        let fired_mask = rules
+            .clone()
             .take(64)
             .enumerate()
-            .fold(0u64, |m, (i, f)| if *f { m | 1 << i } else { m });
+            .fold(0u64, |m, (i, r)| if fires(r) { m | 1 << i } else { m });
+        let fired_more: Vec<bool> = rules.skip(64).map(fires).collect();
         let granted_mask = req
             .consent
             .iter()
@@ -170,7 +193,7 @@ impl Compiled {
             mode,
             arm,
             grants: self.mode_grants.get(mode as usize).copied().unwrap_or(0),
-            fired,
+            fired_more,
             fired_mask,
             granted_mask,
         }
@@ -225,7 +248,7 @@ impl Compiled {
         );
         for entry in &self.forbid_entries[a..b] {
             let (rule, fires) = match entry {
-                FeatureForbid::Request(r) => (*r, p.fired[*r as usize]),
+                FeatureForbid::Request(r) => (*r, p.fired(*r)),
                 FeatureForbid::Always(r) => (*r, true),
                 FeatureForbid::Residual(r, e) => (
                     *r,
@@ -243,12 +266,60 @@ impl Compiled {
         Verdict::Allowed
     }
 
+    /// Verdicts of every registry feature: the same steps as
+    /// [`Compiled::feature_verdict`], over zipped columns so that the hot loop
+    /// has no bounds checks.
+    fn all_features_into(&self, p: &Prepared<'_>, out: &mut Vec<(u32, Verdict)>, bits: &mut [u8]) {
+        let nf = self.feature_consent.len();
+        let Some(purpose) = p.req.purpose else {
+            out.extend((0..nf as u32).map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest))));
+            return;
+        };
+        let column = (purpose as usize * self.model.modes.len() + p.mode as usize) * nf;
+        let Some(codes) = self.feature_static.get(column..column + nf) else {
+            return;
+        };
+        let rows = codes
+            .iter()
+            .zip(&self.feature_consent)
+            .zip(self.feature_slow.iter().zip(&self.feature_request_mask));
+        out.extend(
+            rows.enumerate()
+                .map(|(i, ((&code, &topic), (&slow, &mask)))| {
+                    let v = if code != PASS {
+                        Verdict::Denied(DenyCode::from_u8(code))
+                    } else if topic != NO_TOPIC
+                        && !(if topic < 64 {
+                            p.granted_mask >> topic & 1 == 1
+                        } else {
+                            p.req.consent.get(topic as usize).copied()
+                                == Some(CONSENT_GRANTED as u8)
+                        })
+                    {
+                        Verdict::Denied(DenyCode::ConsentRequired)
+                    } else if slow {
+                        self.feature_verdict(p, i, column)
+                    } else {
+                        let hit = mask & p.fired_mask;
+                        if hit == 0 {
+                            Verdict::Allowed
+                        } else {
+                            Verdict::Forbidden(hit.trailing_zeros())
+                        }
+                    };
+                    mark(bits, i, v);
+                    (i as u32, v)
+                }),
+        );
+    }
+
     /// Verdicts of the given features (in range), appended to `out`.
     fn features_into(
         &self,
         p: &Prepared<'_>,
         ids: impl Iterator<Item = u32>,
         out: &mut Vec<(u32, Verdict)>,
+        bits: &mut [u8],
     ) {
         let Some(purpose) = p.req.purpose else {
             out.extend(ids.map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest))));
@@ -256,7 +327,11 @@ impl Compiled {
         };
         let column = (purpose as usize * self.model.modes.len() + p.mode as usize)
             * self.feature_consent.len();
-        out.extend(ids.map(|i| (i, self.feature_verdict(p, i as usize, column))));
+        out.extend(ids.map(|i| {
+            let v = self.feature_verdict(p, i as usize, column);
+            mark(bits, i as usize, v);
+            (i, v)
+        }));
     }
 
     /// Decides one source (spec 3.1: capabilities, `when`, forbid rules).
@@ -278,7 +353,7 @@ impl Compiled {
             return Verdict::Denied(DenyCode::ConditionFalse);
         }
         for &r in &self.source_forbids[si] {
-            if p.fired[r as usize] {
+            if p.fired(r) {
                 return Verdict::Forbidden(r);
             }
         }
@@ -305,10 +380,7 @@ impl Compiled {
         {
             return ReasonOutcome::Suppressed(DenyCode::FeatureDenied);
         }
-        if let Some(&r) = self.reason_forbids[ri]
-            .iter()
-            .find(|&&r| p.fired[r as usize])
-        {
+        if let Some(&r) = self.reason_forbids[ri].iter().find(|&&r| p.fired(r)) {
             return ReasonOutcome::Forbidden(r);
         }
         ReasonOutcome::Shown(ri as u32)
@@ -355,11 +427,19 @@ impl Compiled {
     }
 
     fn decide_prepared(&self, p: &Prepared<'_>, reason_codes: &[&str]) -> Decision {
-        let sources: Vec<Verdict> = (0..self.model.sources.len() as u32)
-            .map(|s| self.check_source(p, SourceId(s)))
-            .collect();
-        let route = self.route(p.req.surface, p.mode);
+        let ns = self.model.sources.len();
         let nf = self.model.features.len() as u32;
+        // The cache scope's two bitmaps, filled while deciding (spec 3.1).
+        let mut bits = vec![0u8; ns.div_ceil(8) + (nf as usize).div_ceil(8)];
+        let sources: Vec<Verdict> = (0..ns)
+            .map(|s| {
+                let v = self.check_source(p, SourceId(s as u32));
+                mark(&mut bits, s, v);
+                v
+            })
+            .collect();
+        let (_, feature_bits) = bits.split_at_mut(ns.div_ceil(8));
+        let route = self.route(p.req.surface, p.mode);
         let mut features: Vec<(u32, Verdict)> = Vec::new();
         let mut unknown_features = Vec::new();
         match &p.req.features {
@@ -377,7 +457,7 @@ impl Compiled {
                 known.sort_unstable();
                 known.retain(|&i| i < nf);
                 features.reserve_exact(known.len());
-                self.features_into(p, known.into_iter(), &mut features);
+                self.features_into(p, known.into_iter(), &mut features, feature_bits);
                 unknown_features.extend(list.iter().filter_map(|f| {
                     if let FeatureName::Unknown(n) = f {
                         Some(n.clone())
@@ -392,11 +472,11 @@ impl Compiled {
                     ids.sort_unstable();
                     ids.dedup();
                     features.reserve_exact(ids.len());
-                    self.features_into(p, ids.into_iter(), &mut features);
+                    self.features_into(p, ids.into_iter(), &mut features, feature_bits);
                 }
                 None => {
                     features.reserve_exact(nf as usize);
-                    self.features_into(p, 0..nf, &mut features);
+                    self.all_features_into(p, &mut features, feature_bits);
                 }
             },
         }
@@ -406,7 +486,7 @@ impl Compiled {
                 reasons.push((code.to_string(), self.explain(p, code)));
             }
         }
-        let cache_scope = crate::cache_scope::cache_scope(self, p, &sources, &features);
+        let cache_scope = crate::cache_scope::cache_scope(self, p, &bits);
         Decision {
             digest: self.digest.clone(),
             mode: p.mode,
