@@ -430,11 +430,20 @@ impl Compiled {
         let ns = self.model.sources.len();
         let nf = self.model.features.len() as u32;
         // The cache scope's two bitmaps, filled while deciding (spec 3.1).
-        let mut bits = vec![0u8; ns.div_ceil(8) + (nf as usize).div_ceil(8)];
+        let bits_len = ns.div_ceil(8) + (nf as usize).div_ceil(8);
+        // Small registries keep the bitmap on the stack.
+        let mut stack = [0u8; 512];
+        let mut heap = Vec::new();
+        let bits: &mut [u8] = if bits_len <= stack.len() {
+            &mut stack[..bits_len]
+        } else {
+            heap.resize(bits_len, 0u8);
+            &mut heap
+        };
         let sources: Vec<Verdict> = (0..ns)
             .map(|s| {
                 let v = self.check_source(p, SourceId(s as u32));
-                mark(&mut bits, s, v);
+                mark(bits, s, v);
                 v
             })
             .collect();
@@ -486,7 +495,7 @@ impl Compiled {
                 reasons.push((code.to_string(), self.explain(p, code)));
             }
         }
-        let cache_scope = crate::cache_scope::cache_scope(self, p, &bits);
+        let cache_scope = crate::cache_scope::cache_scope(self, p, bits);
         Decision {
             digest: self.digest.clone(),
             mode: p.mode,

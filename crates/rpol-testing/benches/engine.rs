@@ -100,6 +100,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse_request", |b| {
         b.iter(|| black_box(engine.parse_request(black_box(GRANTED_PDP))))
     });
+    // The same route decision on the example's own 8-feature registry.
+    let small = compiled(0);
+    let small_route = small.parse_request(GRANTED_HOME).unwrap();
+    assert_eq!(small.decide(&small_route, &[]).features.len(), 5);
+    g.bench_function("route_decision_5_features_example_registry", |b| {
+        b.iter(|| black_box(small.decide(black_box(&small_route), &[])))
+    });
     g.finish();
 }
 
