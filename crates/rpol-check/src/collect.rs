@@ -308,18 +308,13 @@ fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> Decls<'a> {
                 }
                 ItemKind::Vocab { kind, names, .. } => {
                     if let Some((_, f0, s0)) = seen_vocab.iter().find(|(k, _, _)| k == kind) {
-                        cx.diags.push(
-                            Diagnostic::error(
-                                "E0202",
-                                file,
-                                item.keyword,
-                                format!("`{}` is declared twice", kind.keyword()),
-                            )
-                            .with_secondary(
-                                Label::new(*f0, *s0).with_message("first declared here"),
-                            )
-                            .with_help(format!("list every name in one `{}` item", kind.keyword())),
-                        );
+                        cx.diags.push(declared_twice(
+                            file,
+                            item.keyword,
+                            kind.keyword(),
+                            (*f0, *s0),
+                            "list every name in one `{}` item",
+                        ));
                         continue;
                     }
                     seen_vocab.push((*kind, file, item.keyword));
@@ -337,21 +332,13 @@ fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> Decls<'a> {
                 }
                 ItemKind::Table { kind, fields } => {
                     if let Some((_, f0, s0)) = seen_table.iter().find(|(k, _, _)| k == kind) {
-                        cx.diags.push(
-                            Diagnostic::error(
-                                "E0202",
-                                file,
-                                item.keyword,
-                                format!("`{}` is declared twice", kind.keyword()),
-                            )
-                            .with_secondary(
-                                Label::new(*f0, *s0).with_message("first declared here"),
-                            )
-                            .with_help(format!(
-                                "put every entry in one `{}` block",
-                                kind.keyword()
-                            )),
-                        );
+                        cx.diags.push(declared_twice(
+                            file,
+                            item.keyword,
+                            kind.keyword(),
+                            (*f0, *s0),
+                            "put every entry in one `{}` block",
+                        ));
                         continue;
                     }
                     seen_table.push((*kind, file, item.keyword));
@@ -547,4 +534,17 @@ fn check_set_limits(cx: &mut Cx<'_>) {
         }
     }
     cx.diags.extend(over);
+}
+
+/// E0202 for a vocabulary or table block that appears a second time.
+fn declared_twice(
+    file: FileId,
+    at: Span,
+    keyword: &str,
+    first: (FileId, Span),
+    help: &str,
+) -> Diagnostic {
+    Diagnostic::error("E0202", file, at, format!("`{keyword}` is declared twice"))
+        .with_secondary(Label::new(first.0, first.1).with_message("first declared here"))
+        .with_help(help.replace("{}", keyword))
 }

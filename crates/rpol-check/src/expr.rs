@@ -787,18 +787,7 @@ impl<'s> ExprChecker<'s> {
             }
             _ if segs.len() == 1 => Some(Typed::Name(root.clone())),
             other => {
-                let roots = [
-                    "tenant",
-                    "surface",
-                    "purpose",
-                    "subject",
-                    "consent",
-                    "consent_version",
-                    "context",
-                    "roles",
-                    "mode",
-                    "feature",
-                ];
+                let roots = rpol_syntax::PATH_ROOTS.iter().copied();
                 self.diags.push(unknown_name(
                     "path root",
                     other,

@@ -2,44 +2,13 @@
 //! the human (no colour) and JSON output snapshotted, and the code named by the
 //! file name required among the diagnostics.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
-fn rpol(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rpol"))
-        .args(args)
-        .current_dir(workspace())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run rpol");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn fixtures() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(workspace().join("tests/check"))
-        .expect("tests/check")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".rpol"))
-        .collect();
-    v.sort();
-    v
-}
+use common::{fixtures, rpol};
 
 #[test]
 fn every_error_code_fixture() {
-    let names = fixtures();
+    let names = fixtures("tests/check");
     assert!(
         names.len() >= 27,
         "expected one fixture per code, found {}",

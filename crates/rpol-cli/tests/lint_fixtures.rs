@@ -1,43 +1,18 @@
 //! A fixture per lint that fires and one that does not (fixed or allowed),
 //! under `tests/lint/`; SARIF output checked against the shape code scanning needs.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
-fn rpol(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rpol"))
-        .args(args)
-        .current_dir(workspace())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run rpol");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
+use common::{fixtures, rpol};
 
 #[test]
 fn every_lint_fires_and_is_quiet_when_fixed_or_allowed() {
-    let mut names: Vec<String> = std::fs::read_dir(workspace().join("tests/lint"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".rpol"))
-        .collect();
-    names.sort();
+    let names = fixtures("tests/lint");
     assert!(names.len() >= 19);
     for name in names {
         let path = format!("tests/lint/{name}");
         let stem = name.trim_end_matches(".rpol");
-        let (code, json) = rpol(&["lint", &path, "--format", "json"]);
+        let (code, json, _) = rpol(&["lint", &path, "--format", "json"]);
         let doc: serde_json::Value =
             serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}: {e}: {json}"));
         let codes: Vec<&str> = doc["diagnostics"]
@@ -72,22 +47,22 @@ fn every_lint_fires_and_is_quiet_when_fixed_or_allowed() {
                 );
             }
         }
-        let (_, human) = rpol(&["lint", &path]);
+        let (_, human, _) = rpol(&["lint", &path]);
         insta::assert_snapshot!(format!("lint_{stem}"), human);
     }
 }
 
 #[test]
 fn deny_warnings_fails_on_a_warning() {
-    let (code, _) = rpol(&["lint", "tests/lint/L005_fires.rpol", "--deny-warnings"]);
+    let (code, _, _) = rpol(&["lint", "tests/lint/L005_fires.rpol", "--deny-warnings"]);
     assert_eq!(code, 1);
-    let (code, _) = rpol(&["lint", "tests/lint/L005_fires.rpol"]);
+    let (code, _, _) = rpol(&["lint", "tests/lint/L005_fires.rpol"]);
     assert_eq!(code, 0);
 }
 
 #[test]
 fn sarif_has_the_shape_code_scanning_requires() {
-    let (_, out) = rpol(&["lint", "tests/lint/L005_fires.rpol", "--format", "sarif"]);
+    let (_, out, _) = rpol(&["lint", "tests/lint/L005_fires.rpol", "--format", "sarif"]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("sarif is json");
     assert_eq!(v["version"], "2.1.0");
     let run = &v["runs"][0];

@@ -1,28 +1,9 @@
 //! `rpol test` on a passing and a failing fixture: human, JSON and JUnit
 //! output snapshotted; JUnit parsed back with an XML parser; coverage gaps.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn rpol(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rpol"))
-        .args(args)
-        .current_dir(workspace())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
+use common::rpol;
 
 /// Per-test times vary; blank them for snapshots.
 fn stable(s: &str) -> String {
@@ -46,19 +27,19 @@ fn stable(s: &str) -> String {
 
 #[test]
 fn passing_fixture() {
-    let (code, human) = rpol(&["test", "tests/runner/passing.rpol"]);
+    let (code, human, _) = rpol(&["test", "tests/runner/passing.rpol"]);
     assert_eq!(code, 0, "{human}");
     assert!(human.trim_end().ends_with("1 passed, 0 failed"));
     insta::assert_snapshot!("passing_human", human);
-    let (_, json) = rpol(&["test", "tests/runner/passing.rpol", "--format", "json"]);
+    let (_, json, _) = rpol(&["test", "tests/runner/passing.rpol", "--format", "json"]);
     insta::assert_snapshot!("passing_json", stable(&json));
-    let (_, junit) = rpol(&["test", "tests/runner/passing.rpol", "--format", "junit"]);
+    let (_, junit, _) = rpol(&["test", "tests/runner/passing.rpol", "--format", "junit"]);
     insta::assert_snapshot!("passing_junit", stable(&junit));
 }
 
 #[test]
 fn failing_fixture() {
-    let (code, human) = rpol(&["test", "tests/runner/failing.rpol"]);
+    let (code, human, _) = rpol(&["test", "tests/runner/failing.rpol"]);
     assert_eq!(code, 1);
     assert!(human.trim_end().ends_with("0 passed, 2 failed"), "{human}");
     assert!(
@@ -70,18 +51,18 @@ fn failing_fixture() {
         "{human}"
     );
     insta::assert_snapshot!("failing_human", human);
-    let (_, json) = rpol(&["test", "tests/runner/failing.rpol", "--format", "json"]);
+    let (_, json, _) = rpol(&["test", "tests/runner/failing.rpol", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["failed"], 2);
     insta::assert_snapshot!("failing_json", stable(&json));
-    let (code, junit) = rpol(&["test", "tests/runner/failing.rpol", "--format", "junit"]);
+    let (code, junit, _) = rpol(&["test", "tests/runner/failing.rpol", "--format", "junit"]);
     assert_eq!(code, 1);
     insta::assert_snapshot!("failing_junit", stable(&junit));
 }
 
 #[test]
 fn junit_is_xml_that_ci_reads() {
-    let (_, junit) = rpol(&[
+    let (_, junit, _) = rpol(&[
         "test",
         "tests/runner/failing.rpol",
         "tests/runner/passing.rpol",
@@ -117,7 +98,7 @@ fn junit_is_xml_that_ci_reads() {
 
 #[test]
 fn coverage_reports_known_gaps() {
-    let (code, out) = rpol(&["test", "tests/runner/passing.rpol", "--coverage"]);
+    let (code, out, _) = rpol(&["test", "tests/runner/passing.rpol", "--coverage"]);
     assert_eq!(code, 0);
     for gap in [
         "resolve arm never taken `else => basic`",
@@ -129,9 +110,9 @@ fn coverage_reports_known_gaps() {
         assert!(out.contains(gap), "missing gap {gap} in\n{out}");
     }
     insta::assert_snapshot!("coverage_gaps", out);
-    let (code, _) = rpol(&["test", "tests/runner/passing.rpol", "--min-coverage", "90"]);
+    let (code, _, _) = rpol(&["test", "tests/runner/passing.rpol", "--min-coverage", "90"]);
     assert_eq!(code, 1, "below --min-coverage fails");
-    let (code, _) = rpol(&[
+    let (code, _, _) = rpol(&[
         "test",
         "tests/runner/passing.rpol",
         "--filter",

@@ -234,14 +234,8 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             }
             "subject" => match v {
                 J::Obj(fields) => {
-                    let mut seen_f: Vec<&str> = Vec::new();
-                    for (fk, fv) in fields {
+                    for (fk, fv) in unique_keys(fields, &path, &mut errs) {
                         let fp = format!("{path}.{fk}");
-                        if seen_f.contains(&fk.as_str()) {
-                            errs.push(err(&fp, format!("duplicate key `{fk}`")));
-                            continue;
-                        }
-                        seen_f.push(fk);
                         let slot = match fk.as_str() {
                             "user_id" => &mut req.user_id,
                             "anonymous_id" => &mut req.anonymous_id,
@@ -260,14 +254,8 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             },
             "consent" => match v {
                 J::Obj(fields) => {
-                    let mut seen_f: Vec<&str> = Vec::new();
-                    for (fk, fv) in fields {
+                    for (fk, fv) in unique_keys(fields, &path, &mut errs) {
                         let fp = format!("{path}.{fk}");
-                        if seen_f.contains(&fk.as_str()) {
-                            errs.push(err(&fp, format!("duplicate key `{fk}`")));
-                            continue;
-                        }
-                        seen_f.push(fk);
                         let Some(t) = m.consent_topics.iter().position(|n| n == fk) else {
                             errs.push(err(&fp, format!("`{fk}` is not a declared consent topic (expected one of {})", list(&m.consent_topics))));
                             continue;
@@ -291,14 +279,8 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             },
             "context" => match v {
                 J::Obj(fields) => {
-                    let mut seen_f: Vec<&str> = Vec::new();
-                    for (fk, fv) in fields {
+                    for (fk, fv) in unique_keys(fields, &path, &mut errs) {
                         let fp = format!("{path}.{fk}");
-                        if seen_f.contains(&fk.as_str()) {
-                            errs.push(err(&fp, format!("duplicate key `{fk}`")));
-                            continue;
-                        }
-                        seen_f.push(fk);
                         let Some(fi) = m.context.iter().position(|f| f.name == *fk) else {
                             let names: Vec<String> = m.context.iter().map(|f| f.name.clone()).collect();
                             errs.push(err(&fp, format!("`{fk}` is not a declared context field (expected one of {})", list(&names))));
@@ -371,6 +353,26 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
     } else {
         Err((RequestErrors(errs), partial))
     }
+}
+
+/// The entries of an object, each duplicate key reported once and skipped.
+fn unique_keys<'j>(
+    fields: &'j [(String, J)],
+    path: &str,
+    errs: &mut Vec<RequestError>,
+) -> Vec<(&'j String, &'j J)> {
+    let mut out: Vec<(&String, &J)> = Vec::with_capacity(fields.len());
+    for (k, v) in fields {
+        if out.iter().any(|(seen, _)| *seen == k) {
+            errs.push(RequestError {
+                path: format!("{path}.{k}"),
+                message: format!("duplicate key `{k}`"),
+            });
+        } else {
+            out.push((k, v));
+        }
+    }
+    out
 }
 
 fn list(names: &[String]) -> String {
