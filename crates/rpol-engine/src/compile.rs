@@ -66,6 +66,15 @@ pub struct Compiled {
     /// Per feature: whether it has entries the masks cannot decide (conditions
     /// reading the feature, rules without condition, or rule index ≥ 64).
     pub(crate) feature_slow: Vec<bool>,
+    /// Word-level tables for deciding every feature at once (64 per word):
+    /// features passing steps 2–5, per (purpose × modes + mode) …
+    pub(crate) pass_words: Vec<Vec<u64>>,
+    /// … features needing each consent topic …
+    pub(crate) topic_words: Vec<Vec<u64>>,
+    /// … features targeted by each request-only forbid rule (index < 64) …
+    pub(crate) rule_words: Vec<Vec<u64>>,
+    /// … and features whose verdict needs the per-feature path.
+    pub(crate) slow_words: Vec<u64>,
     pub(crate) source_forbids: Vec<Vec<u32>>,
     pub(crate) reason_forbids: Vec<Vec<u32>>,
     pub(crate) reason_requires: Vec<u64>,
@@ -362,6 +371,26 @@ impl Compiled {
             forbid_entries.extend(list);
             forbid_ranges.push(forbid_entries.len() as u32);
         }
+        let words = m.features.len().div_ceil(64);
+        let word_set = |pred: &dyn Fn(usize) -> bool| -> Vec<u64> {
+            let mut w = vec![0u64; words];
+            for f in 0..m.features.len() {
+                if pred(f) {
+                    w[f / 64] |= 1 << (f % 64);
+                }
+            }
+            w
+        };
+        let pass_words = (0..np * nm)
+            .map(|pm| word_set(&|f| feature_static[pm * m.features.len() + f] == PASS))
+            .collect();
+        let topic_words = (0..m.consent_topics.len())
+            .map(|t| word_set(&|f| feature_consent[f] == t as u32))
+            .collect();
+        let rule_words = (0..m.forbids.len().min(64))
+            .map(|r| word_set(&|f| feature_request_mask[f] >> r & 1 == 1))
+            .collect();
+        let slow_words = word_set(&|f| feature_slow[f]);
         let source_index = m
             .sources
             .iter()
@@ -390,6 +419,10 @@ impl Compiled {
             forbid_ranges,
             feature_request_mask,
             feature_slow,
+            pass_words,
+            topic_words,
+            rule_words,
+            slow_words,
             source_forbids,
             reason_forbids,
             reason_requires,

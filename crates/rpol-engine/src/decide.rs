@@ -275,42 +275,52 @@ impl Compiled {
             out.extend((0..nf as u32).map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest))));
             return;
         };
-        let column = (purpose as usize * self.model.modes.len() + p.mode as usize) * nf;
-        let Some(codes) = self.feature_static.get(column..column + nf) else {
+        let pm = purpose as usize * self.model.modes.len() + p.mode as usize;
+        let column = pm * nf;
+        let Some(pass) = self.pass_words.get(pm) else {
             return;
         };
-        let rows = codes
+        // Features blocked by consent or by a fired request-only rule, 64 at a time.
+        let mut blocked = vec![0u64; pass.len()];
+        for (t, words) in self.topic_words.iter().enumerate() {
+            let granted = if t < 64 {
+                p.granted_mask >> t & 1 == 1
+            } else {
+                p.req.consent.get(t).copied() == Some(CONSENT_GRANTED as u8)
+            };
+            if !granted {
+                blocked.iter_mut().zip(words).for_each(|(b, w)| *b |= w);
+            }
+        }
+        for (r, words) in self.rule_words.iter().enumerate() {
+            if p.fired_mask >> r & 1 == 1 {
+                blocked.iter_mut().zip(words).for_each(|(b, w)| *b |= w);
+            }
+        }
+        for (w, (&pass, (&block, &slow))) in pass
             .iter()
-            .zip(&self.feature_consent)
-            .zip(self.feature_slow.iter().zip(&self.feature_request_mask));
-        out.extend(
-            rows.enumerate()
-                .map(|(i, ((&code, &topic), (&slow, &mask)))| {
-                    let v = if code != PASS {
-                        Verdict::Denied(DenyCode::from_u8(code))
-                    } else if topic != NO_TOPIC
-                        && !(if topic < 64 {
-                            p.granted_mask >> topic & 1 == 1
-                        } else {
-                            p.req.consent.get(topic as usize).copied()
-                                == Some(CONSENT_GRANTED as u8)
-                        })
-                    {
-                        Verdict::Denied(DenyCode::ConsentRequired)
-                    } else if slow {
-                        self.feature_verdict(p, i, column)
-                    } else {
-                        let hit = mask & p.fired_mask;
-                        if hit == 0 {
-                            Verdict::Allowed
-                        } else {
-                            Verdict::Forbidden(hit.trailing_zeros())
-                        }
-                    };
+            .zip(blocked.iter().zip(&self.slow_words))
+            .enumerate()
+        {
+            let allowed = pass & !block & !slow;
+            // The cache-scope bitmap takes the allowed word as it is (LSB first).
+            for (k, byte) in allowed.to_le_bytes().iter().enumerate() {
+                if let Some(b) = bits.get_mut(w * 8 + k) {
+                    *b |= byte;
+                }
+            }
+            let base = w * 64;
+            let end = (base + 64).min(nf);
+            out.extend((base..end).map(|i| {
+                if allowed >> (i - base) & 1 == 1 {
+                    (i as u32, Verdict::Allowed)
+                } else {
+                    let v = self.feature_verdict(p, i, column);
                     mark(bits, i, v);
                     (i as u32, v)
-                }),
-        );
+                }
+            }));
+        }
     }
 
     /// Verdicts of the given features (in range), appended to `out`.
