@@ -65,7 +65,6 @@ impl Sarif {
                 "tool": { "driver": {
                     "name": "rpol",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://github.com/rpol/rpol",
                     "rules": rules
                 }},
                 "results": self.results

@@ -66,6 +66,14 @@ fn example_is_formatted_as_documented() {
 }
 
 #[test]
+fn fuzz_regressions_round_trip() {
+    // Found by `cargo fuzz run fmt`: a doc comment with trailing spaces.
+    for src in ["##  \nsource _{}", "##\t\n## a  \nmode m { grants: [] }\n"] {
+        assert_round_trip("fuzz regression", src);
+    }
+}
+
+#[test]
 fn syntax_errors_are_refused() {
     match rpol_fmt::format("mode x { grants: [a }") {
         Err(rpol_fmt::FormatError::Syntax(d)) => assert_eq!(d.code, "E0100"),

@@ -86,7 +86,14 @@ fn attach_docs(text: &str, comments: &[ast::Comment], items: &mut [ast::Item]) {
             if !c.doc || !own_line(c) || line_of(c.span.start) + 1 != line {
                 break;
             }
-            lines.push(c.text.strip_prefix(' ').unwrap_or(&c.text).to_string());
+            // Trailing spaces are not part of a doc comment (editors and `rpol fmt` drop them).
+            lines.push(
+                c.text
+                    .strip_prefix(' ')
+                    .unwrap_or(&c.text)
+                    .trim_end()
+                    .to_string(),
+            );
             line -= 1;
             idx -= 1;
         }

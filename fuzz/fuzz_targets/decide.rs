@@ -1,0 +1,40 @@
+#![no_main]
+//! Arbitrary request bytes against the bundled example policy.
+use std::path::Path;
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use rpol_engine::{Compiled, FeatureId, SourceId};
+
+fn policy() -> &'static Compiled {
+    static P: OnceLock<Compiled> = OnceLock::new();
+    P.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let files = rpol_check::load::read_policy(&root.join("policies/home")).unwrap();
+        let checked = rpol_check::check(files, None, &rpol_check::load::read_registry);
+        Compiled::build(checked.policy.unwrap().model).unwrap()
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let c = policy();
+    let text = String::from_utf8_lossy(data);
+    match c.decide_json(&text, &["user_embedding_nn_1", "editorial", ""]) {
+        Ok(d) => {
+            let req = c.parse_request(&text).unwrap();
+            let p = c.prepare(&req);
+            for (i, v) in &d.features {
+                assert_eq!(*v, c.check_feature(&p, FeatureId(*i)));
+            }
+            for (i, v) in d.sources.iter().enumerate() {
+                assert_eq!(*v, c.check_source(&p, SourceId(i as u32)));
+            }
+            let _ = d.to_json(c);
+        }
+        Err((errors, fallback)) => {
+            assert!(!errors.is_empty());
+            assert_eq!(fallback.mode, c.model().fallback.mode);
+            let _ = fallback.to_json(c);
+        }
+    }
+});
