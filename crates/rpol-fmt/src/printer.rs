@@ -90,6 +90,14 @@ impl Printer<'_> {
                 .any(|l| l.trim().is_empty())
     }
 
+    /// Whether the output ends with a line that opens a block (`… {`); a
+    /// comment line that happens to end in `{` does not (fuzzing found `##{`).
+    fn just_opened_block(&self) -> bool {
+        let body = self.out.strip_suffix('\n').unwrap_or(&self.out);
+        let last = body.rsplit('\n').next().unwrap_or("");
+        last.ends_with('{') && !last.trim_start().starts_with('#')
+    }
+
     fn newline(&mut self) {
         while self.out.ends_with(' ') {
             self.out.pop();
@@ -105,7 +113,7 @@ impl Printer<'_> {
             }
             if self.blank_between(self.last_end, c.span.start)
                 && !self.out.is_empty()
-                && !self.out.ends_with("{\n")
+                && !self.just_opened_block()
             {
                 self.blank_line();
             }
@@ -130,6 +138,37 @@ impl Printer<'_> {
             self.next += 1;
         }
         self.last_end = self.last_end.max(end);
+    }
+
+    /// Comments inside a one-line construct (e.g. between `forbid feature`
+    /// and its target), skipped so that the line and its trailing comment
+    /// print first; [`Printer::own_lines`] prints them after it.
+    fn take_interior(&mut self, end: usize) -> Vec<Comment> {
+        let mut taken = Vec::new();
+        while let Some(c) = self.comments.get(self.next) {
+            if c.span.start >= end {
+                break;
+            }
+            taken.push(c.clone());
+            self.next += 1;
+        }
+        taken
+    }
+
+    /// Prints comments on their own lines. A blank line after a `##` one
+    /// keeps it from becoming the next item's doc comment, which would change
+    /// the syntax tree (fuzzing found this).
+    fn own_lines(&mut self, comments: &[Comment], indent: usize) {
+        for c in comments {
+            self.out.push_str(&pad(indent));
+            self.out.push_str(&Self::comment_text(c));
+            self.newline();
+            self.last_end = self.last_end.max(c.span.end);
+        }
+        // Inside an item (indented) no doc comment can attach.
+        if indent == 0 && comments.last().is_some_and(|c| c.doc) {
+            self.blank_line();
+        }
     }
 
     fn blank_line(&mut self) {
@@ -360,9 +399,21 @@ impl Printer<'_> {
             line.push_str(&expr(c));
             end = c.span.end;
         }
+        let mut interior = self.take_interior(end);
         self.out.push_str(&line);
-        self.trailing(end);
+        if interior.is_empty() {
+            self.trailing(end);
+        } else if let Some(c) = self.comments.get(self.next)
+            && self.line_of(c.span.start) == self.line_of(end)
+        {
+            // Comments keep their order: the trailing one goes after them.
+            interior.push(c.clone());
+            self.next += 1;
+        }
         self.newline();
+        // Indented like the `because` line when one follows, so that the
+        // second pass (which sees them as its leading comments) agrees.
+        self.own_lines(&interior, if f.because.is_some() { 2 } else { 0 });
         if let Some(b) = &f.because {
             self.leading(b.span.start, 2);
             self.out.push_str(&format!("  because {}", quote(&b.value)));

@@ -71,6 +71,38 @@ fn fuzz_regressions_round_trip() {
     for src in ["##  \nsource _{}", "##\t\n## a  \nmode m { grants: [] }\n"] {
         assert_round_trip("fuzz regression", src);
     }
+    // Found by `cargo fuzz run fmt` (session 2): comments between `forbid
+    // feature` and its target were printed before the next item, where a `##`
+    // one became that item's doc comment.
+    for src in [
+        "forbid feature\n## x\nd## a\nforbid feature\n",
+        "forbid feature\n## x\r\ry\nd## a \nforbid feature\n",
+        "forbid source # why\n[a, b] when tenant == \"t\" # end\n## doc\nforbid feature\n",
+        "forbid feature\n## x\nd ## y\nbecause \"b\"\nforbid source\n",
+    ] {
+        assert_round_trip("fuzz regression", src);
+    }
+    assert_eq!(
+        rpol_fmt::format("forbid feature\n## x\nd## a\nforbid feature\n").unwrap(),
+        "forbid feature d\n## x\n## a\n\nforbid feature\n"
+    );
+    // A doc comment attached to both items of one line (fixed in the parser).
+    assert_round_trip("fuzz regression", "##\nforbid source forbid feature");
+    // A span that kept half of a trailing `## ` comment (fixed in the parser).
+    assert_round_trip(
+        "fuzz regression",
+        "forbid source when t\r\n## \nforbid feature",
+    );
+    // A comment ending in `{` looked like an opened block, so the blank line
+    // that keeps it off the next item's doc comment was dropped.
+    assert_round_trip("fuzz regression", "##{\n\n##\nreason u{}");
+    // The whole inputs the fuzzer found, byte for byte.
+    for crash in [
+        &include_bytes!("fuzz/fmt-forbid-interior-comment.rpol")[..],
+        &include_bytes!("fuzz/fmt-two-items-one-line-doc.rpol")[..],
+    ] {
+        assert_round_trip("fuzz crash", std::str::from_utf8(crash).unwrap());
+    }
 }
 
 #[test]

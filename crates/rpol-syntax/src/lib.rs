@@ -72,18 +72,29 @@ pub fn parse(file: FileId, text: &str) -> Result<ast::File, Diagnostic> {
 
 /// The run of `##` lines directly before an item is its doc comment.
 fn attach_docs(text: &str, comments: &[ast::Comment], items: &mut [ast::Item]) {
-    let line_of = |off: usize| text[..off].bytes().filter(|b| *b == b'\n').count();
-    let own_line = |c: &ast::Comment| {
-        let start = text[..c.span.start].rfind('\n').map_or(0, |i| i + 1);
-        text[start..c.span.start].trim().is_empty()
+    let newlines: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
+    let line_of = |off: usize| newlines.partition_point(|&n| n < off);
+    let first_on_line = |off: usize| {
+        let start = text[..off].rfind('\n').map_or(0, |i| i + 1);
+        text[start..off].trim().is_empty()
     };
     for item in items {
+        // Only the first item on a line can have the lines above as its doc
+        // (`forbid source forbid feature` is two items; fuzzing found this).
+        if !first_on_line(item.span.start) {
+            continue;
+        }
         let mut line = line_of(item.span.start);
         let mut idx = comments.partition_point(|c| c.span.start < item.span.start);
         let mut lines = Vec::new();
         while idx > 0 {
             let c = &comments[idx - 1];
-            if !c.doc || !own_line(c) || line_of(c.span.start) + 1 != line {
+            if !c.doc || !first_on_line(c.span.start) || line_of(c.span.start) + 1 != line {
                 break;
             }
             // Trailing spaces are not part of a doc comment (editors and `rpol fmt` drop them).

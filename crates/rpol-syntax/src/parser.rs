@@ -27,9 +27,15 @@ pub fn parse_items(file: FileId, text: &str, comments: &[Comment]) -> R<Vec<Item
     let lower = Lower {
         file,
         text,
+        // Keyed by the comment's end without trailing whitespace too, since
+        // trimming a span's end first trims that whitespace (fuzzing found
+        // `when t\n## \n` left half a comment in the span).
         comment_at_end: comments
             .iter()
-            .map(|c| (c.span.end, c.span.start))
+            .flat_map(|c| {
+                let trimmed = c.span.start + text[c.span.start..c.span.end].trim_end().len();
+                [(c.span.end, c.span.start), (trimmed, c.span.start)]
+            })
             .collect(),
     };
     let Some(root) = pairs.next() else {

@@ -149,3 +149,12 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_doc_comment_belongs_to_the_first_item_of_the_next_line_only() {
+    // Found by `cargo fuzz run fmt`: both items used to get the doc.
+    let f = parse(FileId(0), "## why\nforbid source forbid feature").unwrap();
+    assert_eq!(f.items.len(), 2);
+    assert_eq!(f.items[0].doc.as_deref(), Some("why"));
+    assert_eq!(f.items[1].doc, None);
+}
