@@ -39,6 +39,7 @@ pub(crate) fn run(
     files: Vec<SourceInput>,
     registry_override: Option<&Path>,
     read: ReadFile<'_>,
+    cache: Option<&crate::RegistryCache>,
 ) -> Checked {
     let mut sm = SourceMap::new();
     let mut diags = Vec::new();
@@ -88,7 +89,11 @@ pub(crate) fn run(
     };
     if let Some((rfile, text)) = &registry_text {
         cx.registry_file = Some(*rfile);
-        match rpol_registry::load(*rfile, text) {
+        let loaded = match cache {
+            Some(c) => c.load(*rfile, text),
+            None => rpol_registry::load(*rfile, text),
+        };
+        match loaded {
             Ok(r) => cx.registry = Some(r),
             Err(ds) => cx.diags.extend(ds),
         }
@@ -214,6 +219,26 @@ fn load_registry_text(
         }
     };
     let name = path.to_string_lossy().replace('\\', "/");
+    // A policy may not make the tools read files outside its workspace;
+    // `--registry` is the user's own choice and is trusted.
+    if registry_override.is_none() {
+        let base = Path::new(&sm.get(file).name)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        if outside_workspace(&base, &path) {
+            diags.push(
+                Diagnostic::error(
+                    "E0401",
+                    file,
+                    at,
+                    format!("registry `{name}` is outside the policy's workspace"),
+                )
+                .with_help("the workspace is the nearest directory above the policy that holds `.git` (else the current directory); move the registry inside it, or pass it with `--registry FILE`"),
+            );
+            return None;
+        }
+    }
     match read(&path) {
         Ok(text) => {
             let id = sm.add(name, text.clone());
@@ -235,6 +260,31 @@ fn load_registry_text(
             None
         }
     }
+}
+
+/// Whether `registry` (named by a policy in `policy_dir`) resolves outside
+/// the workspace: the nearest ancestor of the policy with `.git`; else the
+/// current directory when the policy lies inside it, else the policy
+/// directory's parent (so that a policy outside any repository, like the
+/// spec's example, can still name `../features.yaml`). Paths that do not
+/// exist on disk (in-memory checks) are left to the reader.
+fn outside_workspace(policy_dir: &Path, registry: &Path) -> bool {
+    let dir = if policy_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        policy_dir
+    };
+    let (Ok(dir), Ok(reg)) = (dir.canonicalize(), registry.canonicalize()) else {
+        return false;
+    };
+    let root = match dir.ancestors().find(|a| a.join(".git").exists()) {
+        Some(repo) => repo.to_path_buf(),
+        None => match std::env::current_dir().and_then(|c| c.canonicalize()) {
+            Ok(cwd) if dir.starts_with(&cwd) => cwd,
+            _ => dir.parent().unwrap_or(&dir).to_path_buf(),
+        },
+    };
+    !reg.starts_with(&root)
 }
 
 /// Removes `.` and `name/..` lexically, so paths in messages stay readable.

@@ -15,6 +15,7 @@ mod items;
 pub mod lint;
 pub mod load;
 pub mod names;
+mod registry_cache;
 mod registry_check;
 mod rules;
 pub mod scope;
@@ -27,6 +28,7 @@ use rpol_engine::model::PolicyModel;
 use rpol_syntax::ast;
 
 pub use digest::digest;
+pub use registry_cache::RegistryCache;
 pub use scope::Scope;
 pub use tests_check::{ExpectCheck, TestCase, TestExpect};
 
@@ -91,5 +93,18 @@ pub fn check(
     registry_override: Option<&Path>,
     read: ReadFile<'_>,
 ) -> Checked {
-    collect::run(files, registry_override, read)
+    collect::run(files, registry_override, read, None)
+}
+
+/// [`check`] that reuses the registry parsed by the previous run with the
+/// same `cache` when the registry's text has not changed. A language server
+/// re-checks on every keystroke while the registry rarely changes, and
+/// parsing a large registry costs more than checking the policy.
+pub fn check_cached(
+    files: Vec<SourceInput>,
+    registry_override: Option<&Path>,
+    read: ReadFile<'_>,
+    cache: &RegistryCache,
+) -> Checked {
+    collect::run(files, registry_override, read, Some(cache))
 }

@@ -34,6 +34,22 @@ pub fn lint(checked: &Checked) -> Vec<Diagnostic> {
     out
 }
 
+/// What `rpol check` (`with_lints == false`) or `rpol lint` reports for a
+/// checked policy: its errors, then the lints. Shared by the CLI and the
+/// language server so that both show the same findings.
+pub fn reported(checked: &Checked, with_lints: bool) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    if with_lints {
+        diags.extend(lint(checked));
+    }
+    diags
+}
+
 struct Linter<'a> {
     checked: &'a Checked,
     policy: &'a CheckedPolicy,

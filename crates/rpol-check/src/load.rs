@@ -62,21 +62,15 @@ pub fn read_policy(path: &Path) -> Result<Vec<SourceInput>, LoadError> {
         std::io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
         _ => LoadError::Io(path.to_path_buf(), e),
     })?;
-    let mut files = Vec::new();
-    if meta.is_dir() {
-        collect(path, &mut files)?;
-        // Bytewise order of the full path (spec 12).
-        files.sort_by(|a: &PathBuf, b: &PathBuf| {
-            a.as_os_str()
-                .as_encoded_bytes()
-                .cmp(b.as_os_str().as_encoded_bytes())
-        });
+    let files = if meta.is_dir() {
+        let files = policy_files(path)?;
         if files.is_empty() {
             return Err(LoadError::NoPolicyFiles(path.to_path_buf()));
         }
+        files
     } else {
-        files.push(path.to_path_buf());
-    }
+        vec![path.to_path_buf()]
+    };
     files
         .iter()
         .map(|p| {
@@ -86,6 +80,26 @@ pub fn read_policy(path: &Path) -> Result<Vec<SourceInput>, LoadError> {
             })
         })
         .collect()
+}
+
+/// Every `.rpol` file under `dir`, recursively, in the order a policy reads
+/// them (bytewise by full path, spec 12). Empty when there is none; the
+/// language server uses this to find the files of the policy an open file
+/// belongs to.
+pub fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let mut files = Vec::new();
+    collect(dir, &mut files)?;
+    sort_paths(&mut files);
+    Ok(files)
+}
+
+/// Bytewise order of the full path (spec 12).
+pub fn sort_paths(files: &mut [PathBuf]) {
+    files.sort_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {

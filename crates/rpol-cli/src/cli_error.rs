@@ -23,12 +23,6 @@ pub enum CliError {
         help("codes look like `E0201` or `L003`; see docs/errors.md for the list")
     )]
     UnknownCode(String),
-    #[error("`rpol {0}` is not built yet")]
-    #[diagnostic(
-        code(rpol::not_built),
-        help("this command is planned; see the issue tracker for its status")
-    )]
-    NotBuilt(&'static str),
     #[error("{0}")]
     #[diagnostic(code(rpol::usage))]
     Usage(String, #[help] Option<String>),

@@ -1,5 +1,7 @@
 //! `rpol bench PATH --input FILE`: median and p99 nanoseconds of a full
 //! decision, a single feature check on a prepared request, and an explanation.
+//! With `--rego`, the same request is also decided by regorus on the Rego
+//! export (after checking that both decisions are equal), with the ratio.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -26,7 +28,11 @@ struct Stat {
 
 /// Times `f` in batches (so the clock's cost is amortised) and returns
 /// per-call nanoseconds at the median and the 99th percentile of the batches.
-fn measure(name: &'static str, mut f: impl FnMut()) -> Stat {
+fn measure(name: &'static str, f: impl FnMut()) -> Stat {
+    measure_n(name, 400, f)
+}
+
+fn measure_n(name: &'static str, samples: usize, mut f: impl FnMut()) -> Stat {
     let mut batch = 1u32;
     loop {
         let t = Instant::now();
@@ -38,7 +44,7 @@ fn measure(name: &'static str, mut f: impl FnMut()) -> Stat {
         }
         batch *= 2;
     }
-    let mut samples: Vec<f64> = (0..400)
+    let mut samples: Vec<f64> = (0..samples)
         .map(|_| {
             let t = Instant::now();
             for _ in 0..batch {
@@ -60,6 +66,7 @@ pub fn run(
     input: &str,
     registry: Option<&Path>,
     format: BenchFormat,
+    rego: bool,
 ) -> Result<ExitCode, CliError> {
     let Some(c) = compile_path(path, registry)? else {
         return Ok(ExitCode::from(1));
@@ -71,7 +78,22 @@ pub fn run(
             Some("`rpol eval` shows every problem with the request".into()),
         )
     })?;
-    let stats = bench(&c, &req);
+    let mut stats = bench(&c, &req);
+    let ratio = if rego {
+        let r = bench_rego(&c, &text)?;
+        let native = measure("parse + decide + JSON", || {
+            if let Ok(d) = c.decide_json(black_box(&text), &[]) {
+                black_box(d.to_json(&c));
+            }
+        });
+        let native_median = native.median;
+        stats.push(native);
+        let ratio = r.median / native_median;
+        stats.push(r);
+        Some(ratio)
+    } else {
+        None
+    };
     match format {
         BenchFormat::Json => {
             let v: Vec<serde_json::Value> = stats
@@ -80,7 +102,7 @@ pub fn run(
                     |s| serde_json::json!({"name": s.name, "median_ns": s.median, "p99_ns": s.p99}),
                 )
                 .collect();
-            outln!("{}", serde_json::to_string_pretty(&serde_json::json!({"policy": c.model().name, "features": c.model().features.len(), "results": v})).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&serde_json::json!({"policy": c.model().name, "features": c.model().features.len(), "results": v, "rego_ratio": ratio})).unwrap_or_default());
         }
         BenchFormat::Human => {
             outln!(
@@ -92,6 +114,9 @@ pub fn run(
             outln!("{:<34} {:>12} {:>12}", "operation", "median ns", "p99 ns");
             for s in &stats {
                 outln!("{:<34} {:>12.1} {:>12.1}", s.name, s.median, s.p99);
+            }
+            if let Some(r) = ratio {
+                outln!("rego / native (request text to decision JSON, medians): {r:.0}x");
             }
         }
     }
@@ -127,4 +152,30 @@ fn bench(c: &Compiled, req: &rpol_engine::Request) -> Vec<Stat> {
             black_box(c.explain(black_box(&p), black_box(&code)));
         }),
     ]
+}
+
+/// Decides the request through regorus on the export, after checking that
+/// the export decides it exactly as the native engine does.
+fn bench_rego(c: &Compiled, text: &str) -> Result<Stat, CliError> {
+    let export = rpol_rego::export(c.model());
+    let fail = |e: rpol_rego::RegoError| CliError::Load(format!("rego export: {e}"), None);
+    let mut ev = rpol_rego::RegoEvaluator::new(&export).map_err(fail)?;
+    ev.set_request(text).map_err(fail)?;
+    let rego = ev.decide(&[]).map_err(fail)?;
+    let native = match c.decide_json(text, &[]) {
+        Ok(d) | Err((_, d)) => d.to_json(c),
+    };
+    let native: serde_json::Value = serde_json::from_str(&native)
+        .map_err(|e| CliError::Load(format!("native decision: {e}"), None))?;
+    if let Some(diff) = rpol_rego::comparable(&native, &rego) {
+        return Err(CliError::Load(
+            format!("the Rego export decides this request differently: {diff}"),
+            Some("please report this with the policy and the request".into()),
+        ));
+    }
+    // Setting the input is part of a decision for regorus, as parsing is for us.
+    Ok(measure_n("rego: full decision (regorus)", 60, || {
+        let _ = ev.set_request(black_box(text));
+        black_box(ev.decide(&[]).ok());
+    }))
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use rpol_diag::{Diagnostic, Severity};
+use rpol_diag::Severity;
 
 use crate::CheckFormat;
 use crate::cli_error::CliError;
@@ -26,15 +26,7 @@ pub fn run(paths: &[PathBuf], o: &Options<'_>) -> Result<ExitCode, CliError> {
     let mut summaries = Vec::new();
     for path in paths {
         let checked = check_path(path, o.registry)?;
-        let mut diags: Vec<Diagnostic> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .cloned()
-            .collect();
-        if o.lint {
-            diags.extend(rpol_check::lint::lint(&checked));
-        }
+        let mut diags = rpol_check::lint::reported(&checked, o.lint);
         if o.deny_warnings {
             for d in &mut diags {
                 d.severity = Severity::Error;

@@ -22,6 +22,7 @@ mod cmd_check;
 mod cmd_compile;
 mod cmd_eval;
 mod cmd_explain;
+mod cmd_export;
 mod cmd_fmt;
 mod cmd_test;
 mod policy;
@@ -122,7 +123,8 @@ enum Command {
         registry: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
         format: cmd_bench::BenchFormat,
-        /// Also time the Rego export through regorus (not built yet).
+        /// Also decide the request through the Rego export with regorus and
+        /// print both medians and their ratio.
         #[arg(long)]
         rego: bool,
     },
@@ -148,10 +150,26 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Export the policy to Rego (not built yet).
-    Export { what: String, path: PathBuf },
-    /// Language server over stdio (not built yet).
+    /// Export the policy to another engine.
+    Export {
+        #[command(subcommand)]
+        target: ExportTarget,
+    },
+    /// Language server (LSP) over standard input and output, for editors.
     Lsp,
+}
+
+#[derive(Subcommand)]
+enum ExportTarget {
+    /// A Rego v1 module and its data document, for OPA (docs/rego.md).
+    Rego {
+        path: PathBuf,
+        /// Output directory (created if missing).
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long)]
+        registry: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -213,18 +231,26 @@ fn main() -> ExitCode {
             output,
             registry,
         } => cmd_compile::run(&path, &output, registry.as_deref()),
-        Command::Bench { rego: true, .. } => Err(CliError::NotBuilt("bench --rego")),
         Command::Bench {
             path,
             input,
             registry,
             format,
-            rego: false,
-        } => cmd_bench::run(&path, &input, registry.as_deref(), format),
+            rego,
+        } => cmd_bench::run(&path, &input, registry.as_deref(), format, rego),
         Command::Explain { code } => cmd_explain::run(&code),
         Command::Fmt { paths, check } => cmd_fmt::run(&paths, check),
-        Command::Export { .. } => Err(CliError::NotBuilt("export rego")),
-        Command::Lsp => Err(CliError::NotBuilt("lsp")),
+        Command::Export {
+            target:
+                ExportTarget::Rego {
+                    path,
+                    output,
+                    registry,
+                },
+        } => cmd_export::rego(&path, &output, registry.as_deref()),
+        Command::Lsp => rpol_lsp::run_stdio()
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| CliError::Load(format!("language server: {e}"), None)),
     };
     match result {
         Ok(code) => code,

@@ -25,7 +25,9 @@ pub use compile::{Compiled, MAX_SET, ModelError};
 pub use decide::{FeatureId, Prepared, ReasonOutcome, SourceId, UnknownRetention, Verdict};
 pub use decision::Decision;
 pub use engine::Engine;
-pub use request::{Request, RequestError, RequestErrors};
+pub use request::{
+    MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, Request, RequestError, RequestErrors,
+};
 
 /// Why a source, feature or reason was denied or suppressed (spec 3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

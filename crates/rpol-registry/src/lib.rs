@@ -5,5 +5,5 @@ mod load;
 mod model;
 mod yaml;
 
-pub use load::{MAX_REGISTRY_BYTES, load};
+pub use load::{MAX_ALIAS_REPLAY, MAX_REGISTRY_BYTES, load};
 pub use model::{DebugVisibility, RegFeature, Registry, Sp};

@@ -10,6 +10,9 @@ use crate::yaml::Yv;
 /// Largest registry accepted.
 pub const MAX_REGISTRY_BYTES: usize = 64 * 1024 * 1024;
 
+/// Events that aliases may replay in one registry (docs/limits.md).
+pub const MAX_ALIAS_REPLAY: usize = 250_000;
+
 const KEYS: &[&str] = &[
     "name",
     "entity",
@@ -108,11 +111,15 @@ pub fn load(file: FileId, text: &str) -> Result<Registry, Vec<Diagnostic>> {
     // replay limits, so an alias bomb is refused before it expands.
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
-    // Room for registries of 100,000 features; alias limits stay at their defaults.
+    // Room for registries of 100,000 features.
     if let Some(b) = options.budget.as_mut() {
         b.max_nodes = 4_000_000;
         b.max_events = 16_000_000;
     }
+    // Anchors for shared lists are fine; replaying more than this many events
+    // from aliases is a bomb (serde-saphyr's default, 1,000,000, takes
+    // seconds to refuse).
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
     let doc: Spanned<Yv> = match serde_saphyr::from_str_with_options(text, options) {
         Ok(d) => d,
         Err(e) => {

@@ -1,0 +1,43 @@
+//! `rpol lsp`: the RPOL language server (spec 11).
+//!
+//! The analysis is pure and synchronous — [`analysis::analyze`] checks, lints
+//! and indexes a policy, [`index::Index`] answers name questions in byte
+//! spans — and [`session::Session`] holds the documents and policies. Byte
+//! spans become protocol positions only in [`convert`], through `rpol_diag`.
+//! [`server`] is the thin async layer on `tower-lsp-server`.
+
+pub mod analysis;
+pub mod complete;
+pub mod convert;
+pub mod hover;
+pub mod index;
+mod index_build;
+mod lex;
+pub mod outline;
+pub mod rename;
+pub mod server;
+pub mod session;
+pub mod text_map;
+pub mod view;
+pub mod workspace;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tower_lsp_server::{LspService, Server};
+
+/// Serves the protocol on `input`/`output` until the client exits.
+pub async fn serve<I, O>(input: I, output: O)
+where
+    I: AsyncRead + Unpin,
+    O: AsyncWrite,
+{
+    let (service, socket) = LspService::new(server::Backend::new);
+    Server::new(input, output, socket).serve(service).await;
+}
+
+/// Serves on standard input and output (what `rpol lsp` runs). One thread:
+/// every request is short, and one thread keeps notifications in order.
+pub fn run_stdio() -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    Ok(())
+}
