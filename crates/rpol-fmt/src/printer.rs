@@ -201,7 +201,12 @@ impl Printer<'_> {
                 let starts: Vec<(usize, usize)> =
                     names.iter().map(|n| (n.span.start, n.span.end)).collect();
                 let prefix = format!("{} ", kind.keyword());
-                self.list(&prefix, &items, &starts, *list_span, 0);
+                // Comments between the keyword and `[` are printed inside the
+                // list, in order; left pending they would land before the next
+                // item and a `##` one would become its doc (fuzzing found this).
+                let kw_end = (item.span.start + kind.keyword().len()).min(list_span.start);
+                let span = rpol_diag::Span::new(kw_end, list_span.end);
+                self.list(&prefix, &items, &starts, span, 0);
                 self.trailing(item.span.end);
                 self.newline();
             }
@@ -224,7 +229,9 @@ impl Printer<'_> {
         end: usize,
         one_line: bool,
     ) {
-        if fields.fields.is_empty() && !self.has_comments(fields.span.start, fields.span.end) {
+        // Pending comments from the header on (`reason r # c\n{}`) go inside
+        // the braces; printed after them they could become the next item's doc.
+        if fields.fields.is_empty() && !self.has_comments(0, fields.span.end) {
             self.out.push_str(&format!("{}{header} {{}}", pad(indent)));
             self.trailing(end);
             self.newline();

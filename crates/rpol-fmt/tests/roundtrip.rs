@@ -96,10 +96,22 @@ fn fuzz_regressions_round_trip() {
     // A comment ending in `{` looked like an opened block, so the blank line
     // that keeps it off the next item's doc comment was dropped.
     assert_round_trip("fuzz regression", "##{\n\n##\nreason u{}");
+    // A comment between a vocabulary keyword and its list.
+    assert_round_trip(
+        "fuzz regression",
+        "capabilities##e o\n\r [srin]\nsurfaces [ pdp]\n",
+    );
+    assert_round_trip(
+        "fuzz regression",
+        "capabilities # c\n[a, b]\n## d\nroles [r]\n",
+    );
+    // The same between a block's name and its empty braces.
+    assert_round_trip("fuzz regression", "reason u ##c\n{}\nreason v {}");
     // The whole inputs the fuzzer found, byte for byte.
     for crash in [
         &include_bytes!("fuzz/fmt-forbid-interior-comment.rpol")[..],
         &include_bytes!("fuzz/fmt-two-items-one-line-doc.rpol")[..],
+        &include_bytes!("fuzz/fmt-vocab-header-comment.rpol")[..],
     ] {
         assert_round_trip("fuzz crash", std::str::from_utf8(crash).unwrap());
     }
