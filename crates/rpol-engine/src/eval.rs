@@ -322,15 +322,7 @@ impl CExpr {
 }
 
 pub fn is_feature_path(p: Path) -> bool {
-    matches!(
-        p,
-        Path::FeatureName
-            | Path::FeatureClass
-            | Path::FeatureEntity
-            | Path::FeaturePersonal
-            | Path::FeatureSensitive
-            | Path::FeatureRetention
-    )
+    p.is_feature()
 }
 
 fn feature_value(p: Path, f: &FeatureCtx<'_>) -> Option<Lit> {

@@ -250,6 +250,36 @@ pub enum Path {
     FeatureRetention,
 }
 
+impl Path {
+    /// Whether this is a `feature.*` path (only in `forbid feature`).
+    pub fn is_feature(self) -> bool {
+        matches!(
+            self,
+            Path::FeatureName
+                | Path::FeatureClass
+                | Path::FeatureEntity
+                | Path::FeaturePersonal
+                | Path::FeatureSensitive
+                | Path::FeatureRetention
+        )
+    }
+}
+
+impl Expr {
+    /// Whether the condition reads `feature.*` anywhere.
+    pub fn reads_feature(&self) -> bool {
+        let op = |o: &Operand| matches!(o, Operand::Path(p) if p.is_feature());
+        match self {
+            Expr::Bool(_) | Expr::HasRole { .. } => false,
+            Expr::Not(x) => x.reads_feature(),
+            Expr::And(xs) | Expr::Or(xs) => xs.iter().any(Expr::reads_feature),
+            Expr::Compare { lhs, rhs, .. } | Expr::StartsWith(lhs, rhs) => op(lhs) || op(rhs),
+            Expr::InList { lhs, items, .. } => op(lhs) || items.iter().any(op),
+            Expr::Exists(p) | Expr::Truthy(p) => p.is_feature(),
+        }
+    }
+}
+
 pub const CONSENT_GRANTED: u32 = 0;
 pub const CONSENT_DENIED: u32 = 1;
 pub const CONSENT_UNKNOWN: u32 = 2;

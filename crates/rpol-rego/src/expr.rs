@@ -149,29 +149,3 @@ fn path(m: &PolicyModel, p: Path) -> String {
         Path::FeatureRetention => "f.retention".into(),
     }
 }
-
-/// Whether a condition reads `feature.*` (then it is a function of `f`).
-pub(crate) fn reads_feature(e: &Expr) -> bool {
-    let op = |o: &Operand| matches!(o, Operand::Path(p) if is_feature_path(*p));
-    match e {
-        Expr::Bool(_) | Expr::HasRole { .. } => false,
-        Expr::Not(x) => reads_feature(x),
-        Expr::And(xs) | Expr::Or(xs) => xs.iter().any(reads_feature),
-        Expr::Compare { lhs, rhs, .. } => op(lhs) || op(rhs),
-        Expr::InList { lhs, items, .. } => op(lhs) || items.iter().any(op),
-        Expr::Exists(p) | Expr::Truthy(p) => is_feature_path(*p),
-        Expr::StartsWith(a, b) => op(a) || op(b),
-    }
-}
-
-fn is_feature_path(p: Path) -> bool {
-    matches!(
-        p,
-        Path::FeatureName
-            | Path::FeatureClass
-            | Path::FeatureEntity
-            | Path::FeaturePersonal
-            | Path::FeatureSensitive
-            | Path::FeatureRetention
-    )
-}

@@ -5,9 +5,9 @@
 
 use std::fmt::Write;
 
-use rpol_engine::model::{ForbidKind, PolicyModel};
+use rpol_engine::model::{Expr, ForbidKind, PolicyModel};
 
-use crate::expr::{kleene, reads_feature};
+use crate::expr::kleene;
 use crate::{json_str, sha};
 
 /// The fixed part: validation (spec 7.1, 12), normalization, helpers.
@@ -107,7 +107,7 @@ fn forbids(m: &PolicyModel, out: &mut String) {
     out.push_str("# Forbid conditions as Kleene values; a forbid fires when the value is not 0.\n");
     for (k, f) in m.forbids.iter().enumerate() {
         let cond = f.when.as_ref().map_or("2".to_string(), |w| kleene(m, w));
-        if f.when.as_ref().is_some_and(reads_feature) {
+        if f.when.as_ref().is_some_and(Expr::reads_feature) {
             let _ = writeln!(out, "forbid_{k}(f) := {cond}\n");
         } else {
             let _ = writeln!(out, "forbid_{k} := {cond}\n");
@@ -116,7 +116,7 @@ fn forbids(m: &PolicyModel, out: &mut String) {
 }
 
 fn fires(m: &PolicyModel, k: usize) -> String {
-    if m.forbids[k].when.as_ref().is_some_and(reads_feature) {
+    if m.forbids[k].when.as_ref().is_some_and(Expr::reads_feature) {
         format!("forbid_{k}(f) != 0")
     } else {
         format!("forbid_{k} != 0")

@@ -151,7 +151,7 @@ fn policy(base: PolicyModel) -> BoxedStrategy<PolicyModel> {
                 _ => ForbidKind::Reason,
             };
             // Only `forbid feature` may read `feature.*`.
-            let when = when.filter(|w| kind == ForbidKind::Feature || !reads_feature(w));
+            let when = when.filter(|w| kind == ForbidKind::Feature || !w.reads_feature());
             let targets = targeted.then(|| vec![target % limit(kind, ns as u32, nf)]);
             Forbid {
                 kind,
@@ -189,30 +189,6 @@ fn limit(kind: ForbidKind, ns: u32, nf: u32) -> u32 {
         ForbidKind::Feature => nf.max(1),
         ForbidKind::Source => ns.max(1),
         ForbidKind::Reason => 1,
-    }
-}
-
-fn reads_feature(e: &Expr) -> bool {
-    let p = |o: &Operand| {
-        matches!(
-            o,
-            Operand::Path(
-                Path::FeatureName
-                    | Path::FeatureClass
-                    | Path::FeatureEntity
-                    | Path::FeaturePersonal
-                    | Path::FeatureSensitive
-                    | Path::FeatureRetention
-            )
-        )
-    };
-    match e {
-        Expr::Bool(_) | Expr::HasRole { .. } => false,
-        Expr::Not(x) => reads_feature(x),
-        Expr::And(xs) | Expr::Or(xs) => xs.iter().any(reads_feature),
-        Expr::Compare { lhs, rhs, .. } | Expr::StartsWith(lhs, rhs) => p(lhs) || p(rhs),
-        Expr::InList { lhs, items, .. } => p(lhs) || items.iter().any(p),
-        Expr::Exists(x) | Expr::Truthy(x) => p(&Operand::Path(*x)),
     }
 }
 
