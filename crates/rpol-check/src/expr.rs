@@ -739,14 +739,7 @@ impl<'s> ExprChecker<'s> {
                     );
                     return None;
                 }
-                let fields = [
-                    "name",
-                    "class",
-                    "entity",
-                    "personal",
-                    "sensitive",
-                    "retention",
-                ];
+                let fields = crate::vocab::FEATURE_FIELDS;
                 match rest {
                     [f] => {
                         let (path, ty, optional) = match f.name.as_str() {
@@ -762,7 +755,7 @@ impl<'s> ExprChecker<'s> {
                                     other,
                                     self.file,
                                     f.span,
-                                    fields,
+                                    fields.iter().copied(),
                                 ));
                                 return None;
                             }

@@ -54,19 +54,12 @@ pub(crate) fn lower(
         let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
             continue;
         };
-        let known = [
-            "requires",
-            "personal",
-            "sensitive",
-            "max_retention",
-            "debug",
-            "min_group",
-        ];
+        let known = crate::vocab::CLASS_FIELDS;
         let r = FieldReader::new(
             decl.file,
             format!("class `{}`", name.name),
             fields,
-            &known,
+            known,
             &mut cx.diags,
         );
         let mut ok = true;

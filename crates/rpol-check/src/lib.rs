@@ -20,6 +20,7 @@ mod registry_check;
 mod rules;
 pub mod scope;
 mod tests_check;
+pub mod vocab;
 
 use std::path::Path;
 

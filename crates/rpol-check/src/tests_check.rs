@@ -268,19 +268,9 @@ fn expect(cx: &mut Cx<'_>, file: FileId, e: &ast::Expect) -> Option<Vec<ExpectCh
 
 /// The `given` block as request JSON, type-checked like the rest of the policy.
 fn given(cx: &mut Cx<'_>, file: FileId, g: &ast::Fields) -> Option<Json> {
-    let known = [
-        "tenant",
-        "surface",
-        "purpose",
-        "subject",
-        "consent",
-        "consent_version",
-        "context",
-        "roles",
-        "features",
-    ];
+    let known = crate::vocab::GIVEN_FIELDS;
     let before = cx.diags.len();
-    let r = crate::fields::FieldReader::new(file, "`given`", g, &known, &mut cx.diags);
+    let r = crate::fields::FieldReader::new(file, "`given`", g, known, &mut cx.diags);
     let mut out = Map::new();
     for req in ["tenant", "surface", "purpose"] {
         r.require(

@@ -7,28 +7,12 @@
 use rpol_diag::Span;
 
 use crate::analysis::Analysis;
+use rpol_check::vocab::{CLASS_FIELDS, FEATURE_FIELDS, GIVEN_FIELDS};
+use rpol_syntax::ITEM_KEYWORDS;
+
 use crate::index::Kind;
 use crate::lex::{Tail, Tok, Token, lex};
 
-const ITEM_KEYWORDS: &[&str] = &[
-    "policy",
-    "purposes",
-    "consent",
-    "capabilities",
-    "roles",
-    "surfaces",
-    "context",
-    "mode",
-    "class",
-    "source",
-    "feature_set",
-    "reason",
-    "resolve",
-    "forbid",
-    "retention",
-    "debug",
-    "test",
-];
 const EXPR_WORDS: &[&str] = &[
     "not",
     "and",
@@ -40,26 +24,7 @@ const EXPR_WORDS: &[&str] = &[
     "starts_with",
 ];
 const CONSENT_STATES: &[&str] = &["granted", "denied", "unknown"];
-const FEATURE_FIELDS: &[&str] = &[
-    "name",
-    "class",
-    "entity",
-    "personal",
-    "sensitive",
-    "retention",
-];
 const SUBJECT_FIELDS: &[&str] = &["user_id", "anonymous_id"];
-const GIVEN_FIELDS: &[&str] = &[
-    "tenant",
-    "surface",
-    "purpose",
-    "subject",
-    "consent",
-    "consent_version",
-    "context",
-    "roles",
-    "features",
-];
 const FORBID_KINDS: &[&str] = &["feature", "source", "reason"];
 const EXPECT_KINDS: &[&str] = &["mode", "route", "source", "feature", "reason"];
 const CONTEXT_TYPES: &[&str] = &["string", "int", "bool", "duration"];
@@ -416,14 +381,7 @@ fn field_names(owner: &Owner<'_>) -> Vec<Part> {
     match owner {
         Owner::Block("policy") => vec![Fields(&["version", "registry", "description"])],
         Owner::Block("mode") => vec![Fields(&["grants"])],
-        Owner::Block("class") => vec![Fields(&[
-            "requires",
-            "personal",
-            "sensitive",
-            "max_retention",
-            "debug",
-            "min_group",
-        ])],
+        Owner::Block("class") => vec![Fields(CLASS_FIELDS)],
         Owner::Block("source") => vec![Fields(&["requires", "when"])],
         Owner::Block("feature_set") => vec![Fields(&["modes", "surfaces", "features"])],
         Owner::Block("reason") => vec![Fields(&["text", "codes", "requires", "from"])],

@@ -23,7 +23,8 @@ pub const PATH_ROOTS: &[&str] = &[
     "feature",
 ];
 
-const KEYWORDS: &[&str] = &[
+/// Keywords that start an item (spec 3).
+pub const ITEM_KEYWORDS: &[&str] = &[
     "policy",
     "purposes",
     "consent",
@@ -41,6 +42,10 @@ const KEYWORDS: &[&str] = &[
     "retention",
     "debug",
     "test",
+];
+
+/// The other keywords.
+const KEYWORDS: &[&str] = &[
     "when",
     "else",
     "because",
@@ -59,7 +64,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 pub fn is_keyword(s: &str) -> bool {
-    KEYWORDS.contains(&s)
+    ITEM_KEYWORDS.contains(&s) || KEYWORDS.contains(&s)
 }
 
 /// Parses one file. A syntax error is one E0100 (E0101 for a limit).
