@@ -530,6 +530,12 @@ fn to_snake_case(s: &str) -> String {
 
 /// `# rpol: allow(L00N)` in the comment lines directly above the item holding
 /// the diagnostic (policy files), or above the registry entry (YAML).
+/// Whether a `# rpol: allow(CODE)` comment covers the item at `span`
+/// (`rpol verify` honours an allowed L003 on the `resolve` block).
+pub fn is_allowed(checked: &Checked, code: &'static str, file: FileId, span: Span) -> bool {
+    allowed(checked, &Diagnostic::warning(code, file, span, String::new()))
+}
+
 fn allowed(checked: &Checked, d: &Diagnostic) -> bool {
     let file = checked.sources.get(d.primary.file);
     let start = if Some(d.primary.file) == checked.registry_file {

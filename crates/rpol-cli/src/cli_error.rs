@@ -26,4 +26,7 @@ pub enum CliError {
     #[error("{0}")]
     #[diagnostic(code(rpol::usage))]
     Usage(String, #[help] Option<String>),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Analysis(#[from] rpol_analysis::AnalysisError),
 }

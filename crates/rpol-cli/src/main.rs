@@ -20,11 +20,14 @@ mod cli_error;
 mod cmd_bench;
 mod cmd_check;
 mod cmd_compile;
+mod cmd_diff;
 mod cmd_eval;
 mod cmd_explain;
 mod cmd_export;
 mod cmd_fmt;
+mod cmd_replay;
 mod cmd_test;
+mod cmd_verify;
 mod policy;
 mod render;
 mod sarif;
@@ -59,6 +62,13 @@ pub enum EvalFormat {
     Json,
 }
 
+/// Output of `diff`, `verify` and `replay`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalysisFormat {
+    Human,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Parse, resolve and type-check policies against their feature registry.
@@ -85,6 +95,10 @@ enum Command {
         registry: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "json")]
         format: EvalFormat,
+        /// Append the decision's log line to FILE (docs/decision-logs.md);
+        /// subject ids are hashed with the key in `RPOL_LOG_KEY`.
+        #[arg(long, value_name = "FILE")]
+        log: Option<PathBuf>,
     },
     /// Run the policy's `test` blocks through the compiled engine.
     Test {
@@ -157,6 +171,50 @@ enum Command {
     },
     /// Language server (LSP) over standard input and output, for editors.
     Lsp,
+    /// Every difference in mode, route, sources and features between two
+    /// policies, each with a witness request (exit 0 equal, 1 different).
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Registry for OLD instead of its `registry:` field.
+        #[arg(long)]
+        old_registry: Option<PathBuf>,
+        /// Registry for NEW instead of its `registry:` field.
+        #[arg(long)]
+        new_registry: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: AnalysisFormat,
+        /// Refuse (exit 2) when the request space splits into more regions.
+        #[arg(long, value_name = "N", default_value_t = rpol_analysis::regions::DEFAULT_MAX_REGIONS)]
+        max_regions: u64,
+    },
+    /// Prove or refute consent monotonicity, fail-safety, mode monotonicity and
+    /// live forbids, or answer a query, over every region of the request space.
+    Verify {
+        path: PathBuf,
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        /// A condition over the request, `mode`, `allowed(feature NAME)` and
+        /// `allowed(source NAME)`: find a request that makes it true, or prove none does.
+        #[arg(long, value_name = "EXPR")]
+        query: Option<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: AnalysisFormat,
+        /// Refuse (exit 2) when the request space splits into more regions.
+        #[arg(long, value_name = "N", default_value_t = rpol_analysis::regions::DEFAULT_MAX_REGIONS)]
+        max_regions: u64,
+    },
+    /// Re-decide every logged request (JSON lines) under PATH and report what
+    /// would change (exit 0 nothing, 1 something).
+    Replay {
+        path: PathBuf,
+        /// Decision log: one JSON line per decision, as the engine writes it.
+        log: PathBuf,
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: AnalysisFormat,
+    },
 }
 
 #[derive(Subcommand)]
@@ -208,7 +266,8 @@ fn main() -> ExitCode {
             reasons,
             registry,
             format: _,
-        } => cmd_eval::run(&path, &input, &reasons, registry.as_deref()),
+            log,
+        } => cmd_eval::run(&path, &input, &reasons, registry.as_deref(), log.as_deref()),
         Command::Test {
             paths,
             registry,
@@ -248,6 +307,40 @@ fn main() -> ExitCode {
                     registry,
                 },
         } => cmd_export::rego(&path, &output, registry.as_deref()),
+        Command::Diff {
+            old,
+            new,
+            old_registry,
+            new_registry,
+            format,
+            max_regions,
+        } => cmd_diff::run(&cmd_diff::DiffArgs {
+            old: &old,
+            new: &new,
+            old_registry: old_registry.as_deref(),
+            new_registry: new_registry.as_deref(),
+            format,
+            max_regions,
+        }),
+        Command::Verify {
+            path,
+            registry,
+            query,
+            format,
+            max_regions,
+        } => cmd_verify::run(
+            &path,
+            registry.as_deref(),
+            query.as_deref(),
+            format,
+            max_regions,
+        ),
+        Command::Replay {
+            path,
+            log,
+            registry,
+            format,
+        } => cmd_replay::run(&path, &log, registry.as_deref(), format),
         Command::Lsp => rpol_lsp::run_stdio()
             .map(|()| ExitCode::SUCCESS)
             .map_err(|e| CliError::Load(format!("language server: {e}"), None)),

@@ -160,6 +160,12 @@ impl Compiled {
         self.prepare_in_mode(req, mode, arm)
     }
 
+    /// Prepares a request as if `mode` had been resolved, for analysis ("what
+    /// would this request get in that mode?"). Serving uses [`Compiled::prepare`].
+    pub fn prepare_in<'r>(&self, req: &'r Request, mode: u32) -> Prepared<'r> {
+        self.prepare_in_mode(req, mode, None)
+    }
+
     fn prepare_in_mode<'r>(&self, req: &'r Request, mode: u32, arm: Option<u32>) -> Prepared<'r> {
         let env = Env {
             req,

@@ -7,13 +7,16 @@
 //! [`Prepared`] request without allocating or hashing strings.
 //! [`Engine`] swaps compiled policies atomically while other threads decide.
 //!
-//! This crate depends on serde, serde_json, sha2 and arc-swap only.
+//! This crate depends on serde, serde_json, sha2, hmac (keyed hashes of subject
+//! ids in decision logs) and arc-swap only.
 
 mod artifact;
 mod cache_scope;
 mod compile;
+mod condition;
 mod decide;
 mod decision;
+mod decision_log;
 mod engine;
 mod eval;
 mod json;
@@ -22,11 +25,17 @@ mod request;
 
 pub use artifact::ArtifactError;
 pub use compile::{Compiled, MAX_SET, ModelError};
+pub use condition::Condition;
 pub use decide::{FeatureId, Prepared, ReasonOutcome, SourceId, UnknownRetention, Verdict};
 pub use decision::Decision;
+pub use decision_log::{
+    DecisionSummary, LOG_DENY_CODES, LogKey, LogKeyError, MIN_LOG_KEY_BYTES, VerdictTally,
+    allowed_set_hash, log_code_index, rfc3339_ms,
+};
 pub use engine::Engine;
 pub use request::{
-    MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, Request, RequestError, RequestErrors,
+    CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, Request, RequestError,
+    RequestErrors, parse_duration,
 };
 
 /// Why a source, feature or reason was denied or suppressed (spec 3.1).

@@ -67,6 +67,21 @@ pub fn is_keyword(s: &str) -> bool {
     ITEM_KEYWORDS.contains(&s) || KEYWORDS.contains(&s)
 }
 
+/// Parses one condition on its own, as `rpol verify --query` takes it.
+pub fn parse_expr(file: FileId, text: &str) -> Result<ast::Expr, Diagnostic> {
+    // The scanner enforces the nesting and size limits (E0101) and finds comments.
+    let comments = scan::scan(file, text)?;
+    if let Some(c) = comments.first() {
+        return Err(Diagnostic::error(
+            "E0100",
+            file,
+            c.span,
+            "a comment is not allowed in a query",
+        ));
+    }
+    parser::parse_expr(file, text)
+}
+
 /// Parses one file. A syntax error is one E0100 (E0101 for a limit).
 pub fn parse(file: FileId, text: &str) -> Result<ast::File, Diagnostic> {
     let comments = scan::scan(file, text)?;

@@ -47,6 +47,20 @@ pub fn parse_items(file: FileId, text: &str, comments: &[Comment]) -> R<Vec<Item
         .collect()
 }
 
+/// Parses one condition on its own (a query). Comments are not allowed in it.
+pub fn parse_expr(file: FileId, text: &str) -> R<Expr> {
+    let mut pairs =
+        RpolParser::parse(Rule::query, text).map_err(|e| syntax_error(file, text, e))?;
+    let lower = Lower {
+        file,
+        text,
+        comment_at_end: Default::default(),
+    };
+    let root = pairs.next().expect("query rule");
+    let expr = root.into_inner().next().expect("query body");
+    lower.expr(expr)
+}
+
 fn describe(rule: &Rule) -> &'static str {
     match rule {
         Rule::ident | Rule::target_name | Rule::code => "a name",

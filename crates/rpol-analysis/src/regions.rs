@@ -1,0 +1,801 @@
+//! The region split of the request space.
+//!
+//! Each field some condition reads becomes an [`Axis`] of classes: absent;
+//! each literal it is compared with; the gaps between int and duration
+//! thresholds; the strings starting with each tested prefix; the three
+//! consent states; the sets of the roles tested. Every request falls in
+//! exactly one class per axis, and requests in the same region (one class per
+//! axis) are decided alike, so one concrete witness per region stands for all.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use rpol_engine::model::{ContextType, PolicyModel};
+use serde_json::{Map, Value};
+
+use crate::error::{AnalysisError, RegionCount};
+use crate::literals::{Field, Reads, Uses};
+
+/// The default bound on the number of regions (`--max-regions`).
+pub const DEFAULT_MAX_REGIONS: u64 = 10_000_000;
+
+/// Roles tested beyond this make 2^n role sets; refuse before allocating them.
+const MAX_ROLES_SPLIT: usize = 24;
+
+/// The tenant of a witness when no condition reads it.
+const ANY_TENANT: &str = "acme";
+
+/// One class of values of a field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Class {
+    /// The JSON value of the witness; `None`: the field is absent.
+    pub value: Option<Value>,
+    /// What every request in the class has, in words: `is "ID"`, `is absent`,
+    /// `< 18`, `starts with "u_"`, `is granted`.
+    pub label: String,
+}
+
+/// A field with its classes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub field: Field,
+    pub classes: Vec<Class>,
+    /// For classifying a value back into its class.
+    kind: Kind,
+}
+
+/// How values map to classes.
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    /// Literal strings (classes `0..strs.len()`), then the fresh strings whose
+    /// longest tested prefix is `fresh[i]` (`None`: no prefix).
+    Str {
+        strs: Vec<String>,
+        prefixes: Vec<String>,
+        fresh: Vec<Option<String>>,
+    },
+    /// Cuts sorted; class `i` holds the values with `i` cuts at or below them.
+    Num {
+        duration: bool,
+        cuts: Vec<i64>,
+    },
+    Bool,
+    /// Variants with a class of their own, then maybe one class for the rest.
+    Enum {
+        own: Vec<String>,
+        rest: bool,
+    },
+    Consent,
+    /// The roles tested; class `i` is the set whose bits are `i`.
+    Roles(Vec<String>),
+}
+
+/// The request space of one or more policies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Space {
+    pub axes: Vec<Axis>,
+}
+
+impl Space {
+    /// Splits the space by what `reads` says the policies compare.
+    /// `models` give the declared vocabularies (a diff passes both).
+    pub fn build(models: &[&PolicyModel], reads: &Reads) -> Result<Space, AnalysisError> {
+        let mut axes = Vec::new();
+        // Tenant, surface and purpose are required, so they always have a value.
+        for f in [Field::Tenant, Field::Surface, Field::Purpose] {
+            if !reads.contains_key(&f) {
+                axes.push(unread_required(models, &f));
+            }
+        }
+        for (field, uses) in reads {
+            axes.push(axis(models, field, uses)?);
+        }
+        axes.sort_by(|a, b| a.field.cmp(&b.field));
+        Ok(Space { axes })
+    }
+
+    /// The number of regions; `None` past `u64`.
+    pub fn count(&self) -> Option<u64> {
+        self.axes
+            .iter()
+            .try_fold(1u64, |n, a| n.checked_mul(a.classes.len() as u64))
+    }
+
+    /// The region count, or E0701 naming the biggest factors.
+    pub fn check_bound(&self, bound: u64) -> Result<u64, AnalysisError> {
+        match self.count() {
+            Some(n) if n <= bound => Ok(n),
+            count => {
+                let mut factors: Vec<&Axis> =
+                    self.axes.iter().filter(|a| a.classes.len() > 1).collect();
+                factors.sort_by_key(|a| std::cmp::Reverse(a.classes.len()));
+                let fields = factors
+                    .iter()
+                    .take(4)
+                    .map(|a| format!("`{}` ({} classes)", a.field.display(), a.classes.len()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Err(AnalysisError::TooManyRegions {
+                    count: RegionCount(count),
+                    bound,
+                    fields,
+                })
+            }
+        }
+    }
+
+    /// Calls `f` with every region (one class index per axis), in order.
+    pub fn for_each(&self, f: impl FnMut(&[usize])) {
+        let all: Vec<Range<usize>> = self.axes.iter().map(|a| 0..a.classes.len()).collect();
+        self.for_each_in(&all, f);
+    }
+
+    /// Calls `f` with every region whose class on each axis is in its range,
+    /// in order (the last axis turns fastest).
+    pub fn for_each_in(&self, ranges: &[Range<usize>], mut f: impl FnMut(&[usize])) {
+        if ranges.iter().any(|r| r.is_empty()) {
+            return;
+        }
+        let mut choice: Vec<usize> = ranges.iter().map(|r| r.start).collect();
+        loop {
+            f(&choice);
+            let mut i = ranges.len();
+            loop {
+                if i == 0 {
+                    return;
+                }
+                i -= 1;
+                choice[i] += 1;
+                if choice[i] < ranges[i].end {
+                    break;
+                }
+                choice[i] = ranges[i].start;
+            }
+        }
+    }
+
+    /// Up to `n` disjoint parts that cover the space, cut along the axis
+    /// with the most classes.
+    pub fn split(&self, n: usize) -> Vec<Vec<Range<usize>>> {
+        let all: Vec<Range<usize>> = self.axes.iter().map(|a| 0..a.classes.len()).collect();
+        let Some((axis, len)) = self
+            .axes
+            .iter()
+            .map(|a| a.classes.len())
+            .enumerate()
+            .max_by_key(|(i, len)| (*len, std::cmp::Reverse(*i)))
+        else {
+            return vec![all];
+        };
+        let n = n.clamp(1, len.max(1));
+        (0..n)
+            .map(|k| {
+                let mut part = all.clone();
+                part[axis] = len * k / n..len * (k + 1) / n;
+                part
+            })
+            .collect()
+    }
+
+    /// Whether region `a` is a better witness than `b`: plainer, or as plain
+    /// and first in region order (so the answer does not depend on how a
+    /// parallel sweep was cut).
+    pub fn better(&self, a: &[usize], b: &[usize]) -> bool {
+        let (pa, pb) = (self.plainness(a), self.plainness(b));
+        pa > pb || (pa == pb && a < b)
+    }
+
+    /// The witness request of a region (spec 7.1 JSON).
+    pub fn witness(&self, choice: &[usize]) -> Value {
+        let mut top = Map::new();
+        let mut subject = Map::new();
+        let mut consent = Map::new();
+        let mut context = Map::new();
+        for (axis, &c) in self.axes.iter().zip(choice) {
+            let Some(v) = axis.classes.get(c).and_then(|c| c.value.clone()) else {
+                continue;
+            };
+            match &axis.field {
+                Field::Tenant => top.insert("tenant".into(), v),
+                Field::Surface => top.insert("surface".into(), v),
+                Field::Purpose => top.insert("purpose".into(), v),
+                Field::UserId => subject.insert("user_id".into(), v),
+                Field::AnonymousId => subject.insert("anonymous_id".into(), v),
+                Field::Consent(t) => consent.insert(t.clone(), v),
+                Field::ConsentVersion => top.insert("consent_version".into(), v),
+                Field::Context(n) => context.insert(n.clone(), v),
+                Field::Roles => top.insert("roles".into(), v),
+            };
+        }
+        // Keys in the order of spec 7.1, for readability.
+        let mut out = Map::new();
+        for k in ["tenant", "surface", "purpose"] {
+            if let Some(v) = top.remove(k) {
+                out.insert(k.into(), v);
+            }
+        }
+        if !subject.is_empty() {
+            out.insert("subject".into(), Value::Object(subject));
+        }
+        if !consent.is_empty() {
+            out.insert("consent".into(), Value::Object(consent));
+        }
+        if let Some(v) = top.remove("consent_version") {
+            out.insert("consent_version".into(), v);
+        }
+        if !context.is_empty() {
+            out.insert("context".into(), Value::Object(context));
+        }
+        if let Some(v) = top.remove("roles") {
+            out.insert("roles".into(), v);
+        }
+        Value::Object(out)
+    }
+
+    /// The region of a request (spec 7.1 JSON); `None` when a value is not of
+    /// any class (a request of the wrong shape).
+    pub fn classify(&self, req: &Value) -> Option<Vec<usize>> {
+        self.axes
+            .iter()
+            .map(|a| a.classify(lookup(req, &a.field)))
+            .collect()
+    }
+
+    /// How many axes of a region are at their plain class.
+    pub fn plainness(&self, choice: &[usize]) -> usize {
+        self.axes
+            .iter()
+            .zip(choice)
+            .filter(|(a, c)| a.plain() == **c)
+            .count()
+    }
+
+    /// The witness in spec 7.1 key order (`serde_json` sorts object keys).
+    pub fn witness_text(w: &Value) -> String {
+        let Value::Object(o) = w else {
+            return w.to_string();
+        };
+        let order = [
+            "tenant",
+            "surface",
+            "purpose",
+            "subject",
+            "consent",
+            "consent_version",
+            "context",
+            "roles",
+            "features",
+        ];
+        let parts: Vec<String> = order
+            .iter()
+            .filter_map(|k| {
+                o.get(*k)
+                    .map(|v| format!("{}:{v}", Value::String((*k).into())))
+            })
+            .collect();
+        format!("{{{}}}", parts.join(","))
+    }
+
+    /// What the regions of a set have in common, per axis: the classes seen
+    /// when they are not all of the axis's (at most three, else nothing).
+    pub fn describe(&self, seen: &[BTreeSet<usize>], skip: &[Field]) -> Vec<String> {
+        self.axes
+            .iter()
+            .zip(seen)
+            .filter(|(a, s)| s.len() < a.classes.len() && s.len() <= 3 && !skip.contains(&a.field))
+            .filter_map(|(a, s)| {
+                let labels: Vec<&str> = s
+                    .iter()
+                    .filter_map(|&c| a.classes.get(c).map(|c| c.label.as_str()))
+                    .collect();
+                let first = *labels.first()?;
+                // `is "a" or "b"` rather than `is "a" or is "b"`.
+                let rest: Vec<&str> = labels[1..]
+                    .iter()
+                    .map(|l| {
+                        if first.starts_with("is ") {
+                            l.strip_prefix("is ").unwrap_or(l)
+                        } else {
+                            l
+                        }
+                    })
+                    .collect();
+                let mut text = format!("`{}` {first}", a.field.display());
+                for r in rest {
+                    text.push_str(" or ");
+                    text.push_str(r);
+                }
+                Some(text)
+            })
+            .collect()
+    }
+}
+
+/// The value of a field in a request, if present.
+fn lookup<'v>(req: &'v Value, f: &Field) -> Option<&'v Value> {
+    match f {
+        Field::Tenant => req.get("tenant"),
+        Field::Surface => req.get("surface"),
+        Field::Purpose => req.get("purpose"),
+        Field::UserId => req.get("subject")?.get("user_id"),
+        Field::AnonymousId => req.get("subject")?.get("anonymous_id"),
+        Field::Consent(t) => req.get("consent")?.get(t),
+        Field::ConsentVersion => req.get("consent_version"),
+        Field::Context(n) => req.get("context")?.get(n),
+        Field::Roles => req.get("roles"),
+    }
+}
+
+impl Axis {
+    /// The class of the plainest values: another string (no literal, no
+    /// prefix), an absent optional value, unknown consent, no roles. Witnesses
+    /// prefer it, so that they show only what matters.
+    pub fn plain(&self) -> usize {
+        match &self.kind {
+            // A signed-in user is the typical request; other optional strings
+            // are plainest absent.
+            Kind::Str { .. } if self.optional() && self.field != Field::UserId => 0,
+            Kind::Str { strs, fresh, .. } => fresh
+                .iter()
+                .position(Option::is_none)
+                .map_or(0, |i| usize::from(self.optional()) + strs.len() + i),
+            Kind::Consent => 2,
+            _ => 0,
+        }
+    }
+
+    fn optional(&self) -> bool {
+        !matches!(
+            self.field,
+            Field::Tenant | Field::Surface | Field::Purpose | Field::Consent(_) | Field::Roles
+        )
+    }
+
+    fn classify(&self, v: Option<&Value>) -> Option<usize> {
+        let absent_first = usize::from(self.optional());
+        let Some(v) = v else {
+            return match self.kind {
+                Kind::Consent => Some(2),
+                Kind::Roles(_) => Some(0),
+                _ if self.optional() => Some(0),
+                _ => None,
+            };
+        };
+        match &self.kind {
+            Kind::Str {
+                strs,
+                prefixes,
+                fresh,
+            } => {
+                let s = v.as_str()?;
+                if let Some(i) = strs.iter().position(|x| x == s) {
+                    return Some(absent_first + i);
+                }
+                let longest = prefixes
+                    .iter()
+                    .filter(|p| s.starts_with(p.as_str()))
+                    .max_by_key(|p| p.len())
+                    .cloned();
+                let i = fresh.iter().position(|f| *f == longest)?;
+                Some(absent_first + strs.len() + i)
+            }
+            Kind::Num { duration, cuts } => {
+                let n = if *duration {
+                    rpol_engine::parse_duration(v.as_str()?)?
+                } else {
+                    v.as_i64()?
+                };
+                Some(absent_first + cuts.partition_point(|&c| c <= n))
+            }
+            Kind::Bool => Some(absent_first + usize::from(!v.as_bool()?)),
+            Kind::Enum { own, rest } => {
+                let s = v.as_str()?;
+                match own.iter().position(|x| x == s) {
+                    Some(i) => Some(absent_first + i),
+                    None if *rest => Some(absent_first + own.len()),
+                    None => None,
+                }
+            }
+            Kind::Consent => ["granted", "denied", "unknown"]
+                .iter()
+                .position(|x| Some(*x) == v.as_str()),
+            Kind::Roles(tested) => {
+                let mut bits = 0usize;
+                for r in v.as_array()? {
+                    if let Some(i) = tested.iter().position(|t| Some(t.as_str()) == r.as_str()) {
+                        bits |= 1 << i;
+                    }
+                }
+                Some(bits)
+            }
+        }
+    }
+}
+
+fn absent() -> Class {
+    Class {
+        value: None,
+        label: "is absent".into(),
+    }
+}
+
+/// Tenant, surface or purpose when nothing reads it: one class.
+fn unread_required(models: &[&PolicyModel], f: &Field) -> Axis {
+    let (value, label) = match f {
+        Field::Surface => {
+            let s = first_common(models, |m| &m.surfaces);
+            (s.clone(), format!("is any surface (e.g. `{s}`)"))
+        }
+        Field::Purpose => {
+            let p = first_common(models, |m| &m.purposes);
+            (p.clone(), format!("is any purpose (e.g. `{p}`)"))
+        }
+        _ => (ANY_TENANT.to_string(), "is any tenant".to_string()),
+    };
+    Axis {
+        field: f.clone(),
+        classes: vec![Class {
+            value: Some(Value::String(value.clone())),
+            label,
+        }],
+        kind: match f {
+            Field::Tenant => Kind::Str {
+                strs: Vec::new(),
+                prefixes: Vec::new(),
+                fresh: vec![None],
+            },
+            _ => Kind::Enum {
+                own: Vec::new(),
+                rest: true,
+            },
+        },
+    }
+}
+
+/// The first name declared in every model (else the first of the first model).
+fn first_common(models: &[&PolicyModel], names: impl Fn(&PolicyModel) -> &Vec<String>) -> String {
+    let first = models.first().map(|m| names(m).clone()).unwrap_or_default();
+    first
+        .iter()
+        .find(|n| models.iter().all(|m| names(m).contains(n)))
+        .or(first.first())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The declared variants of a field's enum over all models: names in the
+/// order first seen, and those not declared in every model.
+fn variants(models: &[&PolicyModel], field: &Field) -> (Vec<String>, BTreeSet<String>) {
+    let mut all: Vec<String> = Vec::new();
+    let mut partial = BTreeSet::new();
+    let per: Vec<Vec<String>> = models
+        .iter()
+        .map(|m| match field {
+            Field::Surface => m.surfaces.clone(),
+            Field::Purpose => m.purposes.clone(),
+            Field::Context(n) => match m.context.iter().find(|c| &c.name == n).map(|c| &c.ty) {
+                Some(ContextType::Enum(v)) => v.clone(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        })
+        .collect();
+    for vs in &per {
+        for v in vs {
+            if !all.contains(v) {
+                all.push(v.clone());
+            }
+        }
+    }
+    for v in &all {
+        if per.iter().any(|vs| !vs.contains(v)) {
+            partial.insert(v.clone());
+        }
+    }
+    (all, partial)
+}
+
+/// Enum classes: every variant named (or not declared everywhere) alone, the
+/// rest together.
+fn enum_axis(models: &[&PolicyModel], field: &Field, uses: &Uses, optional: bool) -> Axis {
+    let (all, partial) = variants(models, field);
+    let own: Vec<String> = all
+        .iter()
+        .filter(|v| uses.syms.contains(*v) || partial.contains(*v))
+        .cloned()
+        .collect();
+    let rest: Vec<&String> = all.iter().filter(|v| !own.contains(v)).collect();
+    let mut classes = Vec::new();
+    if optional {
+        classes.push(absent());
+    }
+    classes.extend(own.iter().map(|v| Class {
+        value: Some(Value::String(v.clone())),
+        label: format!("is `{v}`"),
+    }));
+    if let Some(first) = rest.first() {
+        let label = if rest.len() == 1 {
+            format!("is `{first}`")
+        } else {
+            let names: Vec<String> = rest.iter().map(|r| format!("`{r}`")).collect();
+            format!("is one of {}", names.join(", "))
+        };
+        classes.push(Class {
+            value: Some(Value::String((*first).clone())),
+            label,
+        });
+    }
+    Axis {
+        field: field.clone(),
+        classes,
+        kind: Kind::Enum {
+            own,
+            rest: !rest.is_empty(),
+        },
+    }
+}
+
+/// The declared type of a context field (the first model that declares it).
+fn context_type(models: &[&PolicyModel], name: &str) -> Option<ContextType> {
+    models.iter().find_map(|m| {
+        m.context
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.ty.clone())
+    })
+}
+
+fn axis(models: &[&PolicyModel], field: &Field, uses: &Uses) -> Result<Axis, AnalysisError> {
+    Ok(match field {
+        Field::Tenant => str_axis(field, uses, false),
+        Field::UserId | Field::AnonymousId | Field::ConsentVersion => str_axis(field, uses, true),
+        Field::Surface | Field::Purpose => enum_axis(models, field, uses, false),
+        Field::Consent(_) => Axis {
+            field: field.clone(),
+            classes: vec![
+                Class {
+                    value: Some(Value::String("granted".into())),
+                    label: "is granted".into(),
+                },
+                Class {
+                    value: Some(Value::String("denied".into())),
+                    label: "is denied".into(),
+                },
+                // Missing means unknown, and is valid whatever the topics.
+                Class {
+                    value: None,
+                    label: "is unknown".into(),
+                },
+            ],
+            kind: Kind::Consent,
+        },
+        Field::Roles => roles_axis(field, uses)?,
+        Field::Context(name) => match context_type(models, name) {
+            Some(ContextType::String) | None => str_axis(field, uses, true),
+            Some(ContextType::Int) => num_axis(field, uses, false),
+            Some(ContextType::Duration) => num_axis(field, uses, true),
+            Some(ContextType::Bool) => Axis {
+                field: field.clone(),
+                classes: vec![
+                    absent(),
+                    Class {
+                        value: Some(Value::Bool(true)),
+                        label: "is true".into(),
+                    },
+                    Class {
+                        value: Some(Value::Bool(false)),
+                        label: "is false".into(),
+                    },
+                ],
+                kind: Kind::Bool,
+            },
+            Some(ContextType::Enum(_)) => enum_axis(models, field, uses, true),
+        },
+    })
+}
+
+fn roles_axis(field: &Field, uses: &Uses) -> Result<Axis, AnalysisError> {
+    let tested: Vec<String> = uses.syms.iter().cloned().collect();
+    if tested.len() > MAX_ROLES_SPLIT {
+        return Err(AnalysisError::TooManyRegions {
+            count: RegionCount(1u64.checked_shl(tested.len() as u32)),
+            bound: 1 << MAX_ROLES_SPLIT,
+            fields: format!("`roles` (2^{} role sets)", tested.len()),
+        });
+    }
+    let classes = (0..1usize << tested.len())
+        .map(|bits| {
+            let set: Vec<&String> = tested
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| bits >> i & 1 == 1)
+                .map(|(_, r)| r)
+                .collect();
+            if set.is_empty() {
+                let none = tested
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Class {
+                    value: None,
+                    label: format!("has none of {none}"),
+                }
+            } else {
+                Class {
+                    value: Some(Value::Array(
+                        set.iter().map(|r| Value::String((*r).clone())).collect(),
+                    )),
+                    label: format!(
+                        "has exactly {} of the roles tested",
+                        set.iter()
+                            .map(|r| format!("`{r}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
+            }
+        })
+        .collect();
+    Ok(Axis {
+        field: field.clone(),
+        classes,
+        kind: Kind::Roles(tested),
+    })
+}
+
+/// A string that starts with `prefix` (if any), is none of `strs`, and starts
+/// with no tested prefix longer than `prefix`.
+fn fresh_string(
+    prefix: Option<&str>,
+    hint: &str,
+    strs: &[String],
+    prefixes: &[String],
+) -> Option<String> {
+    let base = prefix.unwrap_or("");
+    let ok = |s: &str| {
+        !strs.iter().any(|x| x == s)
+            && prefixes
+                .iter()
+                .filter(|p| s.starts_with(p.as_str()))
+                .all(|p| prefix.is_some_and(|q| p.len() <= q.len()))
+    };
+    if prefix.is_none() {
+        for s in [hint, ""] {
+            if ok(s) {
+                return Some(s.to_string());
+            }
+        }
+    }
+    // Finitely many literals and prefixes block finitely many candidates.
+    let chars = ('a'..='z')
+        .chain('0'..='9')
+        .chain(['_', '-', '.', '~'])
+        .chain((0x21u32..0x3000).filter_map(char::from_u32));
+    for c in chars {
+        for k in 1..=3 {
+            let mut s = base.to_string();
+            s.extend(std::iter::repeat_n(c, k));
+            if ok(&s) {
+                return Some(s);
+            }
+        }
+    }
+    None
+}
+
+fn str_axis(field: &Field, uses: &Uses, optional: bool) -> Axis {
+    let strs: Vec<String> = uses.strs.iter().cloned().collect();
+    let prefixes: Vec<String> = uses.prefixes.iter().cloned().collect();
+    let mut classes = Vec::new();
+    if optional {
+        classes.push(absent());
+    }
+    classes.extend(strs.iter().map(|s| Class {
+        value: Some(Value::String(s.clone())),
+        label: format!("is {}", quote(s)),
+    }));
+    let mut fresh = Vec::new();
+    let candidates = std::iter::once(None).chain(prefixes.iter().map(|p| Some(p.as_str())));
+    for p in candidates {
+        let hint = match field {
+            Field::Tenant => ANY_TENANT,
+            Field::UserId => "user_1",
+            Field::AnonymousId => "anon_1",
+            Field::ConsentVersion => "v1",
+            _ => "other",
+        };
+        let Some(w) = fresh_string(p, hint, &strs, &prefixes) else {
+            continue;
+        };
+        let label = match (p, strs.is_empty(), prefixes.is_empty()) {
+            (None, true, true) if optional => "is present".to_string(),
+            (None, true, true) => "is any string".to_string(),
+            (None, false, true) => format!("is another string (e.g. {})", quote(&w)),
+            (None, _, false) => format!(
+                "starts with none of {} (e.g. {})",
+                list(&prefixes),
+                quote(&w)
+            ),
+            (Some(p), _, _) => format!("is another string starting with {}", quote(p)),
+        };
+        classes.push(Class {
+            value: Some(Value::String(w)),
+            label,
+        });
+        fresh.push(p.map(str::to_string));
+    }
+    Axis {
+        field: field.clone(),
+        classes,
+        kind: Kind::Str {
+            strs,
+            prefixes,
+            fresh,
+        },
+    }
+}
+
+fn num_axis(field: &Field, uses: &Uses, duration: bool) -> Axis {
+    // A request duration is never negative, so cuts at or below 0 split nothing.
+    let min = if duration { 0 } else { i64::MIN };
+    let cuts: Vec<i64> = uses.cuts.iter().copied().filter(|&c| c > min).collect();
+    let show = |n: i64| if duration { dur(n) } else { n.to_string() };
+    let value = |n: i64| {
+        if duration {
+            Value::String(dur(n))
+        } else {
+            Value::from(n)
+        }
+    };
+    let mut classes = vec![absent()];
+    if cuts.is_empty() {
+        classes.push(Class {
+            value: Some(value(0)),
+            label: "is any value".into(),
+        });
+    }
+    // Interval i is [cuts[i-1], cuts[i]), unbounded at both ends.
+    for i in 0..cuts.len() + usize::from(!cuts.is_empty()) {
+        let lo = i.checked_sub(1).map(|j| cuts[j]);
+        let hi = cuts.get(i).copied();
+        let (w, label) = match (lo, hi) {
+            (None, Some(h)) => (h - 1, format!("< {}", show(h))),
+            (Some(l), None) => (l, format!(">= {}", show(l))),
+            (Some(l), Some(h)) if h - l == 1 => (l, format!("== {}", show(l))),
+            (Some(l), Some(h)) => (l, format!("is in {}..{}", show(l), show(h - 1))),
+            (None, None) => (0, "is any value".into()),
+        };
+        classes.push(Class {
+            value: Some(value(w)),
+            label,
+        });
+    }
+    Axis {
+        field: field.clone(),
+        classes,
+        kind: Kind::Num { duration, cuts },
+    }
+}
+
+/// A duration in seconds as the largest unit that divides it (`"90d"`).
+fn dur(secs: i64) -> String {
+    for (unit, n) in [('w', 604_800), ('d', 86_400), ('h', 3_600), ('m', 60)] {
+        if secs != 0 && secs % n == 0 {
+            return format!("{}{unit}", secs / n);
+        }
+    }
+    format!("{secs}s")
+}
+
+fn quote(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+fn list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| quote(s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

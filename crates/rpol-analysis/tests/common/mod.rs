@@ -1,0 +1,68 @@
+//! Loading policies from disk and making edited copies of them.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use rpol_engine::Compiled;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn checked(path: &Path) -> rpol_check::Checked {
+    let files = rpol_check::load::read_policy(path).expect("policy files");
+    rpol_check::check(files, None, &rpol_check::load::read_registry)
+}
+
+pub fn compile(path: &Path) -> Compiled {
+    let c = checked(path);
+    let errors: Vec<String> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect();
+    let policy = c
+        .policy
+        .unwrap_or_else(|| panic!("{} has errors: {errors:?}", path.display()));
+    Compiled::build(policy.model).expect("compiles")
+}
+
+/// A scratch copy of `policies/home` (its files and the shared registry)
+/// with `edit` applied to each file's text: `(file name, text) -> text`.
+pub fn edited_home(tag: &str, edit: impl Fn(&str, &str) -> String) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rpol-analysis-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("home")).expect("scratch dir");
+    let src = root().join("policies");
+    for entry in std::fs::read_dir(src.join("home")).expect("policies/home") {
+        let p = entry.expect("entry").path();
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let text = std::fs::read_to_string(&p).expect("read");
+        std::fs::write(dir.join("home").join(&name), edit(&name, &text)).expect("write");
+    }
+    let reg = std::fs::read_to_string(src.join("features.yaml")).expect("registry");
+    std::fs::write(dir.join("features.yaml"), edit("features.yaml", &reg)).expect("write");
+    dir.join("home")
+}
+
+/// Replaces `from` by `to` in `file`, asserting it is there.
+pub fn replace(
+    file: &'static str,
+    from: &'static str,
+    to: &'static str,
+) -> impl Fn(&str, &str) -> String {
+    move |name, text| {
+        if name == file {
+            assert!(text.contains(from), "`{from}` not in {file}");
+            text.replacen(from, to, 1)
+        } else {
+            text.to_string()
+        }
+    }
+}

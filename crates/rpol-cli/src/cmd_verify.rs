@@ -1,0 +1,125 @@
+//! `rpol verify PATH [--query EXPR]`: properties proved or refuted over every
+//! region (docs/analysis.md). Exit 0 when every property holds (or no request
+//! satisfies the query), 1 when one is refuted (or a witness satisfies the
+//! query), 2 on errors.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use rpol_analysis::regions::Space;
+use rpol_analysis::verify::{query, verify};
+use rpol_check::load;
+use rpol_engine::Compiled;
+
+use crate::AnalysisFormat;
+use crate::cli_error::CliError;
+use crate::policy::check_path;
+use crate::render;
+
+pub fn run(
+    path: &Path,
+    registry: Option<&Path>,
+    query_text: Option<&str>,
+    format: AnalysisFormat,
+    max_regions: u64,
+) -> Result<ExitCode, CliError> {
+    let mut checked = check_path(path, registry)?;
+    let Some(policy) = checked.policy.take() else {
+        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
+            eprint!(
+                "{}",
+                render::human(d, &checked.sources, render::stderr_colour())
+            );
+        }
+        eprintln!("error: `{}` has check errors", load::display(path));
+        return Ok(ExitCode::from(2));
+    };
+    let (file, span) = policy.spans.fallback;
+    let l003_allowed = rpol_check::lint::is_allowed(&checked, "L003", file, span);
+    let compiled = Compiled::build(policy.model).map_err(|e| {
+        CliError::Load(
+            format!("internal error: the checked policy does not compile: {e}"),
+            None,
+        )
+    })?;
+    let name = load::display(path);
+    if let Some(text) = query_text {
+        let file = checked.sources.add("<query>", text.to_string());
+        let q = match rpol_analysis::query::compile(text, file, &checked.scope, compiled.model()) {
+            Ok(q) => q,
+            Err(diags) => {
+                for d in &diags {
+                    eprint!(
+                        "{}",
+                        render::human(d, &checked.sources, render::stderr_colour())
+                    );
+                }
+                return Err(CliError::Usage(
+                    format!("the query `{text}` has errors"),
+                    Some("a query is a condition over the request and `mode`, with `allowed(feature NAME)` and `allowed(source NAME)`".into()),
+                ));
+            }
+        };
+        let r = query(&compiled, &q, max_regions)?;
+        match format {
+            AnalysisFormat::Json => outln!(
+                "{}",
+                serde_json::to_string_pretty(&r.to_json(text)).unwrap_or_default()
+            ),
+            AnalysisFormat::Human => match &r.witness {
+                Some(w) => {
+                    outln!(
+                        "satisfiable: `{text}` is true in {} of {} regions of `{name}`",
+                        r.satisfying,
+                        r.regions
+                    );
+                    outln!("  witness: {}", Space::witness_text(w));
+                }
+                None => outln!(
+                    "unsatisfiable: no request makes `{text}` true (all {} regions of `{name}` checked)",
+                    r.regions
+                ),
+            },
+        }
+        return Ok(if r.satisfying == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    let mut r = verify(&compiled, max_regions)?;
+    if l003_allowed {
+        r.accept(
+            "fail_safe",
+            "the policy allows L003 with `# rpol: allow(L003)` on its `resolve` block",
+        );
+    }
+    match format {
+        AnalysisFormat::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&r.to_json()).unwrap_or_default()
+        ),
+        AnalysisFormat::Human => {
+            outln!("verified `{name}` over {} regions:", r.regions);
+            for p in &r.properties {
+                let mark = match (p.holds, &p.accepted) {
+                    (true, _) => "holds   ",
+                    (false, Some(_)) => "accepted",
+                    (false, None) => "REFUTED ",
+                };
+                outln!("  {mark} {:<22} {}", p.name, p.summary);
+                if let Some(why) = &p.accepted {
+                    outln!("           accepted: {why}");
+                }
+                if let Some(w) = &p.witness {
+                    outln!("           witness: {}", Space::witness_text(w));
+                }
+            }
+        }
+    }
+    Ok(if r.holds() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

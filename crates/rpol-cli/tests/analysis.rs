@@ -1,0 +1,170 @@
+//! `rpol diff` and `rpol verify` through the real binary: exit codes, human
+//! and JSON output, witnesses that reproduce with `rpol eval`.
+
+mod common;
+
+use common::{rpol, workspace};
+
+/// A scratch copy of policies/home with one text replacement in home.rpol.
+fn edited_home(tag: &str, from: &str, to: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rpol-cli-analysis-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("home")).expect("scratch");
+    let src = workspace().join("policies");
+    for f in ["home.rpol", "tests.rpol", "coverage.rpol"] {
+        let text = std::fs::read_to_string(src.join("home").join(f)).expect("read");
+        let text = if f == "home.rpol" {
+            assert!(text.contains(from));
+            text.replacen(from, to, 1)
+        } else {
+            text
+        };
+        std::fs::write(dir.join("home").join(f), text).expect("write");
+    }
+    std::fs::copy(src.join("features.yaml"), dir.join("features.yaml")).expect("registry");
+    dir.join("home")
+}
+
+#[test]
+fn diff_of_a_policy_with_itself_exits_0() {
+    let (code, out, err) = rpol(&["diff", "policies/home", "policies/home"]);
+    assert_eq!(code, 0, "{err}");
+    insta::assert_snapshot!(out, @"`policies/home` and `policies/home` decide alike: equal mode, route, sources and features in all 4860 regions");
+}
+
+#[test]
+fn diff_finds_a_change_and_its_witness_reproduces_with_eval() {
+    let new = edited_home(
+        "flip",
+        "when: consent.session == granted",
+        "when: consent.session != granted",
+    );
+    let new = new.to_string_lossy().into_owned();
+    let (code, out, err) = rpol(&["diff", "policies/home", &new, "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(j["equal"], false);
+    assert_eq!(j["regions"], 4860);
+    let diffs = j["differences"].as_array().expect("differences");
+    assert_eq!(diffs.len(), 2);
+    for d in diffs {
+        let witness =
+            std::env::temp_dir().join(format!("rpol-witness-{}.json", std::process::id()));
+        std::fs::write(&witness, d["witness"].to_string()).expect("write witness");
+        let w = witness.to_string_lossy().into_owned();
+        let decide = |path: &str| {
+            let (code, out, err) = rpol(&["eval", path, "--input", &w]);
+            assert_eq!(code, 0, "{err}");
+            let v: serde_json::Value = serde_json::from_str(&out).expect("decision");
+            v["sources"]["allowed"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|s| s == "session_intent"))
+        };
+        let newly_allowed = d["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("newly allowed");
+        assert_eq!(decide("policies/home"), !newly_allowed, "{d}");
+        assert_eq!(decide(&new), newly_allowed, "{d}");
+    }
+    let (code, out, _) = rpol(&["diff", "policies/home", &new]);
+    assert_eq!(code, 1);
+    assert!(out.contains("differ in 2 ways over 4860 regions"), "{out}");
+    assert!(out.contains("witness: {"), "{out}");
+}
+
+#[test]
+fn verify_proves_the_bundled_example() {
+    let (code, out, err) = rpol(&["verify", "policies/home"]);
+    assert_eq!(code, 0, "{err}");
+    insta::assert_snapshot!("verify_home", out);
+    let (code, out, _) = rpol(&["verify", "policies/home", "--format", "json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(j["holds"], true);
+    assert_eq!(j["properties"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn verify_refutes_a_seeded_violation_with_exit_1() {
+    let new = edited_home(
+        "violation",
+        "when: consent.session == granted",
+        "when: consent.session != granted",
+    );
+    let (code, out, _) = rpol(&["verify", &new.to_string_lossy()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("REFUTED  consent_monotonicity"), "{out}");
+}
+
+#[test]
+fn a_query_answers_with_a_witness_or_a_proof() {
+    let (code, out, err) = rpol(&[
+        "verify",
+        "policies/home",
+        "--query",
+        "allowed(feature user_embedding) and consent.personalization != granted",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("unsatisfiable: no request makes"), "{out}");
+    let (code, out, _) = rpol(&[
+        "verify",
+        "policies/home",
+        "--query",
+        "allowed(source user_cf) and tenant == \"bank_a\"",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let j: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(j["satisfiable"], true);
+    assert_eq!(j["witness"]["tenant"], "bank_a");
+}
+
+#[test]
+fn a_bad_query_is_a_usage_error_with_a_span() {
+    let (code, _, err) = rpol(&[
+        "verify",
+        "policies/home",
+        "--query",
+        "allowed(feature user_embeding)",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("E0201"), "{err}");
+    assert!(err.contains("<query>:1:17"), "{err}");
+    assert!(err.contains("user_embedding"), "did-you-mean: {err}");
+}
+
+#[test]
+fn past_the_region_bound_the_analysis_refuses() {
+    let (code, out, err) = rpol(&["verify", "policies/enterprise", "--max-regions", "1000"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("E0701"), "{err}");
+    assert!(
+        err.contains("the request space has 4478976 regions, over the bound of 1000"),
+        "{err}"
+    );
+    assert!(
+        err.contains("raise the bound with `--max-regions`"),
+        "{err}"
+    );
+    let (code, _, err) = rpol(&[
+        "diff",
+        "policies/home",
+        "policies/enterprise",
+        "--max-regions",
+        "10",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("E0701"), "{err}");
+}
+
+#[test]
+fn a_policy_with_errors_is_exit_2_for_diff() {
+    let (code, _, err) = rpol(&[
+        "diff",
+        "policies/home",
+        "tests/check/E0201_unknown_name.rpol",
+    ]);
+    assert_eq!(code, 2, "{err}");
+}

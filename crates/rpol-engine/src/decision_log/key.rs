@@ -1,0 +1,136 @@
+//! The key of subject-id pseudonyms (HMAC-SHA256) and its configuration form.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Hex digits of the keyed hash kept in a pseudonym (128 bits).
+const PSEUDONYM_HEX: usize = 32;
+/// A key shorter than this is refused: a short key can be guessed, and with
+/// it every pseudonym reversed by hashing candidate ids.
+pub const MIN_LOG_KEY_BYTES: usize = 16;
+
+/// The secret key of subject-id pseudonyms. Its `Debug` never shows the key.
+#[derive(Clone)]
+pub struct LogKey {
+    /// The HMAC state with the key already absorbed (cloned per id).
+    mac: Hmac<Sha256>,
+    len: usize,
+}
+
+/// Why a log key was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogKeyError {
+    TooShort(usize),
+    BadHex,
+}
+
+impl fmt::Display for LogKeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogKeyError::TooShort(n) => write!(
+                f,
+                "the log key has {n} bytes, fewer than the {MIN_LOG_KEY_BYTES} required"
+            ),
+            LogKeyError::BadHex => f.write_str(
+                "the log key starts with `hex:` but the rest is not an even number of hex digits",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LogKeyError {}
+
+impl LogKey {
+    /// A key from raw bytes (at least [`MIN_LOG_KEY_BYTES`]).
+    pub fn new(bytes: &[u8]) -> Result<LogKey, LogKeyError> {
+        if bytes.len() < MIN_LOG_KEY_BYTES {
+            return Err(LogKeyError::TooShort(bytes.len()));
+        }
+        // HMAC accepts keys of any length; the error cannot happen.
+        let mac = Hmac::<Sha256>::new_from_slice(bytes)
+            .map_err(|_| LogKeyError::TooShort(bytes.len()))?;
+        Ok(LogKey {
+            mac,
+            len: bytes.len(),
+        })
+    }
+
+    /// A key as written in configuration (`RPOL_LOG_KEY`): `hex:` followed by
+    /// hex digits, or else the text's own UTF-8 bytes.
+    pub fn parse(text: &str) -> Result<LogKey, LogKeyError> {
+        match text.strip_prefix("hex:") {
+            Some(hex) => LogKey::new(&decode_hex(hex.trim()).ok_or(LogKeyError::BadHex)?),
+            None => LogKey::new(text.as_bytes()),
+        }
+    }
+
+    /// `hmac:` and the first 32 hex digits of HMAC-SHA256(key, id).
+    pub fn pseudonym(&self, id: &str) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(id.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        let mut out = String::with_capacity(5 + PSEUDONYM_HEX);
+        out.push_str("hmac:");
+        push_hex(&mut out, &tag[..PSEUDONYM_HEX / 2]);
+        out
+    }
+}
+
+impl fmt::Debug for LogKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LogKey(<redacted, {} bytes>)", self.len)
+    }
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+pub(super) fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_checked_and_never_printed() {
+        assert_eq!(
+            LogKey::parse("short").unwrap_err(),
+            LogKeyError::TooShort(5)
+        );
+        assert_eq!(LogKey::parse("hex:abc").unwrap_err(), LogKeyError::BadHex);
+        assert_eq!(LogKey::parse("hex:zz").unwrap_err(), LogKeyError::BadHex);
+        let hex = LogKey::parse("hex:000102030405060708090a0b0c0d0e0f").unwrap();
+        let raw = LogKey::new(&(0u8..16).collect::<Vec<_>>()).unwrap();
+        assert_eq!(hex.pseudonym("u1"), raw.pseudonym("u1"));
+        let text = LogKey::parse("correct horse battery staple").unwrap();
+        let shown = format!("{text:?}");
+        assert!(!shown.contains("horse"), "{shown}");
+        assert_eq!(shown, "LogKey(<redacted, 28 bytes>)");
+    }
+
+    #[test]
+    fn pseudonyms_are_hmac_sha256() {
+        // RFC 4231 test case 2 has a 4-byte key; case 1 is 20 bytes of 0x0b
+        // over "Hi There": b0344c61d8db38535ca8afceaf0bf12b…
+        let key = LogKey::new(&[0x0b; 20]).unwrap();
+        assert_eq!(
+            key.pseudonym("Hi There"),
+            "hmac:b0344c61d8db38535ca8afceaf0bf12b"
+        );
+    }
+}
