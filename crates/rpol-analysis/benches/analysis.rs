@@ -1,24 +1,17 @@
 //! `rpol diff` and `rpol verify` on the bundled example (issue target: < 1 s).
 //! `cargo bench -p rpol-analysis --bench analysis`
 
-use std::path::Path;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rpol_analysis::diff::diff;
 use rpol_analysis::regions::DEFAULT_MAX_REGIONS;
 use rpol_analysis::verify::verify;
-use rpol_engine::Compiled;
-
-fn compile(path: &str) -> Compiled {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let files = rpol_check::load::read_policy(&root.join(path)).expect("policy");
-    let checked = rpol_check::check(files, None, &rpol_check::load::read_registry);
-    Compiled::build(checked.policy.expect("checks").model).expect("compiles")
-}
 
 fn bench(c: &mut Criterion) {
-    let home = compile("policies/home");
-    let home2 = compile("policies/home");
+    let home = common::compile(&common::root().join("policies/home"));
+    let home2 = common::compile(&common::root().join("policies/home"));
     let mut g = c.benchmark_group("analysis");
     g.sample_size(20);
     g.bench_function("diff policies/home against itself (4,860 regions)", |b| {

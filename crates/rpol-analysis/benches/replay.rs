@@ -8,10 +8,14 @@
 //! `RPOL_REPLAY_WRITE_LOG=/tmp/decisions.jsonl RPOL_REPLAY_LINES=1000000 cargo bench -p rpol-analysis --bench replay`
 //! writes the log and exits without benchmarking.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::io::Write;
 use std::path::Path;
 
+use common::Rng;
 use criterion::{Criterion, Throughput};
 use rpol_analysis::replay::{ReplayOptions, replay};
 use rpol_engine::model::{ContextType, PolicyModel};
@@ -25,25 +29,6 @@ fn home_model() -> PolicyModel {
     let files = rpol_check::load::read_policy(&path).expect("policy files");
     let checked = rpol_check::check(files, None, &rpol_check::load::read_registry);
     checked.policy.expect("policies/home checks").model
-}
-
-/// SplitMix64, seeded: every run benchmarks the same log.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[(self.next() % xs.len() as u64) as usize]
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
 }
 
 /// A valid request over the model's vocabulary, shaped like production

@@ -55,19 +55,7 @@ impl<'c> Bound<'c> {
     }
 
     fn base(&self) -> Request {
-        let m = self.compiled.model();
-        Request {
-            tenant: None,
-            surface: None,
-            purpose: None,
-            user_id: None,
-            anonymous_id: None,
-            consent: vec![CONSENT_UNKNOWN as u8; m.consent_topics.len()],
-            consent_version: None,
-            context: vec![None; m.context.len()],
-            roles: 0,
-            features: None,
-        }
+        self.compiled.blank_request()
     }
 
     /// Applies class `class` of axis `axis`; false when it makes the request invalid.

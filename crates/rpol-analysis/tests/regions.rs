@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::Rng;
 use proptest::prelude::*;
 use rpol_analysis::literals;
 use rpol_analysis::regions::Space;
@@ -24,36 +25,9 @@ fn space(c: &Compiled) -> Space {
     Space::build(&[c.model()], &reads).expect("space")
 }
 
-/// A small deterministic generator, so a failing case shrinks to one seed.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        // SplitMix64.
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn coin(&mut self) -> bool {
-        self.next() & 1 == 1
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> Option<&'a T> {
-        if xs.is_empty() {
-            None
-        } else {
-            Some(&xs[self.below(xs.len())])
-        }
-    }
-}
-
 /// Strings the policy compares with, and their near misses.
-fn string_like(g: &mut Gen, pool: &[String]) -> String {
-    let base = g.pick(pool).cloned().unwrap_or_default();
+fn string_like(g: &mut Rng, pool: &[String]) -> String {
+    let base = g.pick(pool).clone();
     match g.below(5) {
         0 => base,
         1 => format!("{base}{}", g.below(3)),
@@ -67,7 +41,7 @@ fn string_like(g: &mut Gen, pool: &[String]) -> String {
 /// values its conditions compare with.
 fn random_request(c: &Compiled, s: &Space, seed: u64) -> Value {
     let m = c.model();
-    let mut g = Gen(seed);
+    let mut g = Rng(seed);
     // Literal pools from the classes' own witnesses.
     let mut strs: Vec<String> = Vec::new();
     let mut nums: Vec<i64> = vec![0, 1, 59, 60, 3_600, 86_400];
@@ -104,9 +78,8 @@ fn random_request(c: &Compiled, s: &Space, seed: u64) -> Value {
     }
     let mut consent = Map::new();
     for t in &m.consent_topics {
-        if let Some(st) = g.pick(&["granted", "denied", "unknown", "absent"])
-            && *st != "absent"
-        {
+        let st = *g.pick(&["granted", "denied", "unknown", "absent"]);
+        if st != "absent" {
             consent.insert(t.clone(), json!(st));
         }
     }
@@ -122,9 +95,9 @@ fn random_request(c: &Compiled, s: &Space, seed: u64) -> Value {
         let nonneg: Vec<i64> = nums.iter().copied().filter(|n| *n >= 0).collect();
         let v = match &f.ty {
             ContextType::String => json!(string_like(&mut g, &strs)),
-            ContextType::Int => json!(g.pick(&nums).copied().unwrap_or(0) + g.below(3) as i64 - 1),
+            ContextType::Int => json!(*g.pick(&nums) + g.below(3) as i64 - 1),
             ContextType::Bool => json!(g.coin()),
-            ContextType::Duration => json!(format!("{}s", g.pick(&nonneg).copied().unwrap_or(0))),
+            ContextType::Duration => json!(format!("{}s", g.pick(&nonneg))),
             ContextType::Enum(vs) => json!(g.pick(vs)),
         };
         ctx.insert(f.name.clone(), v);

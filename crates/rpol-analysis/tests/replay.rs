@@ -3,9 +3,12 @@
 //! under both policies finds; the same policy reports no change; malformed and
 //! undecidable lines are reported, never passed over; log lines round-trip.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use common::Rng;
 use rpol_analysis::replay::{ChangeKind, Example, ReplayOptions, ReplayReport, codes_text, replay};
 use rpol_engine::model::{
     CmpOp, ContextType, Expr, Forbid, ForbidKind, Literal, Operand, Path as MPath, PolicyModel,
@@ -30,28 +33,6 @@ fn build(m: PolicyModel) -> Compiled {
 
 fn key() -> LogKey {
     LogKey::parse("hex:00112233445566778899aabbccddeeff").unwrap()
-}
-
-/// SplitMix64: a seeded generator, so that failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
 }
 
 /// A valid request over the model's vocabulary (spec 7.1).

@@ -69,6 +69,20 @@ impl Request {
     }
 }
 
+impl Compiled {
+    /// A request with nothing set yet: every consent topic unknown, no
+    /// context, no roles (tenant, surface and purpose still to fill in).
+    /// Analysis tools build requests from it without going through JSON.
+    pub fn blank_request(&self) -> Request {
+        let m = self.model();
+        Request {
+            consent: vec![CONSENT_UNKNOWN as u8; m.consent_topics.len()],
+            context: vec![None; m.context.len()],
+            ..Request::empty()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestError {
     /// JSON path such as `$.context.device`.
@@ -193,9 +207,7 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
         return Err((RequestErrors(errs), none()));
     };
     let m = c.model();
-    let mut req = Request::empty();
-    req.consent = vec![CONSENT_UNKNOWN as u8; m.consent_topics.len()];
-    req.context = vec![None; m.context.len()];
+    let mut req = c.blank_request();
     let mut partial = none();
     let mut seen: Vec<&str> = Vec::new();
     for (k, v) in &top {
