@@ -42,6 +42,17 @@ fn registry(n: usize) -> String {
     s
 }
 
+/// Events of `text`, read with serde-saphyr's parser.
+fn yaml_events(text: &str) -> usize {
+    use serde_saphyr::granit_parser::{Parser, StrInput};
+    let mut p = Parser::new(StrInput::new(text));
+    let mut n = 0;
+    while let Some(Ok(_)) = p.next_event() {
+        n += 1;
+    }
+    n
+}
+
 fn files() -> Vec<SourceInput> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/home");
     ["home.rpol", "tests.rpol"]
@@ -66,9 +77,32 @@ fn bench(c: &mut Criterion) {
             checked.diagnostics.first()
         );
         let mut g = c.benchmark_group("check");
-        g.bench_function(format!("yaml_parse_only_{n}_features"), |b| {
+        // The floor of the loader's fast path: the parser's events alone.
+        g.bench_function(format!("yaml_events_only_{n}_features"), |b| {
+            b.iter(|| black_box(yaml_events(black_box(&reg))))
+        });
+        // serde-saphyr reading the whole YAML and discarding it, with the
+        // node budget the loader gives it (the default refuses 20,000).
+        let options = || {
+            let mut o = serde_saphyr::Options::default();
+            if let Some(b) = o.budget.as_mut() {
+                b.max_nodes = 4_000_000;
+                b.max_events = 16_000_000;
+            }
+            o
+        };
+        assert!(
+            serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(&reg, options()).is_ok()
+        );
+        g.bench_function(format!("yaml_serde_saphyr_only_{n}_features"), |b| {
             b.iter(|| {
-                black_box(serde_saphyr::from_str::<serde::de::IgnoredAny>(black_box(&reg)).is_ok())
+                black_box(
+                    serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
+                        black_box(&reg),
+                        options(),
+                    )
+                    .is_ok(),
+                )
             })
         });
         g.bench_function(format!("registry_load_{n}_features"), |b| {

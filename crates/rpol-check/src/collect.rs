@@ -1,7 +1,9 @@
 //! The check run: parse, declare every name, load the registry, then lower and
 //! cross-check. Errors are collected, never thrown, so one run reports them all.
 
+use std::cell::OnceCell;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use rpol_diag::{Diagnostic, FileId, Label, SourceMap, Span};
 use rpol_engine::model::{self, ContextType, PolicyModel};
@@ -25,6 +27,10 @@ pub(crate) struct Cx<'a> {
     pub scope: Scope,
     pub registry: Option<Registry>,
     pub registry_file: Option<FileId>,
+    /// The registry's features as model features, built once by
+    /// [`crate::registry_check::model_features`] (the rules and the model both
+    /// need them).
+    pub model_features: OnceCell<Option<Vec<model::Feature>>>,
 }
 
 impl Cx<'_> {
@@ -86,6 +92,7 @@ pub(crate) fn run(
         scope: Scope::default(),
         registry: None,
         registry_file: None,
+        model_features: OnceCell::new(),
     };
     if let Some((rfile, text)) = &registry_text {
         cx.registry_file = Some(*rfile);
@@ -113,7 +120,7 @@ pub(crate) fn run(
             let texts: Vec<&str> = asts.iter().map(|(f, _)| &*cx.sm.get(*f).text).collect();
             let digest = crate::digest(texts, rtext);
             lowered
-                .into_model(&cx, digest)
+                .into_model(&mut cx, digest)
                 .map(|(model, spans)| CheckedPolicy {
                     model,
                     spans,
@@ -196,7 +203,7 @@ fn load_registry_text(
     registry_override: Option<&Path>,
     read: ReadFile<'_>,
     diags: &mut Vec<Diagnostic>,
-) -> Option<(FileId, String)> {
+) -> Option<(FileId, Arc<str>)> {
     let field = fields.fields.iter().find(|f| f.name.name == "registry");
     let (path, at) = match (registry_override, field) {
         (Some(p), _) => (p.to_path_buf(), fields.span),
@@ -241,7 +248,9 @@ fn load_registry_text(
     }
     match read(&path) {
         Ok(text) => {
-            let id = sm.add(name, text.clone());
+            // Shared with the source map: a large registry is not copied again.
+            let text: Arc<str> = text.into();
+            let id = sm.add(name, Arc::clone(&text));
             Some((id, text))
         }
         Err(e) => {
@@ -523,8 +532,11 @@ pub(crate) struct Lowered {
 }
 
 impl Lowered {
-    pub fn into_model(self, cx: &Cx<'_>, digest: String) -> Option<(PolicyModel, ModelSpans)> {
-        let features = crate::registry_check::model_features(cx, &self)?;
+    pub fn into_model(self, cx: &mut Cx<'_>, digest: String) -> Option<(PolicyModel, ModelSpans)> {
+        let features = match cx.model_features.take() {
+            Some(built) => built?,
+            None => crate::registry_check::model_features(cx, &self)?.clone(),
+        };
         let (name, version) = self.header?;
         let (resolve, fallback) = self.resolve?;
         let s = &cx.scope;

@@ -533,7 +533,10 @@ fn to_snake_case(s: &str) -> String {
 /// Whether a `# rpol: allow(CODE)` comment covers the item at `span`
 /// (`rpol verify` honours an allowed L003 on the `resolve` block).
 pub fn is_allowed(checked: &Checked, code: &'static str, file: FileId, span: Span) -> bool {
-    allowed(checked, &Diagnostic::warning(code, file, span, String::new()))
+    allowed(
+        checked,
+        &Diagnostic::warning(code, file, span, String::new()),
+    )
 }
 
 fn allowed(checked: &Checked, d: &Diagnostic) -> bool {

@@ -1,9 +1,7 @@
 //! Cross-checks of the registry against the policy (E0402–E0407). Diagnostics
 //! point into the YAML, with the policy declaration concerned as a second label.
 
-use std::collections::HashMap;
-
-use rpol_diag::{Diagnostic, Label, Span};
+use rpol_diag::{Diagnostic, Label};
 use rpol_engine::model::{self, Visibility};
 use rpol_registry::{DebugVisibility, RegFeature, Sp};
 
@@ -45,10 +43,15 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
     };
     let mut diags = Vec::new();
     let s = &cx.scope;
-    let mut first: HashMap<&str, Span> = HashMap::new();
     for f in &reg.features {
         let name = f.name.value.as_str();
-        if let Some(&span0) = first.get(name) {
+        // The names were declared in registry order (`collect::declare`):
+        // the declaration is the first entry of this name.
+        let span0 = s
+            .features
+            .get(name)
+            .map(|id| s.features.decls[id as usize].span);
+        if let Some(span0) = span0.filter(|sp| *sp != f.name.span) {
             diags.push(
                 Diagnostic::error(
                     "E0406",
@@ -61,7 +64,6 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
             );
             continue;
         }
-        first.insert(name, f.name.span);
         let undeclared = |kind: &str, names: &Names, v: &Sp<String>| -> Option<Diagnostic> {
             if names.get(&v.value).is_some() {
                 return None;
@@ -200,8 +202,17 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
 }
 
 /// The registry features as model features (registry order); `None` when the
-/// registry did not load.
-pub(crate) fn model_features(cx: &Cx<'_>, lowered: &Lowered) -> Option<Vec<model::Feature>> {
+/// registry did not load. Built on first use and kept in `cx`.
+pub(crate) fn model_features<'c>(
+    cx: &'c Cx<'_>,
+    lowered: &Lowered,
+) -> Option<&'c Vec<model::Feature>> {
+    cx.model_features
+        .get_or_init(|| build_model_features(cx, lowered))
+        .as_ref()
+}
+
+fn build_model_features(cx: &Cx<'_>, lowered: &Lowered) -> Option<Vec<model::Feature>> {
     let reg = cx.registry.as_ref()?;
     let s = &cx.scope;
     let ids = |names: &Names, v: &[Sp<String>]| -> Option<Vec<u32>> {

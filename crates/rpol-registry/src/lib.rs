@@ -1,6 +1,7 @@
 //! The RPOL feature registry (spec 6), loaded from YAML with byte spans into
 //! the YAML so that every diagnostic points at the offending line.
 
+mod fast;
 mod load;
 mod model;
 mod yaml;

@@ -13,7 +13,7 @@ pub const MAX_REGISTRY_BYTES: usize = 64 * 1024 * 1024;
 /// Events that aliases may replay in one registry (docs/limits.md).
 pub const MAX_ALIAS_REPLAY: usize = 250_000;
 
-const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "name",
     "entity",
     "privacy_class",
@@ -27,13 +27,23 @@ const KEYS: &[&str] = &[
     "owner",
     "labels",
 ];
-const REQUIRED: &[&str] = &[
+pub(crate) const REQUIRED: &[&str] = &[
     "name",
     "entity",
     "privacy_class",
     "allowed_privacy_modes",
     "allowed_purposes",
 ];
+
+/// The span of `len` bytes at `off`, kept inside `text` and on a character boundary.
+pub(crate) fn byte_span(text: &str, off: usize, len: usize) -> Span {
+    let start = off.min(text.len());
+    let mut end = start.saturating_add(len).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Span::new(start, end.max(start))
+}
 
 struct Ctx<'a> {
     file: FileId,
@@ -48,13 +58,8 @@ impl Ctx<'_> {
         let loc = &s.referenced;
         let sp = loc.span();
         if let Some(off) = sp.byte_offset() {
-            let start = (off as usize).min(self.text.len());
             let len = sp.byte_len().unwrap_or(0) as usize;
-            let mut end = (start + len).min(self.text.len());
-            while !self.text.is_char_boundary(end) {
-                end -= 1;
-            }
-            return Span::new(start, end.max(start));
+            return byte_span(self.text, off as usize, len);
         }
         let line = (loc.line() as usize).saturating_sub(1);
         let start = self
@@ -94,6 +99,18 @@ pub fn load(file: FileId, text: &str) -> Result<Registry, Vec<Diagnostic>> {
             .with_help("split unrelated features into separate registries"),
         ]);
     }
+    // Most registries have the plain shape of spec 6; for those the events
+    // are read directly (see `fast`). Anything else, valid or not, takes the
+    // full path, which reports every problem.
+    if let Some(registry) = crate::fast::load(text) {
+        return Ok(registry);
+    }
+    full(file, text)
+}
+
+/// The full path: serde-saphyr into a span-carrying value tree, then every
+/// entry checked key by key.
+pub(crate) fn full(file: FileId, text: &str) -> Result<Registry, Vec<Diagnostic>> {
     let mut line_starts = vec![0];
     line_starts.extend(
         text.bytes()
