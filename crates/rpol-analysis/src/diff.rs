@@ -241,14 +241,10 @@ fn difference(
     change: Change,
     g: Group,
 ) -> Difference {
-    let mut witness = space.witness(&g.first);
-    let named = match &change {
-        Change::Feature { name, .. } => Some(name.clone()),
-        _ => None,
+    let witness = match &change {
+        Change::Feature { name, .. } => Space::naming_features(space.witness(&g.first), &[name]),
+        _ => space.witness(&g.first),
     };
-    if let (Some(n), Value::Object(o)) = (&named, &mut witness) {
-        o.insert("features".into(), json!([n]));
-    }
     let old = side(bo, &g.first, &witness, &change);
     let new = side(bn, &g.first, &witness, &change);
     let purpose_axis = space.axes.iter().position(|a| a.field == Field::Purpose);

@@ -191,49 +191,44 @@ impl Space {
 
     /// The witness request of a region (spec 7.1 JSON).
     pub fn witness(&self, choice: &[usize]) -> Value {
-        let mut top = Map::new();
-        let mut subject = Map::new();
-        let mut consent = Map::new();
-        let mut context = Map::new();
+        // serde_json sorts object keys; `witness_text` prints spec order.
+        let mut out = Map::new();
         for (axis, &c) in self.axes.iter().zip(choice) {
             let Some(v) = axis.classes.get(c).and_then(|c| c.value.clone()) else {
                 continue;
             };
-            match &axis.field {
-                Field::Tenant => top.insert("tenant".into(), v),
-                Field::Surface => top.insert("surface".into(), v),
-                Field::Purpose => top.insert("purpose".into(), v),
-                Field::UserId => subject.insert("user_id".into(), v),
-                Field::AnonymousId => subject.insert("anonymous_id".into(), v),
-                Field::Consent(t) => consent.insert(t.clone(), v),
-                Field::ConsentVersion => top.insert("consent_version".into(), v),
-                Field::Context(n) => context.insert(n.clone(), v),
-                Field::Roles => top.insert("roles".into(), v),
+            let (parent, key) = match &axis.field {
+                Field::Tenant => (None, "tenant".to_string()),
+                Field::Surface => (None, "surface".into()),
+                Field::Purpose => (None, "purpose".into()),
+                Field::UserId => (Some("subject"), "user_id".into()),
+                Field::AnonymousId => (Some("subject"), "anonymous_id".into()),
+                Field::Consent(t) => (Some("consent"), t.clone()),
+                Field::ConsentVersion => (None, "consent_version".into()),
+                Field::Context(n) => (Some("context"), n.clone()),
+                Field::Roles => (None, "roles".into()),
             };
-        }
-        // Keys in the order of spec 7.1, for readability.
-        let mut out = Map::new();
-        for k in ["tenant", "surface", "purpose"] {
-            if let Some(v) = top.remove(k) {
-                out.insert(k.into(), v);
-            }
-        }
-        if !subject.is_empty() {
-            out.insert("subject".into(), Value::Object(subject));
-        }
-        if !consent.is_empty() {
-            out.insert("consent".into(), Value::Object(consent));
-        }
-        if let Some(v) = top.remove("consent_version") {
-            out.insert("consent_version".into(), v);
-        }
-        if !context.is_empty() {
-            out.insert("context".into(), Value::Object(context));
-        }
-        if let Some(v) = top.remove("roles") {
-            out.insert("roles".into(), v);
+            let map = match parent {
+                None => &mut out,
+                Some(p) => match out.entry(p).or_insert_with(|| Value::Object(Map::new())) {
+                    Value::Object(m) => m,
+                    _ => continue,
+                },
+            };
+            map.insert(key, v);
         }
         Value::Object(out)
+    }
+
+    /// A witness that names `features` in its `features` array, so that
+    /// `rpol eval` shows their verdicts whatever the route.
+    pub fn naming_features(mut witness: Value, features: &[&str]) -> Value {
+        if !features.is_empty()
+            && let Value::Object(o) = &mut witness
+        {
+            o.insert("features".into(), features.into());
+        }
+        witness
     }
 
     /// The region of a request (spec 7.1 JSON); `None` when a value is not of
@@ -259,18 +254,8 @@ impl Space {
         let Value::Object(o) = w else {
             return w.to_string();
         };
-        let order = [
-            "tenant",
-            "surface",
-            "purpose",
-            "subject",
-            "consent",
-            "consent_version",
-            "context",
-            "roles",
-            "features",
-        ];
-        let parts: Vec<String> = order
+        // The request keys in spec 7.1 order.
+        let parts: Vec<String> = rpol_check::vocab::GIVEN_FIELDS
             .iter()
             .filter_map(|k| {
                 o.get(*k)

@@ -232,8 +232,7 @@ pub fn sweep_par_n<S: Send>(
     f: impl Fn(&mut S, &[usize], &[Option<&Request>]) + Sync,
     merge: impl Fn(S, S) -> S,
 ) -> S {
-    let small = threads <= 1;
-    let parts = space.split(if small { 1 } else { threads });
+    let parts = space.split(threads);
     if parts.len() <= 1 {
         let mut s = init();
         sweep(space, bounds, |c, r| f(&mut s, c, r));

@@ -177,11 +177,12 @@ fn newly_allowed(a: &Outcome, b: &Outcome) -> Option<(bool, usize, Verdict)> {
     find(&a.features, &b.features).map(|i| (false, i, a.features[i]))
 }
 
-fn with_features(mut w: Value, m: &PolicyModel, source: bool, i: usize) -> Value {
-    if !source && let Value::Object(o) = &mut w {
-        o.insert("features".into(), json!([m.features[i].name]));
+fn with_features(w: Value, m: &PolicyModel, source: bool, i: usize) -> Value {
+    if source {
+        w
+    } else {
+        Space::naming_features(w, &[&m.features[i].name])
     }
-    w
 }
 
 fn code(v: Verdict) -> &'static str {
@@ -502,20 +503,14 @@ pub fn query(
     };
     let st = sweep_par(&space, &[&bound], init, visit, merge);
     let satisfying = st.satisfying;
-    let witness = st.best.map(|choice| {
-        let mut w = space.witness(&choice);
-        if !q.features.is_empty()
-            && let Value::Object(obj) = &mut w
-        {
-            let names: Vec<&str> = q
-                .features
-                .iter()
-                .map(|&f| m.features[f as usize].name.as_str())
-                .collect();
-            obj.insert("features".into(), json!(names));
-        }
-        w
-    });
+    let names: Vec<&str> = q
+        .features
+        .iter()
+        .map(|&f| m.features[f as usize].name.as_str())
+        .collect();
+    let witness = st
+        .best
+        .map(|choice| Space::naming_features(space.witness(&choice), &names));
     Ok(QueryReport {
         regions,
         satisfying,

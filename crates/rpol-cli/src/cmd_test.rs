@@ -56,12 +56,7 @@ pub fn run(paths: &[PathBuf], a: &TestArgs<'_>) -> Result<ExitCode, CliError> {
             broken = true;
             continue;
         };
-        let compiled = rpol_engine::Compiled::build(policy.model.clone()).map_err(|e| {
-            CliError::Load(
-                format!("internal error: the checked policy does not compile: {e}"),
-                None,
-            )
-        })?;
+        let compiled = crate::policy::build(policy.model.clone())?;
         let report = rpol_testing::run(
             policy,
             &compiled,

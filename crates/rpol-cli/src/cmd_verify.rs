@@ -9,11 +9,10 @@ use std::process::ExitCode;
 use rpol_analysis::regions::Space;
 use rpol_analysis::verify::{query, verify};
 use rpol_check::load;
-use rpol_engine::Compiled;
 
 use crate::AnalysisFormat;
 use crate::cli_error::CliError;
-use crate::policy::check_path;
+use crate::policy::{build, check_path, print_check_errors};
 use crate::render;
 
 pub fn run(
@@ -25,23 +24,12 @@ pub fn run(
 ) -> Result<ExitCode, CliError> {
     let mut checked = check_path(path, registry)?;
     let Some(policy) = checked.policy.take() else {
-        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-            eprint!(
-                "{}",
-                render::human(d, &checked.sources, render::stderr_colour())
-            );
-        }
-        eprintln!("error: `{}` has check errors", load::display(path));
+        print_check_errors(&checked, path);
         return Ok(ExitCode::from(2));
     };
     let (file, span) = policy.spans.fallback;
     let l003_allowed = rpol_check::lint::is_allowed(&checked, "L003", file, span);
-    let compiled = Compiled::build(policy.model).map_err(|e| {
-        CliError::Load(
-            format!("internal error: the checked policy does not compile: {e}"),
-            None,
-        )
-    })?;
+    let compiled = build(policy.model)?;
     let name = load::display(path);
     if let Some(text) = query_text {
         let file = checked.sources.add("<query>", text.to_string());

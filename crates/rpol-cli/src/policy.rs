@@ -4,6 +4,7 @@ use std::path::Path;
 
 use rpol_check::{Checked, load};
 use rpol_engine::Compiled;
+use rpol_engine::model::PolicyModel;
 
 use crate::cli_error::CliError;
 use crate::render;
@@ -42,16 +43,26 @@ pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compi
     }
     let checked = check_path(path, registry)?;
     let Some(policy) = checked.policy else {
-        for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-            eprint!(
-                "{}",
-                render::human(d, &checked.sources, render::stderr_colour())
-            );
-        }
-        eprintln!("error: `{}` has check errors", load::display(path));
+        print_check_errors(&checked, path);
         return Ok(None);
     };
-    Compiled::build(policy.model).map(Some).map_err(|e| {
+    build(policy.model).map(Some)
+}
+
+/// Prints a policy's check errors on stderr, then that it has them.
+pub fn print_check_errors(checked: &Checked, path: &Path) {
+    for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
+        eprint!(
+            "{}",
+            render::human(d, &checked.sources, render::stderr_colour())
+        );
+    }
+    eprintln!("error: `{}` has check errors", load::display(path));
+}
+
+/// Compiles a checked model; failing is a bug, not a user error.
+pub fn build(model: PolicyModel) -> Result<Compiled, CliError> {
+    Compiled::build(model).map_err(|e| {
         CliError::Load(
             format!("internal error: the checked policy does not compile: {e}"),
             None,
