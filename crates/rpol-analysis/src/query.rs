@@ -5,8 +5,9 @@
 use rpol_check::Scope;
 use rpol_check::expr::{ExprChecker, Site};
 use rpol_diag::{Diagnostic, FileId};
+use rpol_engine::Request;
+use rpol_engine::condition::{self, Condition};
 use rpol_engine::model::{self, PolicyModel};
-use rpol_engine::{Condition, Request};
 use rpol_syntax::ast::{Expr, ExprKind};
 
 use crate::sweep::Outcome;
@@ -40,28 +41,8 @@ impl Query {
             Query::Feature(f) => Some(o.features.get(*f as usize).is_some_and(|v| v.is_allowed())),
             Query::Source(s) => Some(o.sources.get(*s as usize).is_some_and(|v| v.is_allowed())),
             Query::Not(q) => q.eval(req, o).map(|b| !b),
-            Query::And(qs) => {
-                let mut acc = Some(true);
-                for q in qs {
-                    match q.eval(req, o) {
-                        Some(false) => return Some(false),
-                        None => acc = None,
-                        Some(true) => {}
-                    }
-                }
-                acc
-            }
-            Query::Or(qs) => {
-                let mut acc = Some(false);
-                for q in qs {
-                    match q.eval(req, o) {
-                        Some(true) => return Some(true),
-                        None => acc = None,
-                        Some(false) => {}
-                    }
-                }
-                acc
-            }
+            Query::And(qs) => condition::all(qs.iter().map(|q| q.eval(req, o))),
+            Query::Or(qs) => condition::any(qs.iter().map(|q| q.eval(req, o))),
         }
     }
 }

@@ -21,6 +21,27 @@ impl Tri {
     fn of(b: bool) -> Tri {
         if b { Tri::T } else { Tri::F }
     }
+
+    /// Kleene `and` of lazily computed values: a false one decides (and stops
+    /// the evaluation), else any unknown makes the result unknown.
+    #[inline]
+    pub fn all(values: impl IntoIterator<Item = Tri>) -> Tri {
+        let mut acc = Tri::T;
+        for v in values {
+            match v {
+                Tri::F => return Tri::F,
+                Tri::U => acc = Tri::U,
+                Tri::T => {}
+            }
+        }
+        acc
+    }
+
+    /// Kleene `or`: the dual of [`Tri::all`].
+    #[inline]
+    pub fn any(values: impl IntoIterator<Item = Tri>) -> Tri {
+        Tri::all(values.into_iter().map(Tri::not)).not()
+    }
 }
 
 /// A literal resolved for evaluation.
@@ -262,28 +283,8 @@ impl CExpr {
         match self {
             CExpr::Const(t) => *t,
             CExpr::Not(x) => x.eval(env).not(),
-            CExpr::And(xs) => {
-                let mut acc = Tri::T;
-                for x in xs.iter() {
-                    match x.eval(env) {
-                        Tri::F => return Tri::F,
-                        Tri::U => acc = Tri::U,
-                        Tri::T => {}
-                    }
-                }
-                acc
-            }
-            CExpr::Or(xs) => {
-                let mut acc = Tri::F;
-                for x in xs.iter() {
-                    match x.eval(env) {
-                        Tri::T => return Tri::T,
-                        Tri::U => acc = Tri::U,
-                        Tri::F => {}
-                    }
-                }
-                acc
-            }
+            CExpr::And(xs) => Tri::all(xs.iter().map(|x| x.eval(env))),
+            CExpr::Or(xs) => Tri::any(xs.iter().map(|x| x.eval(env))),
             CExpr::Cmp { op, lhs, rhs } => compare(*op, read(lhs, env), read(rhs, env)),
             CExpr::In {
                 lhs,
@@ -291,17 +292,7 @@ impl CExpr {
                 negated,
             } => {
                 let l = read(lhs, env);
-                let mut acc = Tri::F;
-                for it in items.iter() {
-                    match compare(CmpOp::Eq, l, read(it, env)) {
-                        Tri::T => {
-                            acc = Tri::T;
-                            break;
-                        }
-                        Tri::U => acc = Tri::U,
-                        Tri::F => {}
-                    }
-                }
+                let acc = Tri::any(items.iter().map(|it| compare(CmpOp::Eq, l, read(it, env))));
                 if *negated { acc.not() } else { acc }
             }
             CExpr::HasRole { role, negated } => {

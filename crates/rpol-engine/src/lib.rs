@@ -13,7 +13,7 @@
 mod artifact;
 mod cache_scope;
 mod compile;
-mod condition;
+pub mod condition;
 mod decide;
 mod decision;
 mod decision_log;
