@@ -370,19 +370,29 @@ impl Session {
         Some(lsp::CompletionResponse::Array(items))
     }
 
-    /// `Err` carries a message for the user (why this cannot be renamed).
-    pub fn prepare_rename(
+    /// The symbol under `pos` that a rename would start from; `Err` when the
+    /// policy does not parse (a rename then could not see every use).
+    fn rename_site(
         &self,
         uri: &lsp::Uri,
         pos: lsp::Position,
-    ) -> Result<Option<lsp::PrepareRenameResponse>, String> {
+    ) -> Result<Option<(View<'_>, &Occurrence)>, String> {
         let Some((view, fid, _)) = self.view(uri) else {
             return Ok(None);
         };
         if !view.cur.parsed {
             return Err("the policy has a syntax error; fix it before renaming".into());
         }
-        let Some(occ) = Self::occurrence(&view, fid, pos) else {
+        Ok(Self::occurrence(&view, fid, pos).map(|occ| (view, occ)))
+    }
+
+    /// `Err` carries a message for the user (why this cannot be renamed).
+    pub fn prepare_rename(
+        &self,
+        uri: &lsp::Uri,
+        pos: lsp::Position,
+    ) -> Result<Option<lsp::PrepareRenameResponse>, String> {
+        let Some((view, occ)) = self.rename_site(uri, pos)? else {
             return Ok(None);
         };
         rename::can_rename(&view.base.index, occ.symbol)?;
@@ -405,13 +415,7 @@ impl Session {
         pos: lsp::Position,
         new_name: &str,
     ) -> Result<Option<lsp::WorkspaceEdit>, String> {
-        let Some((view, fid, _)) = self.view(uri) else {
-            return Ok(None);
-        };
-        if !view.cur.parsed {
-            return Err("the policy has a syntax error; fix it before renaming".into());
-        }
-        let Some(occ) = Self::occurrence(&view, fid, pos) else {
+        let Some((view, occ)) = self.rename_site(uri, pos)? else {
             return Ok(None);
         };
         let locs = rename::rename(&view.base.index, occ.symbol, new_name)?;
