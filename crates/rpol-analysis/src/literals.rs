@@ -69,13 +69,7 @@ pub struct Cond<'a> {
 pub fn collect(models: &[&PolicyModel], extra: &[Cond<'_>]) -> Result<Reads, AnalysisError> {
     let mut reads = Reads::new();
     for m in models {
-        let conds = m
-            .resolve
-            .iter()
-            .filter_map(|a| a.condition.as_ref())
-            .chain(m.sources.iter().filter_map(|s| s.when.as_ref()))
-            .chain(m.forbids.iter().filter_map(|f| f.when.as_ref()));
-        for e in conds {
+        for e in m.conditions() {
             walk(m, e, &mut reads)?;
         }
         for f in &m.features {

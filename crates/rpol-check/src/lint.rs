@@ -74,15 +74,6 @@ impl Linter<'_> {
         }
     }
 
-    fn conditions(&self) -> impl Iterator<Item = &Expr> {
-        let m = self.model;
-        m.resolve
-            .iter()
-            .filter_map(|a| a.condition.as_ref())
-            .chain(m.sources.iter().filter_map(|s| s.when.as_ref()))
-            .chain(m.forbids.iter().filter_map(|f| f.when.as_ref()))
-    }
-
     /// L001: declared but never referred to.
     fn unused(&self, out: &mut Vec<Diagnostic>) {
         let m = self.model;
@@ -114,7 +105,7 @@ impl Linter<'_> {
             caps.extend(r.requires.iter().copied());
         }
         roles.extend(m.debug.iter().map(|(r, _)| *r));
-        for e in self.conditions() {
+        for e in self.model.conditions() {
             walk(e, &mut |e| match e {
                 Expr::HasRole { role, .. } => {
                     roles.insert(*role);

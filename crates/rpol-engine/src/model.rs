@@ -41,6 +41,18 @@ pub struct PolicyModel {
     pub debug: Vec<(u32, Clearance)>,
 }
 
+impl PolicyModel {
+    /// Every condition of the policy: resolve arms, then source `when`s, then
+    /// forbid `when`s.
+    pub fn conditions(&self) -> impl Iterator<Item = &Expr> {
+        self.resolve
+            .iter()
+            .filter_map(|a| a.condition.as_ref())
+            .chain(self.sources.iter().filter_map(|s| s.when.as_ref()))
+            .chain(self.forbids.iter().filter_map(|f| f.when.as_ref()))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContextField {
     pub name: String,

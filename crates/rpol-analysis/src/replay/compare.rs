@@ -48,13 +48,7 @@ fn compares_path(m: &PolicyModel, path: Path) -> bool {
             Expr::InList { lhs, items, .. } => op(lhs, path) || items.iter().any(|i| op(i, path)),
         }
     }
-    let conditions = m
-        .resolve
-        .iter()
-        .filter_map(|a| a.condition.as_ref())
-        .chain(m.sources.iter().filter_map(|s| s.when.as_ref()))
-        .chain(m.forbids.iter().filter_map(|f| f.when.as_ref()));
-    conditions.into_iter().any(|e| expr(e, path))
+    m.conditions().any(|e| expr(e, path))
 }
 
 /// Replays one non-blank line into `out` (a chunk's report).
