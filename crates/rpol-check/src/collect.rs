@@ -225,7 +225,7 @@ fn load_registry_text(
             return None;
         }
     };
-    let name = path.to_string_lossy().replace('\\', "/");
+    let name = crate::load::display(&path);
     // A policy may not make the tools read files outside its workspace;
     // `--registry` is the user's own choice and is trusted.
     if registry_override.is_none() {
@@ -233,15 +233,10 @@ fn load_registry_text(
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        if outside_workspace(&base, &path) {
+        if let Err(why) = confine(&base, &path) {
             diags.push(
-                Diagnostic::error(
-                    "E0401",
-                    file,
-                    at,
-                    format!("registry `{name}` is outside the policy's workspace"),
-                )
-                .with_help("the workspace is the nearest directory above the policy that holds `.git` (else the current directory); move the registry inside it, or pass it with `--registry FILE`"),
+                Diagnostic::error("E0102", file, at, format!("registry `{name}` {why}; it was not read"))
+                .with_help("the workspace is the nearest directory above the policy that holds `.git` (else the current directory; see docs/limits.md); move the registry inside it (a symlink counts where it points), or pass it with `--registry FILE`"),
             );
             return None;
         }
@@ -254,6 +249,26 @@ fn load_registry_text(
             Some((id, text))
         }
         Err(e) => {
+            // A refusal by the bounded reader keeps its own code.
+            if let Some(le) = e.get_ref().and_then(|i| i.downcast_ref::<crate::load::LoadError>())
+                && let Some(code) = le.code()
+            {
+                let why = match le {
+                    crate::load::LoadError::NotRegular(_, what) => {
+                        format!("registry `{name}` is {what}, not a regular file; it was not read")
+                    }
+                    crate::load::LoadError::TooLarge(_, limit) => {
+                        format!("registry `{name}` is over the {limit}-byte limit")
+                    }
+                    other => format!("registry `{name}`: {other}"),
+                };
+                let mut d = Diagnostic::error(code, file, at, why);
+                if let Some(h) = le.help() {
+                    d = d.with_help(h);
+                }
+                diags.push(d);
+                return None;
+            }
             let why = match e.kind() {
                 std::io::ErrorKind::NotFound => "does not exist".to_string(),
                 std::io::ErrorKind::InvalidData => "is not valid UTF-8".to_string(),
@@ -271,29 +286,32 @@ fn load_registry_text(
     }
 }
 
-/// Whether `registry` (named by a policy in `policy_dir`) resolves outside
-/// the workspace: the nearest ancestor of the policy with `.git`; else the
-/// current directory when the policy lies inside it, else the policy
-/// directory's parent (so that a policy outside any repository, like the
-/// spec's example, can still name `../features.yaml`). Paths that do not
-/// exist on disk (in-memory checks) are left to the reader.
-fn outside_workspace(policy_dir: &Path, registry: &Path) -> bool {
+/// Whether the policy in `policy_dir` may read `registry`: its real path
+/// (every symlink resolved) must lie inside the policy's workspace
+/// ([`crate::load::Workspace`]). A registry that does not exist is left to
+/// the reader (it reports it missing; an editor may hold it unsaved). A
+/// policy that is not on disk (an editor buffer, an in-memory check) may
+/// only name paths lexically below its own directory, which cannot exist on
+/// disk either. Anything in doubt is refused.
+fn confine(policy_dir: &Path, registry: &Path) -> Result<(), String> {
     let dir = if policy_dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
         policy_dir
     };
-    let (Ok(dir), Ok(reg)) = (dir.canonicalize(), registry.canonicalize()) else {
-        return false;
+    let ws = match crate::load::Workspace::around(dir) {
+        Ok(ws) => ws,
+        Err(_) if registry.starts_with(dir) && dir != Path::new(".") && registry.is_relative() == dir.is_relative() => return Ok(()),
+        Err(_) => return Err("is outside the policy's workspace (the policy's directory does not resolve)".into()),
     };
-    let root = match dir.ancestors().find(|a| a.join(".git").exists()) {
-        Some(repo) => repo.to_path_buf(),
-        None => match std::env::current_dir().and_then(|c| c.canonicalize()) {
-            Ok(cwd) if dir.starts_with(&cwd) => cwd,
-            _ => dir.parent().unwrap_or(&dir).to_path_buf(),
-        },
-    };
-    !reg.starts_with(&root)
+    match ws.confine(registry) {
+        Ok(()) | Err(crate::load::LoadError::NotFound(_)) => Ok(()),
+        // The root is left out of the message: it is a path of this machine.
+        Err(crate::load::LoadError::OutsideWorkspace(..)) => {
+            Err("resolves outside the policy's workspace".into())
+        }
+        Err(e) => Err(format!("cannot be resolved ({e})")),
+    }
 }
 
 /// Removes `.` and `name/..` lexically, so paths in messages stay readable.

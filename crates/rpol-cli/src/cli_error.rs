@@ -29,4 +29,38 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Analysis(#[from] rpol_analysis::AnalysisError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    File(#[from] FileError),
+}
+
+/// A file the loader refused or could not read: a refusal keeps its code
+/// (E0101 over a limit, E0102 outside the workspace or not a regular file),
+/// which miette's derive cannot take from a value.
+#[derive(Debug, Error)]
+#[error("{message}")]
+pub struct FileError {
+    code: &'static str,
+    message: String,
+    help: Option<&'static str>,
+}
+
+impl Diagnostic for FileError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display + 'a>)
+    }
+}
+
+impl From<rpol_check::load::LoadError> for CliError {
+    fn from(e: rpol_check::load::LoadError) -> CliError {
+        CliError::File(FileError {
+            code: e.code().unwrap_or("rpol::io"),
+            message: e.to_string(),
+            help: e.help(),
+        })
+    }
 }

@@ -3,31 +3,33 @@
 //! and exits 2 (spec 12). `--log FILE` appends the decision's log line
 //! (docs/decision-logs.md), the fallback's for an invalid request.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
+use rpol_check::load;
 use rpol_engine::{LogKey, MIN_LOG_KEY_BYTES};
 
 use crate::cli_error::CliError;
 use crate::policy::compile_path;
 
-/// Reads a request from a file or standard input (`-`).
+/// Most bytes read as a request: the request limit plus a margin, so that an
+/// over-long request is still refused by the parser with its own message,
+/// while an endless stream (`/dev/zero`, a pipe) is cut off.
+pub const MAX_INPUT_BYTES: u64 = rpol_engine::MAX_REQUEST_BYTES as u64 + 64 * 1024;
+
+/// Reads a request from a regular file or standard input (`-`), at most
+/// [`MAX_INPUT_BYTES`].
 pub fn read_input(input: &str) -> Result<String, CliError> {
-    if input == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| CliError::Input {
+    let bytes = if input == "-" {
+        load::read_stream_bounded(std::io::stdin().lock(), MAX_INPUT_BYTES).map_err(|e| {
+            CliError::Input {
                 path: "-".into(),
                 reason: e.to_string(),
-            })?;
-        return Ok(s);
-    }
-    let bytes = std::fs::read(input).map_err(|e| CliError::Input {
-        path: input.into(),
-        reason: e.to_string(),
-    })?;
+            }
+        })?
+    } else {
+        load::read_bounded(Path::new(input), MAX_INPUT_BYTES)?
+    };
     String::from_utf8(bytes).map_err(|_| CliError::Input {
         path: input.into(),
         reason: "not valid UTF-8".into(),

@@ -15,8 +15,7 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
     let mut changed = 0usize;
     let mut total = 0usize;
     for path in paths {
-        let files = rpol_check::load::read_policy(path)
-            .map_err(|e| CliError::Load(e.to_string(), e.help().map(str::to_string)))?;
+        let files = rpol_check::load::read_policy(path)?;
         for f in files {
             total += 1;
             match rpol_fmt::format(&f.text) {

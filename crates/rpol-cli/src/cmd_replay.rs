@@ -36,6 +36,12 @@ pub fn run(
     let (reader, size): (Box<dyn BufRead>, Option<u64>) = if log == Path::new("-") {
         (Box::new(std::io::stdin().lock()), None)
     } else {
+        // A FIFO would block here; stream through `-` instead.
+        if let Err(e @ rpol_check::load::LoadError::NotRegular(..)) =
+            rpol_check::load::require_regular(log)
+        {
+            return Err(e.into());
+        }
         let file = File::open(log).map_err(|e| {
             CliError::Load(
                 format!("cannot read log `{log_name}`: {e}"),

@@ -11,10 +11,13 @@ use crate::render;
 
 /// Reads and checks the policy at `path`; I/O problems are exit-2 errors.
 pub fn check_path(path: &Path, registry: Option<&Path>) -> Result<Checked, CliError> {
-    let files = load::read_policy(path)
-        .map_err(|e| CliError::Load(e.to_string(), e.help().map(str::to_string)))?;
+    let files = load::read_policy(path)?;
     Ok(rpol_check::check(files, registry, &load::read_registry))
 }
+
+/// Largest compiled artifact read (docs/limits.md): far above what the
+/// policy and registry limits can produce.
+pub const MAX_ARTIFACT_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Whether `path` is a compiled artifact written by `rpol compile`.
 fn is_artifact(path: &Path) -> bool {
@@ -31,9 +34,7 @@ fn is_artifact(path: &Path) -> bool {
 /// errors prints them on stderr and returns `None`.
 pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compiled>, CliError> {
     if is_artifact(path) {
-        let bytes = std::fs::read(path).map_err(|e| {
-            CliError::Load(format!("cannot read `{}`: {e}", load::display(path)), None)
-        })?;
+        let bytes = load::read_bounded(path, MAX_ARTIFACT_BYTES)?;
         return Compiled::from_artifact(&bytes).map(Some).map_err(|e| {
             CliError::Load(
                 format!("`{}`: {e}", load::display(path)),

@@ -58,11 +58,13 @@ impl Overlay {
             .filter(move |p| p.starts_with(dir) && is_policy_file(p))
     }
 
-    /// A file's text: the open buffer, else the disk.
+    /// A file's text: the open buffer, else the disk (a regular file inside
+    /// the workspace, within the read limit; anything else is left out, as
+    /// `rpol check` refuses it).
     pub fn read(&self, p: &Path) -> Option<String> {
         match self.get(p) {
             Some(t) => Some(t.to_string()),
-            None => load::read_text(p).ok(),
+            None => load::read_policy_file(p).ok(),
         }
     }
 
