@@ -32,6 +32,30 @@ fn vis_name(v: Visibility) -> &'static str {
     }
 }
 
+/// The language's identifier rule (spec 2): `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_identifier(s: &str) -> bool {
+    let mut b = s.bytes();
+    b.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// What is wrong with a feature name; non-ASCII is escaped so that a
+/// look-alike letter shows as what it is.
+fn name_problem(name: &str) -> String {
+    if name.is_empty() {
+        return "a feature name is empty".into();
+    }
+    let shown = name.escape_default();
+    match name.chars().find(|c| !c.is_ascii()) {
+        Some(c) => format!(
+            "feature name `{shown}` holds the non-ASCII character U+{:04X}; it is not an identifier",
+            c as u32
+        ),
+        None => format!("feature name `{shown}` is not an identifier"),
+    }
+}
+
 fn decl_label(names: &Names, id: u32, msg: impl Into<String>) -> Label {
     let d = &names.decls[id as usize];
     Label::new(d.file, d.span).with_message(msg)
@@ -45,6 +69,18 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
     let s = &cx.scope;
     for f in &reg.features {
         let name = f.name.value.as_str();
+        if !is_identifier(name) {
+            diags.push(
+                Diagnostic::error(
+                    "E0304",
+                    rfile,
+                    f.name.span,
+                    name_problem(name),
+                )
+                .with_help("a feature name is written in policies, so it follows the identifier rule `[A-Za-z_][A-Za-z0-9_]*`: ASCII letters, digits and `_`, no spaces, no look-alike letters from other scripts"),
+            );
+            continue;
+        }
         // The names were declared in registry order (`collect::declare`):
         // the declaration is the first entry of this name.
         let span0 = s
@@ -107,6 +143,23 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
         }
         if let Some(c) = &f.requires_consent {
             diags.extend(undeclared("consent topic", &s.consent, c));
+        }
+        if let Some(r) = &f.retention_days
+            && r.value > model::MAX_RETENTION_DAYS
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E0304",
+                    rfile,
+                    r.span,
+                    format!(
+                        "`retention_days` of feature `{name}` is `{}`, over the maximum of {} days (100 years)",
+                        r.value,
+                        model::MAX_RETENTION_DAYS
+                    ),
+                )
+                .with_help("give the number of days the feature's data is actually kept; data kept for ever cannot be given a retention"),
+            );
         }
         if let Some(r) = &f.retention_days
             && r.value <= 0

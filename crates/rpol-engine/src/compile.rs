@@ -223,6 +223,17 @@ impl Compiled {
                     f.name
                 )));
             }
+            // Out of range, `feature.retention` would read as absent and a
+            // `forbid … when feature.retention > …` would stop firing: refuse.
+            if let Some(d) = f.retention_days
+                && !(1..=crate::model::MAX_RETENTION_DAYS).contains(&d)
+            {
+                return Err(ModelError(format!(
+                    "feature `{}` has retention_days {d}, outside 1..={}",
+                    f.name,
+                    crate::model::MAX_RETENTION_DAYS
+                )));
+            }
             feature_consent.push(f.requires_consent.unwrap_or(NO_TOPIC));
             if feature_index.insert(f.name.clone(), fi as u32).is_some() {
                 return Err(ModelError(format!("feature `{}` appears twice", f.name)));

@@ -114,6 +114,11 @@ pub struct Source {
     pub when: Option<Expr>,
 }
 
+/// Longest registry `retention_days` (100 years of 365 days): longer is no
+/// retention at all, and the checker refuses it (E0304) so that the seconds
+/// always fit in 64 bits and a `feature.retention` rule always sees a value.
+pub const MAX_RETENTION_DAYS: i64 = 36_500;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Feature {
     pub name: String,
