@@ -104,8 +104,12 @@ fn oversized_files_are_not_read() {
     f.set_len(load::MAX_READ_BYTES + 1).unwrap();
     let err = load::read_policy(&dir).expect_err("refused");
     assert!(err.to_string().contains("limit"), "{err}");
+    // The registry has its own, larger limit (the registry loader's).
+    f.set_len(load::MAX_REGISTRY_READ_BYTES + 1).unwrap();
     let reg = load::read_registry(&big).expect_err("refused");
     assert!(reg.to_string().contains("limit"), "{reg}");
+    f.set_len(load::MAX_READ_BYTES + 1).unwrap();
+    assert!(load::read_registry(&big).is_ok(), "under the registry limit");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -194,4 +198,30 @@ fn a_long_request_array_is_refused() {
     );
     let msg = request_errors(&c, &text);
     assert!(msg.contains("items") || msg.contains("limit"), "{msg}");
+}
+
+#[test]
+fn out_of_range_retention_never_compiles() {
+    // The checker refuses it (E0304); a model edited by hand must fail closed
+    // too, never treat the retention as absent.
+    let files = vec![SourceInput {
+        name: "home.rpol".into(),
+        text: example_policy_text(),
+    }];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let reg = std::fs::read_to_string(root.join("policies/features.yaml")).unwrap();
+    let checked = rpol_check::check(files, Some(Path::new("features.yaml")), &move |_| {
+        Ok(reg.clone())
+    });
+    let model = checked.policy.expect("the example checks").model;
+    assert!(Compiled::build(model.clone()).is_ok());
+    for days in [106_751_991_167_301, rpol_engine::model::MAX_RETENTION_DAYS + 1, 0, -1] {
+        let mut m = model.clone();
+        m.features[0].retention_days = Some(days);
+        let err = Compiled::build(m).expect_err("refused");
+        assert!(err.to_string().contains("retention_days"), "{err}");
+    }
+    let mut m = model;
+    m.features[0].retention_days = Some(rpol_engine::model::MAX_RETENTION_DAYS);
+    assert!(Compiled::build(m).is_ok());
 }
