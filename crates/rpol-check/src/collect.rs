@@ -250,7 +250,9 @@ fn load_registry_text(
         }
         Err(e) => {
             // A refusal by the bounded reader keeps its own code.
-            if let Some(le) = e.get_ref().and_then(|i| i.downcast_ref::<crate::load::LoadError>())
+            if let Some(le) = e
+                .get_ref()
+                .and_then(|i| i.downcast_ref::<crate::load::LoadError>())
                 && let Some(code) = le.code()
             {
                 let why = match le {
@@ -301,8 +303,19 @@ fn confine(policy_dir: &Path, registry: &Path) -> Result<(), String> {
     };
     let ws = match crate::load::Workspace::around(dir) {
         Ok(ws) => ws,
-        Err(_) if registry.starts_with(dir) && dir != Path::new(".") && registry.is_relative() == dir.is_relative() => return Ok(()),
-        Err(_) => return Err("is outside the policy's workspace (the policy's directory does not resolve)".into()),
+        Err(_)
+            if registry.starts_with(dir)
+                && dir != Path::new(".")
+                && registry.is_relative() == dir.is_relative() =>
+        {
+            return Ok(());
+        }
+        Err(_) => {
+            return Err(
+                "is outside the policy's workspace (the policy's directory does not resolve)"
+                    .into(),
+            );
+        }
     };
     match ws.confine(registry) {
         Ok(()) | Err(crate::load::LoadError::NotFound(_)) => Ok(()),

@@ -47,11 +47,9 @@ impl fmt::Display for LoadError {
                 write!(f, "file name `{}` is not valid UTF-8", display(p))
             }
             LoadError::NoPolicyFiles(p) => write!(f, "no `.rpol` files under `{}`", display(p)),
-            LoadError::TooLarge(p, limit) => write!(
-                f,
-                "file `{}` is over the {limit}-byte limit",
-                display(p)
-            ),
+            LoadError::TooLarge(p, limit) => {
+                write!(f, "file `{}` is over the {limit}-byte limit", display(p))
+            }
             LoadError::NotRegular(p, what) => write!(
                 f,
                 "`{}` is {what}, not a regular file; it was not read",
@@ -148,7 +146,10 @@ fn regular(p: &Path, meta: &Metadata) -> Result<(), LoadError> {
     if meta.is_file() {
         Ok(())
     } else {
-        Err(LoadError::NotRegular(p.to_path_buf(), kind(meta.file_type())))
+        Err(LoadError::NotRegular(
+            p.to_path_buf(),
+            kind(meta.file_type()),
+        ))
     }
 }
 
@@ -261,7 +262,10 @@ pub fn read_policy(path: &Path) -> Result<Vec<SourceInput>, LoadError> {
         }
         (files, path)
     } else {
-        (vec![path.to_path_buf()], path.parent().unwrap_or(Path::new("")))
+        (
+            vec![path.to_path_buf()],
+            path.parent().unwrap_or(Path::new("")),
+        )
     };
     let ws = Workspace::around(anchor).map_err(|e| LoadError::Io(anchor.to_path_buf(), e))?;
     files

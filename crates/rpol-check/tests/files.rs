@@ -69,7 +69,11 @@ fn without_blocking<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send 
 fn a_policy_not_on_disk_cannot_name_a_file_outside_its_directory() {
     // The name does not resolve (an editor buffer, or the display form of an
     // odd file name): it used to be taken as inside the workspace.
-    for registry in ["/proc/self/environ", "../../../../etc/passwd", "/etc/passwd"] {
+    for registry in [
+        "/proc/self/environ",
+        "../../../../etc/passwd",
+        "/etc/passwd",
+    ] {
         let files = vec![SourceInput {
             name: "nowhere-at-all/a\\b.rpol".into(),
             text: header(registry),
@@ -89,7 +93,11 @@ fn a_backslash_in_a_file_name_is_part_of_the_name() {
     std::fs::create_dir_all(ws.join("leak")).unwrap();
     std::fs::write(ws.join("leak/a\\b.rpol"), header("/proc/self/environ")).unwrap();
     let files = load::read_policy(&ws.join("leak")).unwrap();
-    assert!(files[0].name.ends_with("leak/a\\b.rpol"), "{}", files[0].name);
+    assert!(
+        files[0].name.ends_with("leak/a\\b.rpol"),
+        "{}",
+        files[0].name
+    );
     let c = rpol_check::check(files, None, &load::read_registry);
     assert!(codes(&c).contains(&"E0102"), "{:?}", codes(&c));
     assert!(!shown(&c).contains("PATH="), "the environment leaked");
@@ -136,12 +144,18 @@ fn a_policy_file_symlink_leaving_the_workspace_is_refused_unread() {
         let _ = std::fs::remove_file(ws.join("p/zz.rpol"));
         symlink(target, ws.join("p/zz.rpol")).unwrap();
         let err = load::read_policy(&ws.join("p")).expect_err(target);
-        assert!(matches!(err, LoadError::OutsideWorkspace(..)), "{target}: {err}");
+        assert!(
+            matches!(err, LoadError::OutsideWorkspace(..)),
+            "{target}: {err}"
+        );
         assert_eq!(err.code(), Some("E0102"));
         assert!(err.to_string().contains("zz.rpol`"), "{err}");
         // Named on its own (not the user's choice of target): refused too.
         let err = load::read_policy(&ws.join("p/zz.rpol")).expect_err(target);
-        assert!(matches!(err, LoadError::OutsideWorkspace(..)), "{target}: {err}");
+        assert!(
+            matches!(err, LoadError::OutsideWorkspace(..)),
+            "{target}: {err}"
+        );
         assert!(load::read_policy_file(&ws.join("p/zz.rpol")).is_err());
     }
     std::fs::remove_dir_all(&ws).unwrap();
@@ -158,7 +172,11 @@ fn fifos_and_devices_are_refused_before_they_are_opened() {
     let c = without_blocking("a FIFO registry", move || {
         rpol_check::check(load::read_policy(&dir).unwrap(), None, &load::read_registry)
     });
-    let d = c.diagnostics.iter().find(|d| d.code == "E0102").expect("E0102");
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "E0102")
+        .expect("E0102");
     assert!(d.message.contains("FIFO"), "{}", d.message);
     assert!(d.help.is_some());
     // A FIFO as `--registry`: trusted as a path, still not a regular file.
@@ -178,7 +196,10 @@ fn fifos_and_devices_are_refused_before_they_are_opened() {
         .expect_err("refused");
     assert!(matches!(err, LoadError::NotRegular(..)), "{err}");
     // Devices and directories.
-    for (p, what) in [("/dev/zero", "character device"), ("/dev/null", "character device")] {
+    for (p, what) in [
+        ("/dev/zero", "character device"),
+        ("/dev/null", "character device"),
+    ] {
         let err = load::read_bounded(Path::new(p), 1024).expect_err(p);
         assert!(err.to_string().contains(what), "{err}");
     }

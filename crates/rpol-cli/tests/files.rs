@@ -53,8 +53,8 @@ fn finish(mut child: Child, what: &str) -> (i32, String) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -101,15 +101,23 @@ fn the_environment_does_not_leak_through_a_backslash_name() {
 fn a_committed_symlink_out_of_the_workspace_is_not_read() {
     let ws = scratch("symlink");
     let p = example_into(&ws);
-    let outside = std::env::temp_dir().join(format!("rpol-cli-outside-{}.rpol", std::process::id()));
+    let outside =
+        std::env::temp_dir().join(format!("rpol-cli-outside-{}.rpol", std::process::id()));
     std::fs::write(&outside, format!("{SECRET} is not rpol\n")).unwrap();
-    for target in [outside.as_path(), Path::new("/etc/passwd"), Path::new("/dev/zero")] {
+    for target in [
+        outside.as_path(),
+        Path::new("/etc/passwd"),
+        Path::new("/dev/zero"),
+    ] {
         let _ = std::fs::remove_file(p.join("zz.rpol"));
         symlink(target, p.join("zz.rpol")).unwrap();
         for cmd in ["check", "lint", "test", "fmt"] {
             let (code, out) = run(&ws, &[cmd, "p"]);
             assert_eq!(code, 2, "{cmd} {}: {out}", target.display());
-            assert!(out.contains("E0102") && out.contains("`p/zz.rpol`"), "{out}");
+            assert!(
+                out.contains("E0102") && out.contains("`p/zz.rpol`"),
+                "{out}"
+            );
             assert!(out.contains("help:"), "{out}");
             assert!(!out.contains(SECRET) && !out.contains("root:"), "{out}");
         }
@@ -162,10 +170,7 @@ fn request_input_is_bounded() {
     let ws = repo();
     // A device as `--input`: refused before it is read.
     for cmd in ["eval", "bench"] {
-        let (code, out) = run(
-            &ws,
-            &[cmd, "policies/home", "--input", "/dev/zero"],
-        );
+        let (code, out) = run(&ws, &[cmd, "policies/home", "--input", "/dev/zero"]);
         assert_eq!(code, 2, "{out}");
         assert!(out.contains("character device"), "{out}");
     }
@@ -210,7 +215,10 @@ fn overflowing_retention_fails_check_and_lint() {
             out.contains("E0304") && out.contains("106751991167301"),
             "{cmd}: {out}"
         );
-        assert!(out.contains("features.yaml:"), "a span into the YAML: {out}");
+        assert!(
+            out.contains("features.yaml:"),
+            "a span into the YAML: {out}"
+        );
     }
     std::fs::remove_dir_all(&ws).unwrap();
 }

@@ -75,7 +75,10 @@ fn fifos_do_not_block_the_language_server() {
         .expect("E0102 for the FIFO registry");
     assert!(d.message.contains("FIFO"), "{}", d.message);
     // The FIFO policy file is left out, as an unreadable file.
-    assert!(a.file_named(&ws.join("p/b.rpol").to_string_lossy()).is_none());
+    assert!(
+        a.file_named(&ws.join("p/b.rpol").to_string_lossy())
+            .is_none()
+    );
     std::fs::remove_dir_all(&ws).unwrap();
 }
 
@@ -84,7 +87,11 @@ fn symlinks_out_of_the_workspace_are_not_read() {
     let ws = scratch("link");
     let outside = std::env::temp_dir().join(format!("rpol-lsp-outside-{}", std::process::id()));
     std::fs::create_dir_all(&outside).unwrap();
-    std::fs::write(outside.join("x.rpol"), format!("# {SECRET}\nmode m {{ }}\n")).unwrap();
+    std::fs::write(
+        outside.join("x.rpol"),
+        format!("# {SECRET}\nmode m {{ }}\n"),
+    )
+    .unwrap();
     std::fs::write(outside.join("x.yaml"), format!("{SECRET}: 1\n")).unwrap();
     let p = ws.join("p");
     std::fs::create_dir_all(&p).unwrap();

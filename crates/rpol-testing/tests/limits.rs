@@ -109,7 +109,10 @@ fn oversized_files_are_not_read() {
     let reg = load::read_registry(&big).expect_err("refused");
     assert!(reg.to_string().contains("limit"), "{reg}");
     f.set_len(load::MAX_READ_BYTES + 1).unwrap();
-    assert!(load::read_registry(&big).is_ok(), "under the registry limit");
+    assert!(
+        load::read_registry(&big).is_ok(),
+        "under the registry limit"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -215,7 +218,12 @@ fn out_of_range_retention_never_compiles() {
     });
     let model = checked.policy.expect("the example checks").model;
     assert!(Compiled::build(model.clone()).is_ok());
-    for days in [106_751_991_167_301, rpol_engine::model::MAX_RETENTION_DAYS + 1, 0, -1] {
+    for days in [
+        106_751_991_167_301,
+        rpol_engine::model::MAX_RETENTION_DAYS + 1,
+        0,
+        -1,
+    ] {
         let mut m = model.clone();
         m.features[0].retention_days = Some(days);
         let err = Compiled::build(m).expect_err("refused");
