@@ -240,3 +240,48 @@ fn an_empty_feature_name_is_e0304() {
     assert_eq!(d.message, "a feature name is empty");
     assert_eq!(Some(d.primary.file), c.registry_file);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn component() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "..",
+            ".",
+            "",
+            "etc",
+            "passwd",
+            "a\\b",
+            "proc",
+            "self",
+            "environ",
+            "features.yaml",
+        ])
+    }
+
+    proptest! {
+        /// A policy that is not on disk never makes the reader open a path
+        /// outside its own directory, whatever its `registry:` says.
+        #[test]
+        fn an_in_memory_policy_reads_only_below_its_directory(
+            absolute in any::<bool>(),
+            parts in prop::collection::vec(component(), 1..8),
+        ) {
+            let reg = format!("{}{}", if absolute { "/" } else { "" }, parts.join("/"));
+            let files = vec![SourceInput {
+                name: "nowhere-at-all/p.rpol".into(),
+                text: header(&reg),
+            }];
+            let escaped = std::sync::Mutex::new(None);
+            let _ = rpol_check::check(files, None, &|p| {
+                if !p.starts_with("nowhere-at-all") {
+                    *escaped.lock().unwrap() = Some(p.to_path_buf());
+                }
+                Err(std::io::Error::new(std::io::ErrorKind::NotFound, "in memory"))
+            });
+            let escaped = escaped.lock().unwrap().clone();
+            prop_assert!(escaped.is_none(), "`{reg}` read {escaped:?}");
+        }
+    }
+}
