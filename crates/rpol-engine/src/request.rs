@@ -1,6 +1,8 @@
 //! Requests (spec 7.1), parsed strictly: every problem is reported with its
 //! JSON path, and nothing invalid is ever silently defaulted.
 
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::compile::Compiled;
@@ -49,6 +51,9 @@ pub struct Request {
     pub roles: u64,
     /// The `features` array, deduplicated in order.
     pub features: Option<Vec<FeatureName>>,
+    /// The vocabulary tag of the policy whose ids this request holds: another
+    /// policy decides it only if its names are the same (see `PolicyTags`).
+    pub(crate) vocabulary: u64,
 }
 
 impl Request {
@@ -65,6 +70,7 @@ impl Request {
             context: Vec::new(),
             roles: 0,
             features: None,
+            vocabulary: 0,
         }
     }
 }
@@ -72,12 +78,14 @@ impl Request {
 impl Compiled {
     /// A request with nothing set yet: every consent topic unknown, no
     /// context, no roles (tenant, surface and purpose still to fill in).
-    /// Analysis tools build requests from it without going through JSON.
+    /// Analysis tools build requests from it without going through JSON; ids
+    /// set in it are this policy's (an out-of-range one is denied, never a panic).
     pub fn blank_request(&self) -> Request {
         let m = self.model();
         Request {
             consent: vec![CONSENT_UNKNOWN as u8; m.consent_topics.len()],
             context: vec![None; m.context.len()],
+            vocabulary: self.tags.vocabulary,
             ..Request::empty()
         }
     }
@@ -125,7 +133,7 @@ impl fmt::Display for RequestErrors {
 
 impl std::error::Error for RequestErrors {}
 
-fn depth(j: &J) -> usize {
+fn depth(j: &J<'_>) -> usize {
     match j {
         J::Arr(v) => 1 + v.iter().map(depth).max().unwrap_or(0),
         J::Obj(v) => 1 + v.iter().map(|(_, x)| depth(x)).max().unwrap_or(0),
@@ -156,6 +164,7 @@ pub fn parse_duration(s: &str) -> Option<i64> {
 }
 
 /// What survives of an invalid request in its fallback (spec 3.1).
+#[derive(Default)]
 pub(crate) struct Partial {
     pub tenant: Option<String>,
     pub surface: Option<u32>,
@@ -165,12 +174,6 @@ pub(crate) struct Partial {
 
 pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors, Partial)> {
     let mut errs = Vec::new();
-    let none = || Partial {
-        tenant: None,
-        surface: None,
-        purpose: None,
-        features: None,
-    };
     let err = |path: &str, message: String| RequestError {
         path: path.to_string(),
         message,
@@ -183,13 +186,13 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                 text.len()
             ),
         ));
-        return Err((RequestErrors(errs), none()));
+        return Err((RequestErrors(errs), Partial::default()));
     }
-    let root: J = match serde_json::from_str(text) {
+    let root: J<'_> = match serde_json::from_str(text) {
         Ok(j) => j,
         Err(e) => {
             errs.push(err("$", format!("invalid JSON: {e}")));
-            return Err((RequestErrors(errs), none()));
+            return Err((RequestErrors(errs), Partial::default()));
         }
     };
     if depth(&root) > MAX_DEPTH {
@@ -197,46 +200,49 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             "$",
             format!("request nests deeper than {MAX_DEPTH} levels"),
         ));
-        return Err((RequestErrors(errs), none()));
+        return Err((RequestErrors(errs), Partial::default()));
     }
     let J::Obj(top) = root else {
         errs.push(err(
             "$",
             format!("a request must be a JSON object, found {}", root.kind()),
         ));
-        return Err((RequestErrors(errs), none()));
+        return Err((RequestErrors(errs), Partial::default()));
     };
     let m = c.model();
+    let ix = &c.names;
     let mut req = c.blank_request();
-    let mut partial = none();
-    let mut seen: Vec<&str> = Vec::new();
+    let mut partial = Partial::default();
+    // Every lookup below is a hash lookup, so parsing is linear in the request
+    // whatever the policy declares (issue 16).
+    let mut seen: HashSet<&str> = HashSet::new();
     for (k, v) in &top {
+        let k: &str = k;
         let path = format!("$.{k}");
-        if seen.contains(&k.as_str()) {
+        if !seen.insert(k) {
             errs.push(err(&path, format!("duplicate key `{k}`")));
             continue;
         }
-        seen.push(k);
         let wrong = |what: &str| err(&path, format!("`{k}` must be {what}, found {}", v.kind()));
-        match k.as_str() {
+        match k {
             "tenant" => match v {
                 J::Str(s) => {
-                    req.tenant = Some(s.clone());
-                    partial.tenant = Some(s.clone());
+                    req.tenant = Some(s.to_string());
+                    partial.tenant = Some(s.to_string());
                 }
                 _ => errs.push(wrong("a string")),
             },
             "surface" | "purpose" => {
-                let (names, kind) = if k == "surface" { (&m.surfaces, "surface") } else { (&m.purposes, "purpose") };
+                let (names, index, kind) = if k == "surface" { (&m.surfaces, &ix.surfaces, "surface") } else { (&m.purposes, &ix.purposes, "purpose") };
                 match v {
-                    J::Str(s) => match names.iter().position(|n| n == s) {
-                        Some(i) => {
+                    J::Str(s) => match index.get(&**s) {
+                        Some(&i) => {
                             if k == "surface" {
-                                req.surface = Some(i as u32);
-                                partial.surface = Some(i as u32);
+                                req.surface = Some(i);
+                                partial.surface = Some(i);
                             } else {
-                                req.purpose = Some(i as u32);
-                                partial.purpose = Some(i as u32);
+                                req.purpose = Some(i);
+                                partial.purpose = Some(i);
                             }
                         }
                         None => errs.push(err(&path, format!("`{s}` is not a declared {kind} (expected one of {})", list(names)))),
@@ -248,7 +254,7 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                 J::Obj(fields) => {
                     for (fk, fv) in unique_keys(fields, &path, &mut errs) {
                         let fp = format!("{path}.{fk}");
-                        let slot = match fk.as_str() {
+                        let slot = match fk {
                             "user_id" => &mut req.user_id,
                             "anonymous_id" => &mut req.anonymous_id,
                             _ => {
@@ -257,7 +263,7 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                             }
                         };
                         match fv {
-                            J::Str(s) => *slot = Some(s.clone()),
+                            J::Str(s) => *slot = Some(s.to_string()),
                             other => errs.push(err(&fp, format!("`subject.{fk}` must be a string, found {}", other.kind()))),
                         }
                     }
@@ -268,12 +274,13 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                 J::Obj(fields) => {
                     for (fk, fv) in unique_keys(fields, &path, &mut errs) {
                         let fp = format!("{path}.{fk}");
-                        let Some(t) = m.consent_topics.iter().position(|n| n == fk) else {
+                        let Some(&t) = ix.consent_topics.get(fk) else {
                             errs.push(err(&fp, format!("`{fk}` is not a declared consent topic (expected one of {})", list(&m.consent_topics))));
                             continue;
                         };
+                        let t = t as usize;
                         match fv {
-                            J::Str(s) => match s.as_str() {
+                            J::Str(s) => match &**s {
                                 "granted" => req.consent[t] = 0,
                                 "denied" => req.consent[t] = 1,
                                 "unknown" => req.consent[t] = 2,
@@ -286,19 +293,21 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                 _ => errs.push(wrong("an object")),
             },
             "consent_version" => match v {
-                J::Str(s) => req.consent_version = Some(s.clone()),
+                J::Str(s) => req.consent_version = Some(s.to_string()),
                 _ => errs.push(wrong("a string")),
             },
             "context" => match v {
                 J::Obj(fields) => {
                     for (fk, fv) in unique_keys(fields, &path, &mut errs) {
                         let fp = format!("{path}.{fk}");
-                        let Some(fi) = m.context.iter().position(|f| f.name == *fk) else {
-                            let names: Vec<String> = m.context.iter().map(|f| f.name.clone()).collect();
-                            errs.push(err(&fp, format!("`{fk}` is not a declared context field (expected one of {})", list(&names))));
+                        let Some(&fi) = ix.context.get(fk) else {
+                            let names = m.context.iter().map(|f| f.name.as_str());
+                            errs.push(err(&fp, format!("`{fk}` is not a declared context field (expected one of {})", list_of(names, m.context.len()))));
                             continue;
                         };
-                        match context_value(&m.context[fi].ty, fv) {
+                        let fi = fi as usize;
+                        let variants = ix.variants.get(fi);
+                        match context_value(&m.context[fi].ty, variants, fv) {
                             Ok(val) => req.context[fi] = Some(val),
                             Err(why) => errs.push(err(&fp, format!("`context.{fk}` {why}"))),
                         }
@@ -309,13 +318,12 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             "roles" => match v {
                 J::Arr(items) => {
                     for (i, it) in items.iter().enumerate() {
-                        let ip = format!("{path}[{i}]");
                         match it {
-                            J::Str(s) => match m.roles.iter().position(|r| r == s) {
-                                Some(r) if r < 64 => req.roles |= 1u64 << r,
-                                _ => errs.push(err(&ip, format!("`{s}` is not a declared role (expected one of {})", list(&m.roles)))),
+                            J::Str(s) => match ix.roles.get(&**s) {
+                                Some(&r) if r < 64 => req.roles |= 1u64 << r,
+                                _ => errs.push(err(&format!("{path}[{i}]"), format!("`{s}` is not a declared role (expected one of {})", list(&m.roles)))),
                             },
-                            other => errs.push(err(&ip, format!("a role must be a string, found {}", other.kind()))),
+                            other => errs.push(err(&format!("{path}[{i}]"), format!("a role must be a string, found {}", other.kind()))),
                         }
                     }
                 }
@@ -325,17 +333,26 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                 J::Arr(items) => {
                     let mut out: Vec<FeatureName> = Vec::new();
                     let mut ok = true;
+                    // Duplicates count once (spec 12), first position kept: a
+                    // bit per registry feature, a set for unknown names.
+                    let mut known = vec![0u64; m.features.len().div_ceil(64)];
+                    let mut unknown: HashSet<&str> = HashSet::new();
                     for (i, it) in items.iter().enumerate() {
                         match it {
-                            J::Str(s) => {
-                                let f = match c.feature_id(s) {
-                                    Some(id) => FeatureName::Known(id.0),
-                                    None => FeatureName::Unknown(s.clone()),
-                                };
-                                if !out.contains(&f) {
-                                    out.push(f);
+                            J::Str(s) => match c.feature_index.get(&**s) {
+                                Some(&id) => {
+                                    let (w, b) = (id as usize / 64, id % 64);
+                                    if known[w] >> b & 1 == 0 {
+                                        known[w] |= 1 << b;
+                                        out.push(FeatureName::Known(id));
+                                    }
                                 }
-                            }
+                                None => {
+                                    if unknown.insert(s) {
+                                        out.push(FeatureName::Unknown(s.to_string()));
+                                    }
+                                }
+                            },
                             other => {
                                 ok = false;
                                 errs.push(err(&format!("{path}[{i}]"), format!("a feature name must be a string, found {}", other.kind())));
@@ -356,7 +373,7 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
         }
     }
     for required in ["tenant", "surface", "purpose"] {
-        if !seen.contains(&required) {
+        if !seen.contains(required) {
             errs.push(err("$", format!("missing required key `{required}`")));
         }
     }
@@ -369,36 +386,46 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
 
 /// The entries of an object, each duplicate key reported once and skipped.
 fn unique_keys<'j>(
-    fields: &'j [(String, J)],
+    fields: &'j [(Cow<'_, str>, J<'_>)],
     path: &str,
     errs: &mut Vec<RequestError>,
-) -> Vec<(&'j String, &'j J)> {
-    let mut out: Vec<(&String, &J)> = Vec::with_capacity(fields.len());
+) -> Vec<(&'j str, &'j J<'j>)> {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(fields.len());
+    let mut out: Vec<(&str, &J)> = Vec::with_capacity(fields.len());
     for (k, v) in fields {
-        if out.iter().any(|(seen, _)| *seen == k) {
+        if seen.insert(k) {
+            out.push((k, v));
+        } else {
             errs.push(RequestError {
                 path: format!("{path}.{k}"),
                 message: format!("duplicate key `{k}`"),
             });
-        } else {
-            out.push((k, v));
         }
     }
     out
 }
 
 fn list(names: &[String]) -> String {
-    let shown: Vec<String> = names.iter().take(10).map(|n| format!("`{n}`")).collect();
-    if names.len() > 10 {
+    list_of(names.iter().map(String::as_str), names.len())
+}
+
+/// The first ten of `len` names, in backticks.
+fn list_of<'a>(names: impl Iterator<Item = &'a str>, len: usize) -> String {
+    let shown: Vec<String> = names.take(10).map(|n| format!("`{n}`")).collect();
+    if len > 10 {
         format!("{}, …", shown.join(", "))
     } else {
         shown.join(", ")
     }
 }
 
-fn context_value(ty: &ContextType, v: &J) -> Result<CtxVal, String> {
+fn context_value(
+    ty: &ContextType,
+    variants: Option<&HashMap<String, u32>>,
+    v: &J<'_>,
+) -> Result<CtxVal, String> {
     match (ty, v) {
-        (ContextType::String, J::Str(s)) => Ok(CtxVal::Str(s.clone())),
+        (ContextType::String, J::Str(s)) => Ok(CtxVal::Str(s.to_string())),
         (ContextType::Int, J::Int(i)) => i64::try_from(*i)
             .map(CtxVal::Int)
             .map_err(|_| "is out of the 64-bit integer range".to_string()),
@@ -406,10 +433,9 @@ fn context_value(ty: &ContextType, v: &J) -> Result<CtxVal, String> {
         (ContextType::Duration, J::Str(s)) => parse_duration(s)
             .map(CtxVal::Dur)
             .ok_or_else(|| format!("must be a duration such as `\"90d\"`, found `{s}`")),
-        (ContextType::Enum(vs), J::Str(s)) => vs
-            .iter()
-            .position(|x| x == s)
-            .map(|i| CtxVal::Enum(i as u32))
+        (ContextType::Enum(vs), J::Str(s)) => variants
+            .and_then(|ix| ix.get(&**s))
+            .map(|&i| CtxVal::Enum(i))
             .ok_or_else(|| format!("has no variant `{s}` (expected one of {})", list(vs))),
         (ty, other) => {
             let want = match ty {
