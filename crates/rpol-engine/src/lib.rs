@@ -34,8 +34,8 @@ pub use decision_log::{
 };
 pub use engine::Engine;
 pub use request::{
-    CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, Request, RequestError,
-    RequestErrors, parse_duration,
+    CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS, Request,
+    RequestError, RequestErrors, parse_duration,
 };
 
 /// Why a source, feature or reason was denied or suppressed (spec 3.1).

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::compile::Compiled;
-use crate::json::J;
+use crate::json::{J, ParseError};
 use crate::model::{CONSENT_UNKNOWN, ContextType};
 
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
@@ -133,14 +133,6 @@ impl fmt::Display for RequestErrors {
 
 impl std::error::Error for RequestErrors {}
 
-fn depth(j: &J<'_>) -> usize {
-    match j {
-        J::Arr(v) => 1 + v.iter().map(depth).max().unwrap_or(0),
-        J::Obj(v) => 1 + v.iter().map(|(_, x)| depth(x)).max().unwrap_or(0),
-        _ => 0,
-    }
-}
-
 /// Parses a duration such as `"90d"`: one integer (no sign, no leading zero)
 /// and one unit; zero is allowed in a request.
 pub fn parse_duration(s: &str) -> Option<i64> {
@@ -172,68 +164,130 @@ pub(crate) struct Partial {
     pub features: Option<Vec<FeatureName>>,
 }
 
-pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors, Partial)> {
-    let mut errs = Vec::new();
-    let err = |path: &str, message: String| RequestError {
-        path: path.to_string(),
-        message,
-    };
-    if text.len() > MAX_REQUEST_BYTES {
-        errs.push(err(
-            "$",
-            format!(
-                "request is {} bytes, over the limit of {MAX_REQUEST_BYTES} bytes",
-                text.len()
-            ),
-        ));
-        return Err((RequestErrors(errs), Partial::default()));
+/// At most this many errors of one request are listed; the rest are counted
+/// in one last error, so that a request of 100,000 bad keys costs no more
+/// than finding them (issue 16).
+pub const MAX_REQUEST_ERRORS: usize = 100;
+
+/// The errors of one request: formatted only while there is room.
+struct Errs {
+    list: Vec<RequestError>,
+    more: usize,
+}
+
+impl Errs {
+    fn room(&mut self) -> bool {
+        if self.list.len() < MAX_REQUEST_ERRORS {
+            true
+        } else {
+            self.more += 1;
+            false
+        }
     }
-    let root: J<'_> = match serde_json::from_str(text) {
-        Ok(j) => j,
-        Err(e) => {
-            errs.push(err("$", format!("invalid JSON: {e}")));
-            return Err((RequestErrors(errs), Partial::default()));
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    fn done(mut self) -> RequestErrors {
+        if self.more > 0 {
+            self.list.push(RequestError {
+                path: "$".into(),
+                message: format!(
+                    "{} more errors not listed (at most {MAX_REQUEST_ERRORS} are)",
+                    self.more
+                ),
+            });
+        }
+        RequestErrors(self.list)
+    }
+}
+
+/// Records an error at `$path` with a `format!` message, both built only
+/// when the error will be listed.
+macro_rules! bad {
+    ($errs:expr, $path:expr, $($msg:tt)+) => {
+        if $errs.room() {
+            let path: String = $path;
+            let message = format!($($msg)+);
+            $errs.list.push(RequestError { path, message });
         }
     };
-    if depth(&root) > MAX_DEPTH {
-        errs.push(err(
-            "$",
-            format!("request nests deeper than {MAX_DEPTH} levels"),
+}
+
+fn one(path: &str, message: String) -> RequestErrors {
+    RequestErrors(vec![RequestError {
+        path: path.to_string(),
+        message,
+    }])
+}
+
+pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors, Partial)> {
+    let fail = |message: String| Err((one("$", message), Partial::default()));
+    if text.len() > MAX_REQUEST_BYTES {
+        return fail(format!(
+            "request is {} bytes, over the limit of {MAX_REQUEST_BYTES} bytes",
+            text.len()
         ));
-        return Err((RequestErrors(errs), Partial::default()));
     }
+    let root = match crate::json::parse(text) {
+        Ok(j) => j,
+        Err(ParseError::TooDeep) => {
+            return fail(format!("request nests deeper than {MAX_DEPTH} levels"));
+        }
+        Err(ParseError::TooLong) => {
+            return fail(format!("an array is longer than {MAX_ARRAY_LEN} items"));
+        }
+        Err(ParseError::Json(e)) => return fail(format!("invalid JSON: {e}")),
+    };
     let J::Obj(top) = root else {
-        errs.push(err(
-            "$",
-            format!("a request must be a JSON object, found {}", root.kind()),
+        return fail(format!(
+            "a request must be a JSON object, found {}",
+            root.kind()
         ));
-        return Err((RequestErrors(errs), Partial::default()));
     };
     let m = c.model();
     let ix = &c.names;
     let mut req = c.blank_request();
     let mut partial = Partial::default();
+    let mut errs = Errs {
+        list: Vec::new(),
+        more: 0,
+    };
     // Every lookup below is a hash lookup, so parsing is linear in the request
     // whatever the policy declares (issue 16).
     let mut seen: HashSet<&str> = HashSet::new();
     for (k, v) in &top {
         let k: &str = k;
-        let path = format!("$.{k}");
         if !seen.insert(k) {
-            errs.push(err(&path, format!("duplicate key `{k}`")));
+            bad!(errs, format!("$.{k}"), "duplicate key `{k}`");
             continue;
         }
-        let wrong = |what: &str| err(&path, format!("`{k}` must be {what}, found {}", v.kind()));
+        macro_rules! wrong {
+            ($what:expr) => {
+                bad!(
+                    errs,
+                    format!("$.{k}"),
+                    "`{k}` must be {}, found {}",
+                    $what,
+                    v.kind()
+                )
+            };
+        }
         match k {
             "tenant" => match v {
                 J::Str(s) => {
                     req.tenant = Some(s.to_string());
                     partial.tenant = Some(s.to_string());
                 }
-                _ => errs.push(wrong("a string")),
+                _ => wrong!("a string"),
             },
             "surface" | "purpose" => {
-                let (names, index, kind) = if k == "surface" { (&m.surfaces, &ix.surfaces, "surface") } else { (&m.purposes, &ix.purposes, "purpose") };
+                let (names, index, kind) = if k == "surface" {
+                    (&m.surfaces, &ix.surfaces, "surface")
+                } else {
+                    (&m.purposes, &ix.purposes, "purpose")
+                };
                 match v {
                     J::Str(s) => match index.get(&**s) {
                         Some(&i) => {
@@ -245,37 +299,54 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                                 partial.purpose = Some(i);
                             }
                         }
-                        None => errs.push(err(&path, format!("`{s}` is not a declared {kind} (expected one of {})", list(names)))),
+                        None => bad!(
+                            errs,
+                            format!("$.{k}"),
+                            "`{s}` is not a declared {kind} (expected one of {})",
+                            list(names)
+                        ),
                     },
-                    _ => errs.push(wrong("a string")),
+                    _ => wrong!("a string"),
                 }
             }
             "subject" => match v {
                 J::Obj(fields) => {
-                    for (fk, fv) in unique_keys(fields, &path, &mut errs) {
-                        let fp = format!("{path}.{fk}");
+                    for (fk, fv) in unique_keys(fields, k, &mut errs) {
                         let slot = match fk {
                             "user_id" => &mut req.user_id,
                             "anonymous_id" => &mut req.anonymous_id,
                             _ => {
-                                errs.push(err(&fp, format!("unknown key `{fk}` in `subject` (expected `user_id` or `anonymous_id`)")));
+                                bad!(
+                                    errs,
+                                    format!("$.{k}.{fk}"),
+                                    "unknown key `{fk}` in `subject` (expected `user_id` or `anonymous_id`)"
+                                );
                                 continue;
                             }
                         };
                         match fv {
                             J::Str(s) => *slot = Some(s.to_string()),
-                            other => errs.push(err(&fp, format!("`subject.{fk}` must be a string, found {}", other.kind()))),
+                            other => bad!(
+                                errs,
+                                format!("$.{k}.{fk}"),
+                                "`subject.{fk}` must be a string, found {}",
+                                other.kind()
+                            ),
                         }
                     }
                 }
-                _ => errs.push(wrong("an object")),
+                _ => wrong!("an object"),
             },
             "consent" => match v {
                 J::Obj(fields) => {
-                    for (fk, fv) in unique_keys(fields, &path, &mut errs) {
-                        let fp = format!("{path}.{fk}");
+                    for (fk, fv) in unique_keys(fields, k, &mut errs) {
                         let Some(&t) = ix.consent_topics.get(fk) else {
-                            errs.push(err(&fp, format!("`{fk}` is not a declared consent topic (expected one of {})", list(&m.consent_topics))));
+                            bad!(
+                                errs,
+                                format!("$.{k}.{fk}"),
+                                "`{fk}` is not a declared consent topic (expected one of {})",
+                                list(&m.consent_topics)
+                            );
                             continue;
                         };
                         let t = t as usize;
@@ -284,36 +355,48 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                                 "granted" => req.consent[t] = 0,
                                 "denied" => req.consent[t] = 1,
                                 "unknown" => req.consent[t] = 2,
-                                _ => errs.push(err(&fp, format!("`{s}` is not a consent state (expected `granted`, `denied` or `unknown`)"))),
+                                _ => bad!(
+                                    errs,
+                                    format!("$.{k}.{fk}"),
+                                    "`{s}` is not a consent state (expected `granted`, `denied` or `unknown`)"
+                                ),
                             },
-                            other => errs.push(err(&fp, format!("a consent state must be a string, found {}", other.kind()))),
+                            other => bad!(
+                                errs,
+                                format!("$.{k}.{fk}"),
+                                "a consent state must be a string, found {}",
+                                other.kind()
+                            ),
                         }
                     }
                 }
-                _ => errs.push(wrong("an object")),
+                _ => wrong!("an object"),
             },
             "consent_version" => match v {
                 J::Str(s) => req.consent_version = Some(s.to_string()),
-                _ => errs.push(wrong("a string")),
+                _ => wrong!("a string"),
             },
             "context" => match v {
                 J::Obj(fields) => {
-                    for (fk, fv) in unique_keys(fields, &path, &mut errs) {
-                        let fp = format!("{path}.{fk}");
+                    for (fk, fv) in unique_keys(fields, k, &mut errs) {
                         let Some(&fi) = ix.context.get(fk) else {
                             let names = m.context.iter().map(|f| f.name.as_str());
-                            errs.push(err(&fp, format!("`{fk}` is not a declared context field (expected one of {})", list_of(names, m.context.len()))));
+                            bad!(
+                                errs,
+                                format!("$.{k}.{fk}"),
+                                "`{fk}` is not a declared context field (expected one of {})",
+                                list_of(names, m.context.len())
+                            );
                             continue;
                         };
                         let fi = fi as usize;
-                        let variants = ix.variants.get(fi);
-                        match context_value(&m.context[fi].ty, variants, fv) {
+                        match context_value(&m.context[fi].ty, ix.variants.get(fi), fv) {
                             Ok(val) => req.context[fi] = Some(val),
-                            Err(why) => errs.push(err(&fp, format!("`context.{fk}` {why}"))),
+                            Err(why) => bad!(errs, format!("$.{k}.{fk}"), "`context.{fk}` {why}"),
                         }
                     }
                 }
-                _ => errs.push(wrong("an object")),
+                _ => wrong!("an object"),
             },
             "roles" => match v {
                 J::Arr(items) => {
@@ -321,17 +404,28 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                         match it {
                             J::Str(s) => match ix.roles.get(&**s) {
                                 Some(&r) if r < 64 => req.roles |= 1u64 << r,
-                                _ => errs.push(err(&format!("{path}[{i}]"), format!("`{s}` is not a declared role (expected one of {})", list(&m.roles)))),
+                                _ => bad!(
+                                    errs,
+                                    format!("$.{k}[{i}]"),
+                                    "`{s}` is not a declared role (expected one of {})",
+                                    list(&m.roles)
+                                ),
                             },
-                            other => errs.push(err(&format!("{path}[{i}]"), format!("a role must be a string, found {}", other.kind()))),
+                            other => bad!(
+                                errs,
+                                format!("$.{k}[{i}]"),
+                                "a role must be a string, found {}",
+                                other.kind()
+                            ),
                         }
                     }
                 }
-                _ => errs.push(wrong("an array of role names")),
+                _ => wrong!("an array of role names"),
             },
             "features" => match v {
                 J::Arr(items) => {
-                    let mut out: Vec<FeatureName> = Vec::new();
+                    let mut out: Vec<FeatureName> =
+                        Vec::with_capacity(items.len().min(m.features.len()));
                     let mut ok = true;
                     // Duplicates count once (spec 12), first position kept: a
                     // bit per registry feature, a set for unknown names.
@@ -355,40 +449,49 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                             },
                             other => {
                                 ok = false;
-                                errs.push(err(&format!("{path}[{i}]"), format!("a feature name must be a string, found {}", other.kind())));
+                                bad!(
+                                    errs,
+                                    format!("$.{k}[{i}]"),
+                                    "a feature name must be a string, found {}",
+                                    other.kind()
+                                );
                             }
                         }
                     }
                     if ok {
-                        partial.features = Some(out.clone());
                         req.features = Some(out);
                     }
                 }
-                _ => errs.push(wrong("an array of feature names")),
+                _ => wrong!("an array of feature names"),
             },
-            _ => errs.push(err(
-                &path,
-                format!("unknown key `{k}` (expected `tenant`, `surface`, `purpose`, `subject`, `consent`, `consent_version`, `context`, `roles` or `features`)"),
-            )),
+            _ => bad!(
+                errs,
+                format!("$.{k}"),
+                "unknown key `{k}` (expected `tenant`, `surface`, `purpose`, `subject`, `consent`, `consent_version`, `context`, `roles` or `features`)"
+            ),
         }
     }
     for required in ["tenant", "surface", "purpose"] {
         if !seen.contains(required) {
-            errs.push(err("$", format!("missing required key `{required}`")));
+            bad!(errs, "$".to_string(), "missing required key `{required}`");
         }
     }
-    if errs.is_empty() {
+    if errs.is_empty() && errs.more == 0 {
         Ok(req)
     } else {
-        Err((RequestErrors(errs), partial))
+        // Only the features survive into the fallback from here (the rest of
+        // `partial` was filled as it was read).
+        partial.features = req.features.take();
+        Err((errs.done(), partial))
     }
 }
 
-/// The entries of an object, each duplicate key reported once and skipped.
+/// The entries of an object (the value of top-level key `key`), each
+/// duplicate key reported and skipped.
 fn unique_keys<'j>(
     fields: &'j [(Cow<'_, str>, J<'_>)],
-    path: &str,
-    errs: &mut Vec<RequestError>,
+    key: &str,
+    errs: &mut Errs,
 ) -> Vec<(&'j str, &'j J<'j>)> {
     let mut seen: HashSet<&str> = HashSet::with_capacity(fields.len());
     let mut out: Vec<(&str, &J)> = Vec::with_capacity(fields.len());
@@ -396,10 +499,7 @@ fn unique_keys<'j>(
         if seen.insert(k) {
             out.push((k, v));
         } else {
-            errs.push(RequestError {
-                path: format!("{path}.{k}"),
-                message: format!("duplicate key `{k}`"),
-            });
+            bad!(errs, format!("$.{key}.{k}"), "duplicate key `{k}`");
         }
     }
     out
