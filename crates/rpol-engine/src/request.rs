@@ -185,6 +185,11 @@ impl Errs {
         }
     }
 
+    /// Whether another error would still be listed (counts nothing).
+    fn has_room(&self) -> bool {
+        self.list.len() < MAX_REQUEST_ERRORS
+    }
+
     fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
@@ -256,10 +261,21 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
     };
     // Every lookup below is a hash lookup, so parsing is linear in the request
     // whatever the policy declares (issue 16).
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen_known = 0u16;
+    let mut seen_unknown: HashSet<&str> = HashSet::new();
     for (k, v) in &top {
         let k: &str = k;
-        if !seen.insert(k) {
+        let dup = match KEYS.iter().position(|x| *x == k) {
+            Some(i) => {
+                let dup = seen_known >> i & 1 == 1;
+                seen_known |= 1 << i;
+                dup
+            }
+            // An unknown key is an error either way: the set only chooses its
+            // message, so it is kept only while errors are still listed.
+            None => errs.has_room() && !seen_unknown.insert(k),
+        };
+        if dup {
             bad!(errs, format!("$.{k}"), "duplicate key `{k}`");
             continue;
         }
@@ -311,11 +327,16 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             }
             "subject" => match v {
                 J::Obj(fields) => {
-                    for (fk, fv) in unique_keys(fields, k, &mut errs) {
-                        let slot = match fk {
-                            "user_id" => &mut req.user_id,
-                            "anonymous_id" => &mut req.anonymous_id,
-                            _ => {
+                    let subject_key = |fk: &str| match fk {
+                        "user_id" => Some(0),
+                        "anonymous_id" => Some(1),
+                        _ => None,
+                    };
+                    for (fk, fv, i) in unique_keys(fields, k, subject_key, 2, &mut errs) {
+                        let slot = match i {
+                            Some(0) => &mut req.user_id,
+                            Some(_) => &mut req.anonymous_id,
+                            None => {
                                 bad!(
                                     errs,
                                     format!("$.{k}.{fk}"),
@@ -339,8 +360,10 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             },
             "consent" => match v {
                 J::Obj(fields) => {
-                    for (fk, fv) in unique_keys(fields, k, &mut errs) {
-                        let Some(&t) = ix.consent_topics.get(fk) else {
+                    let topic = |fk: &str| ix.consent_topics.get(fk).copied();
+                    let n = m.consent_topics.len();
+                    for (fk, fv, t) in unique_keys(fields, k, topic, n, &mut errs) {
+                        let Some(t) = t else {
                             bad!(
                                 errs,
                                 format!("$.{k}.{fk}"),
@@ -378,8 +401,10 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             },
             "context" => match v {
                 J::Obj(fields) => {
-                    for (fk, fv) in unique_keys(fields, k, &mut errs) {
-                        let Some(&fi) = ix.context.get(fk) else {
+                    let field = |fk: &str| ix.context.get(fk).copied();
+                    let n = m.context.len();
+                    for (fk, fv, fi) in unique_keys(fields, k, field, n, &mut errs) {
+                        let Some(fi) = fi else {
                             let names = m.context.iter().map(|f| f.name.as_str());
                             bad!(
                                 errs,
@@ -431,7 +456,9 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                     // bit per registry feature, a set for unknown names.
                     let mut known = vec![0u64; m.features.len().div_ceil(64)];
                     let mut unknown: HashSet<&str> = HashSet::new();
+                    let mut rest = items.len();
                     for (i, it) in items.iter().enumerate() {
+                        rest -= 1;
                         match it {
                             J::Str(s) => match c.feature_index.get(&**s) {
                                 Some(&id) => {
@@ -442,6 +469,9 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                                     }
                                 }
                                 None => {
+                                    if unknown.capacity() == 0 {
+                                        unknown.reserve(rest + 1);
+                                    }
                                     if unknown.insert(s) {
                                         out.push(FeatureName::Unknown(s.to_string()));
                                     }
@@ -471,8 +501,8 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             ),
         }
     }
-    for required in ["tenant", "surface", "purpose"] {
-        if !seen.contains(required) {
+    for (i, required) in KEYS.iter().enumerate().take(3) {
+        if seen_known >> i & 1 == 0 {
             bad!(errs, "$".to_string(), "missing required key `{required}`");
         }
     }
@@ -486,24 +516,66 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
     }
 }
 
-/// The entries of an object (the value of top-level key `key`), each
-/// duplicate key reported and skipped.
+/// The entries of an object (the value of top-level key `key`) with the id
+/// `index` gives each key among `n` declared ones, each duplicate key
+/// reported and skipped.
 fn unique_keys<'j>(
     fields: &'j [(Cow<'_, str>, J<'_>)],
     key: &str,
+    index: impl Fn(&str) -> Option<u32>,
+    n: usize,
     errs: &mut Errs,
-) -> Vec<(&'j str, &'j J<'j>)> {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(fields.len());
-    let mut out: Vec<(&str, &J)> = Vec::with_capacity(fields.len());
+) -> Vec<(&'j str, &'j J<'j>, Option<u32>)> {
+    let mut known = vec![0u64; n.div_ceil(64)];
+    let mut unknown: HashSet<&str> = HashSet::new();
+    // Undeclared keys passed on, each an error to come.
+    let mut pending = 0;
+    let mut out = Vec::with_capacity(fields.len().min(n + MAX_REQUEST_ERRORS));
     for (k, v) in fields {
-        if seen.insert(k) {
-            out.push((k, v));
-        } else {
+        let id = index(k);
+        let dup = match id {
+            Some(i) => {
+                let (w, b) = (i as usize / 64, i % 64);
+                let dup = known.get(w).is_some_and(|x| x >> b & 1 == 1);
+                if let Some(x) = known.get_mut(w) {
+                    *x |= 1 << b;
+                }
+                dup
+            }
+            // Undeclared: an error either way (here if a duplicate, else
+            // where the caller reads it); the set only picks the message, so
+            // it is kept only while errors are still listed.
+            None if errs.list.len() + pending < MAX_REQUEST_ERRORS => {
+                let first = unknown.insert(k);
+                pending += usize::from(first);
+                !first
+            }
+            None => {
+                errs.more += 1;
+                continue;
+            }
+        };
+        if dup {
             bad!(errs, format!("$.{key}.{k}"), "duplicate key `{k}`");
+        } else {
+            out.push((&**k, v, id));
         }
     }
     out
 }
+
+/// The keys of a request (spec 7.1); the first three are required.
+const KEYS: [&str; 9] = [
+    "tenant",
+    "surface",
+    "purpose",
+    "subject",
+    "consent",
+    "consent_version",
+    "context",
+    "roles",
+    "features",
+];
 
 fn list(names: &[String]) -> String {
     list_of(names.iter().map(String::as_str), names.len())
