@@ -6,7 +6,7 @@
 //! the bound request equals what `parse_request` makes of the witness.
 
 use rpol_engine::model::{CONSENT_UNKNOWN, ContextType};
-use rpol_engine::{Compiled, FeatureId, ReasonOutcome, SourceId, Verdict};
+use rpol_engine::{Compiled, ReasonOutcome, Verdict};
 use rpol_engine::{CtxVal, Request};
 use std::ops::Range;
 
@@ -296,16 +296,15 @@ impl Outcome {
             Some(m) => c.prepare_in(req, m),
             None => c.prepare(req),
         };
-        let m = c.model();
         self.mode = p.mode;
         self.arm = p.arm;
         self.route = c.route(req.surface, p.mode);
         self.sources.clear();
         self.sources
-            .extend((0..m.sources.len()).map(|s| c.check_source(&p, SourceId(s as u32))));
+            .extend(c.source_ids().map(|s| c.check_source(&p, s)));
         self.features.clear();
         self.features
-            .extend((0..m.features.len()).map(|f| c.check_feature(&p, FeatureId(f as u32))));
+            .extend(c.feature_ids().map(|f| c.check_feature(&p, f)));
         self.reasons.clear();
         self.reasons
             .extend(codes.iter().map(|code| c.explain(&p, code)));

@@ -3,11 +3,14 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sha2::{Digest, Sha256};
 
 use crate::DenyCode;
 use crate::decide::{FeatureId, SourceId};
 use crate::eval::{CExpr, FeatureCtx, Tri};
-use crate::model::{Clearance, ForbidKind, PolicyModel};
+use crate::model::{Clearance, ContextType, ForbidKind, PolicyModel};
 
 /// Capabilities, modes, purposes, surfaces and roles are bit sets of this width.
 pub const MAX_SET: usize = 64;
@@ -83,6 +86,104 @@ pub struct Compiled {
     pub(crate) feature_index: HashMap<String, u32>,
     pub(crate) source_index: HashMap<String, u32>,
     pub(crate) role_clearance: Vec<Option<Clearance>>,
+    /// Name → id for everything a request names, so that parsing is linear
+    /// in the request whatever the size of the policy.
+    pub(crate) names: NameIndex,
+    /// Identity tags checked on use (see [`PolicyTags`]).
+    pub(crate) tags: PolicyTags,
+}
+
+/// Name indexes of the request vocabulary (first declaration wins, as a scan would).
+#[derive(Debug, Default)]
+pub(crate) struct NameIndex {
+    pub surfaces: HashMap<String, u32>,
+    pub purposes: HashMap<String, u32>,
+    pub consent_topics: HashMap<String, u32>,
+    pub context: HashMap<String, u32>,
+    pub roles: HashMap<String, u32>,
+    /// Per context field: its enum variants (empty for other types).
+    pub variants: Vec<HashMap<String, u32>>,
+}
+
+fn index_of<'a>(names: impl Iterator<Item = &'a String>) -> HashMap<String, u32> {
+    let mut map = HashMap::new();
+    for (i, n) in names.enumerate() {
+        map.entry(n.clone()).or_insert(i as u32);
+    }
+    map
+}
+
+/// What ties ids, requests and prepared requests to the policy that made them
+/// (issue 16): each is checked by one integer compare on use, and a mismatch
+/// denies with `policy_mismatch` instead of naming something else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PolicyTags {
+    /// Unique to this `Compiled` in the process: a [`crate::Prepared`] carries
+    /// it, because its mode and fired rules belong to this policy alone.
+    pub instance: u64,
+    /// Hash of the registry's feature names in registry order: a
+    /// [`FeatureId`] stays valid across a swap exactly when the new policy
+    /// has the same features at the same positions.
+    pub features: u64,
+    /// The same for source names in declaration order ([`SourceId`]).
+    pub sources: u64,
+    /// Hash of every name a [`crate::Request`] holds as an id (surfaces,
+    /// purposes, consent topics, context fields with their types, roles,
+    /// features): a request means the same under any policy with this tag.
+    pub vocabulary: u64,
+}
+
+/// Never a live instance: a [`crate::Prepared`] with it denies every check.
+pub(crate) const NO_INSTANCE: u64 = 0;
+
+static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
+
+/// A 64-bit tag of a list of names (SHA-256, length-prefixed, domain-separated).
+fn name_tag<'a>(domain: &str, names: impl Iterator<Item = &'a str>) -> u64 {
+    let mut h = Sha256::new();
+    h.update(domain.as_bytes());
+    for n in names {
+        h.update((n.len() as u64).to_le_bytes());
+        h.update(n.as_bytes());
+    }
+    let d = h.finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_le_bytes(b)
+}
+
+impl PolicyTags {
+    fn of(m: &PolicyModel) -> PolicyTags {
+        let features = name_tag("features", m.features.iter().map(|f| f.name.as_str()));
+        let sources = name_tag("sources", m.sources.iter().map(|s| s.name.as_str()));
+        let count = |v: usize| v.to_string();
+        let mut vocab: Vec<String> = Vec::new();
+        for list in [&m.surfaces, &m.purposes, &m.consent_topics, &m.roles] {
+            vocab.push(count(list.len()));
+            vocab.extend(list.iter().cloned());
+        }
+        vocab.push(count(m.context.len()));
+        for f in &m.context {
+            vocab.push(f.name.clone());
+            match &f.ty {
+                ContextType::String => vocab.push("string".into()),
+                ContextType::Int => vocab.push("int".into()),
+                ContextType::Bool => vocab.push("bool".into()),
+                ContextType::Duration => vocab.push("duration".into()),
+                ContextType::Enum(vs) => {
+                    vocab.push(format!("enum {}", vs.len()));
+                    vocab.extend(vs.iter().cloned());
+                }
+            }
+        }
+        vocab.push(features.to_string());
+        PolicyTags {
+            instance: NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
+            features,
+            sources,
+            vocabulary: name_tag("vocabulary", vocab.iter().map(String::as_str)),
+        }
+    }
 }
 
 fn mask(ids: &[u32], what: &str, len: usize) -> Result<u64, ModelError> {
@@ -414,7 +515,25 @@ impl Compiled {
                 .get_mut(*r as usize)
                 .ok_or_else(|| ModelError("debug names an undeclared role".into()))? = Some(*c);
         }
+        let names = NameIndex {
+            surfaces: index_of(m.surfaces.iter()),
+            purposes: index_of(m.purposes.iter()),
+            consent_topics: index_of(m.consent_topics.iter()),
+            context: index_of(m.context.iter().map(|f| &f.name)),
+            roles: index_of(m.roles.iter()),
+            variants: m
+                .context
+                .iter()
+                .map(|f| match &f.ty {
+                    ContextType::Enum(vs) => index_of(vs.iter()),
+                    _ => HashMap::new(),
+                })
+                .collect(),
+        };
+        let tags = PolicyTags::of(m);
         Ok(Compiled {
+            names,
+            tags,
             digest: m.digest.as_str().into(),
             mode_grants,
             personal_caps,
@@ -453,18 +572,55 @@ impl Compiled {
         &self.digest
     }
 
+    /// The id of a registry feature, tied to this policy's registry: resolve
+    /// names once at start-up. After [`crate::Engine::swap`] the id still
+    /// works if the new registry has the same features in the same order, and
+    /// is denied `policy_mismatch` otherwise.
     pub fn feature_id(&self, name: &str) -> Option<FeatureId> {
-        self.feature_index.get(name).map(|&i| FeatureId(i))
+        self.feature_index
+            .get(name)
+            .map(|&i| FeatureId::new(i, self.tags.features))
     }
 
+    /// The id of the feature at registry position `index`.
+    pub fn feature_at(&self, index: u32) -> Option<FeatureId> {
+        ((index as usize) < self.model.features.len())
+            .then(|| FeatureId::new(index, self.tags.features))
+    }
+
+    /// Every registry feature, in registry order.
+    pub fn feature_ids(&self) -> impl ExactSizeIterator<Item = FeatureId> + '_ {
+        (0..self.model.features.len() as u32).map(|i| FeatureId::new(i, self.tags.features))
+    }
+
+    /// The id of a source, tied to this policy's sources (as [`Compiled::feature_id`]).
     pub fn source_id(&self, name: &str) -> Option<SourceId> {
-        self.source_index.get(name).map(|&i| SourceId(i))
+        self.source_index
+            .get(name)
+            .map(|&i| SourceId::new(i, self.tags.sources))
     }
 
-    pub fn feature_name(&self, f: FeatureId) -> &str {
-        self.model
-            .features
-            .get(f.0 as usize)
-            .map_or("", |x| x.name.as_str())
+    /// The id of the source at declaration position `index`.
+    pub fn source_at(&self, index: u32) -> Option<SourceId> {
+        ((index as usize) < self.model.sources.len())
+            .then(|| SourceId::new(index, self.tags.sources))
+    }
+
+    /// Every source, in declaration order.
+    pub fn source_ids(&self) -> impl ExactSizeIterator<Item = SourceId> + '_ {
+        (0..self.model.sources.len() as u32).map(|i| SourceId::new(i, self.tags.sources))
+    }
+
+    /// The name of a feature; `None` for an id of another registry.
+    pub fn feature_name(&self, f: FeatureId) -> Option<&str> {
+        self.own_feature(f)
+            .and_then(|i| self.model.features.get(i as usize))
+            .map(|x| x.name.as_str())
+    }
+
+    /// The registry position of `f` if it was made by a policy with this registry.
+    #[inline]
+    pub(crate) fn own_feature(&self, f: FeatureId) -> Option<u32> {
+        (f.tag == self.tags.features).then_some(f.index)
     }
 }

@@ -1,20 +1,55 @@
 //! Deciding: the mode, then sources, features and reasons in the order of
 //! spec 3.1, through the same single-check functions that services call.
 
+use std::collections::HashSet;
+
 use crate::DenyCode;
-use crate::compile::{Compiled, FeatureForbid, NO_TOPIC, PASS};
+use crate::compile::{Compiled, FeatureForbid, NO_INSTANCE, NO_TOPIC, PASS};
 use crate::decision::Decision;
 use crate::eval::{Env, Tri};
 use crate::model::{CONSENT_GRANTED, Clearance, Visibility};
 use crate::request::{FeatureName, Partial, Request, RequestErrors};
 
-/// A registry feature, by registry position.
+/// A registry feature: its registry position, tied to the registry of the
+/// policy that resolved it ([`Compiled::feature_id`]). An id used with a
+/// policy whose registry differs (another policy, or one swapped in with the
+/// features in another order) is denied `policy_mismatch`, never taken as
+/// whatever feature sits at that position there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FeatureId(pub u32);
+pub struct FeatureId {
+    pub(crate) index: u32,
+    pub(crate) tag: u64,
+}
 
-/// A candidate source, by declaration position.
+impl FeatureId {
+    pub(crate) fn new(index: u32, tag: u64) -> FeatureId {
+        FeatureId { index, tag }
+    }
+
+    /// The registry position (an index into `model().features`).
+    pub fn index(self) -> u32 {
+        self.index
+    }
+}
+
+/// A candidate source: its declaration position, tied to the sources of the
+/// policy that resolved it, as [`FeatureId`] is to its registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SourceId(pub u32);
+pub struct SourceId {
+    pub(crate) index: u32,
+    pub(crate) tag: u64,
+}
+
+impl SourceId {
+    pub(crate) fn new(index: u32, tag: u64) -> SourceId {
+        SourceId { index, tag }
+    }
+
+    /// The declaration position (an index into `model().sources`).
+    pub fn index(self) -> u32 {
+        self.index
+    }
+}
 
 /// The answer for one source or feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +100,20 @@ impl std::fmt::Display for UnknownRetention {
 impl std::error::Error for UnknownRetention {}
 
 /// A request with its mode resolved and its request-only forbid rules
-/// evaluated; single checks against it allocate nothing.
+/// evaluated; single checks against it allocate nothing. It belongs to the
+/// one [`Compiled`] that prepared it: any other policy denies its checks
+/// `policy_mismatch`.
 #[derive(Debug, Clone)]
 pub struct Prepared<'r> {
     pub(crate) req: &'r Request,
+    /// The instance tag of the policy that prepared it (`NO_INSTANCE` when the
+    /// request itself belonged to another policy).
+    pub(crate) policy: u64,
+    /// `purpose × modes + mode`: which column of the static verdict tables
+    /// the request reads; `None` when the purpose or the mode is out of range
+    /// (an invalid purpose, or a hand-built request), which denies every
+    /// feature `invalid_request`.
+    pub(crate) pm: Option<usize>,
     pub mode: u32,
     /// The `when` arm that decided the mode; `None` for `else`.
     pub arm: Option<u32>,
@@ -154,16 +199,40 @@ impl Compiled {
         (self.model.fallback.mode, None)
     }
 
-    /// Prepares a request for single checks.
+    /// Prepares a request for single checks. A request parsed by a policy
+    /// with another vocabulary (see [`Request`]) gives a prepared request
+    /// whose every check is denied `policy_mismatch`.
     pub fn prepare<'r>(&self, req: &'r Request) -> Prepared<'r> {
+        if req.vocabulary != self.tags.vocabulary {
+            return self.foreign(req);
+        }
         let (mode, arm) = self.resolve(req);
         self.prepare_in_mode(req, mode, arm)
     }
 
     /// Prepares a request as if `mode` had been resolved, for analysis ("what
     /// would this request get in that mode?"). Serving uses [`Compiled::prepare`].
+    /// A mode out of range denies every feature `invalid_request`.
     pub fn prepare_in<'r>(&self, req: &'r Request, mode: u32) -> Prepared<'r> {
+        if req.vocabulary != self.tags.vocabulary {
+            return self.foreign(req);
+        }
         self.prepare_in_mode(req, mode, None)
+    }
+
+    /// A prepared request that no policy accepts.
+    fn foreign<'r>(&self, req: &'r Request) -> Prepared<'r> {
+        Prepared {
+            req,
+            policy: NO_INSTANCE,
+            pm: None,
+            mode: self.model.fallback.mode,
+            arm: None,
+            grants: 0,
+            fired_more: Vec::new(),
+            fired_mask: 0,
+            granted_mask: 0,
+        }
     }
 
     fn prepare_in_mode<'r>(&self, req: &'r Request, mode: u32, arm: Option<u32>) -> Prepared<'r> {
@@ -194,8 +263,17 @@ impl Compiled {
                     m
                 }
             });
+        let (np, nm) = (self.model.purposes.len(), self.model.modes.len());
+        let pm = match req.purpose {
+            Some(p) if (p as usize) < np && (mode as usize) < nm => {
+                Some(p as usize * nm + mode as usize)
+            }
+            _ => None,
+        };
         Prepared {
             req,
+            policy: self.tags.instance,
+            pm,
             mode,
             arm,
             grants: self.mode_grants.get(mode as usize).copied().unwrap_or(0),
@@ -206,17 +284,27 @@ impl Compiled {
     }
 
     /// Decides one registry feature for a prepared request (steps 2–7 of spec
-    /// 3.1). No allocation, no string hashing.
+    /// 3.1). No allocation, no string hashing. A prepared request or an id of
+    /// another policy (or registry) is denied `policy_mismatch`.
     pub fn check_feature(&self, p: &Prepared<'_>, f: FeatureId) -> Verdict {
-        let Some(purpose) = p.req.purpose else {
+        if p.policy != self.tags.instance || f.tag != self.tags.features {
+            return Verdict::Denied(DenyCode::PolicyMismatch);
+        }
+        self.feature_by_index(p, f.index)
+    }
+
+    /// [`Compiled::check_feature`] for a registry position of this policy and
+    /// a request it prepared.
+    #[inline]
+    fn feature_by_index(&self, p: &Prepared<'_>, fi: u32) -> Verdict {
+        let Some(pm) = p.pm else {
             return Verdict::Denied(DenyCode::InvalidRequest);
         };
-        if f.0 as usize >= self.feature_consent.len() {
+        let nf = self.feature_consent.len();
+        if fi as usize >= nf {
             return Verdict::Denied(DenyCode::UnknownFeature);
         }
-        let column = (purpose as usize * self.model.modes.len() + p.mode as usize)
-            * self.feature_consent.len();
-        self.feature_verdict(p, f.0 as usize, column)
+        self.feature_verdict(p, fi as usize, pm * nf)
     }
 
     /// The verdict of feature `fi` (in range) with its (purpose, mode) column
@@ -277,15 +365,11 @@ impl Compiled {
     /// has no bounds checks.
     fn all_features_into(&self, p: &Prepared<'_>, out: &mut Vec<(u32, Verdict)>, bits: &mut [u8]) {
         let nf = self.feature_consent.len();
-        let Some(purpose) = p.req.purpose else {
+        let Some(pass) = p.pm.and_then(|pm| self.pass_words.get(pm)) else {
             out.extend((0..nf as u32).map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest))));
             return;
         };
-        let pm = purpose as usize * self.model.modes.len() + p.mode as usize;
-        let column = pm * nf;
-        let Some(pass) = self.pass_words.get(pm) else {
-            return;
-        };
+        let column = p.pm.unwrap_or(0) * nf;
         // Features blocked by consent or by a fired request-only rule, 64 at a time.
         let mut blocked = vec![0u64; pass.len()];
         for (t, words) in self.topic_words.iter().enumerate() {
@@ -337,12 +421,11 @@ impl Compiled {
         out: &mut Vec<(u32, Verdict)>,
         bits: &mut [u8],
     ) {
-        let Some(purpose) = p.req.purpose else {
+        let Some(pm) = p.pm else {
             out.extend(ids.map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest))));
             return;
         };
-        let column = (purpose as usize * self.model.modes.len() + p.mode as usize)
-            * self.feature_consent.len();
+        let column = pm * self.feature_consent.len();
         out.extend(ids.map(|i| {
             let v = self.feature_verdict(p, i as usize, column);
             mark(bits, i as usize, v);
@@ -350,9 +433,16 @@ impl Compiled {
         }));
     }
 
-    /// Decides one source (spec 3.1: capabilities, `when`, forbid rules).
+    /// Decides one source (spec 3.1: capabilities, `when`, forbid rules). A
+    /// prepared request or an id of another policy is denied `policy_mismatch`.
     pub fn check_source(&self, p: &Prepared<'_>, s: SourceId) -> Verdict {
-        let si = s.0 as usize;
+        if p.policy != self.tags.instance || s.tag != self.tags.sources {
+            return Verdict::Denied(DenyCode::PolicyMismatch);
+        }
+        self.source_by_index(p, s.index as usize)
+    }
+
+    fn source_by_index(&self, p: &Prepared<'_>, si: usize) -> Verdict {
         let Some(&requires) = self.source_requires.get(si) else {
             return Verdict::Denied(DenyCode::ConditionFalse);
         };
@@ -376,8 +466,12 @@ impl Compiled {
         Verdict::Allowed
     }
 
-    /// Explains one reason code (spec 3.1 reason steps 1–5).
+    /// Explains one reason code (spec 3.1 reason steps 1–5). A prepared
+    /// request of another policy is suppressed `policy_mismatch`.
     pub fn explain(&self, p: &Prepared<'_>, code: &str) -> ReasonOutcome {
+        if p.policy != self.tags.instance {
+            return ReasonOutcome::Suppressed(DenyCode::PolicyMismatch);
+        }
         let Some(ri) = self
             .model
             .reasons
@@ -392,7 +486,7 @@ impl Compiled {
         if self.model.reasons[ri]
             .from
             .iter()
-            .any(|&f| !self.check_feature(p, FeatureId(f)).is_allowed())
+            .any(|&f| !self.feature_by_index(p, f).is_allowed())
         {
             return ReasonOutcome::Suppressed(DenyCode::FeatureDenied);
         }
@@ -412,15 +506,19 @@ impl Compiled {
             .ok_or_else(|| UnknownRetention(kind.to_string()))
     }
 
-    /// Whether a role may see a feature in a debug view (spec 3.1).
+    /// Whether a role may see a feature in a debug view (spec 3.1); never
+    /// for an id of another registry.
     pub fn debug_visible(&self, role: &str, f: FeatureId) -> bool {
-        let Some(r) = self.model.roles.iter().position(|x| x == role) else {
+        let Some(fi) = self.own_feature(f) else {
             return false;
         };
-        let Some(Some(clearance)) = self.role_clearance.get(r) else {
+        let Some(&r) = self.names.roles.get(role) else {
             return false;
         };
-        match self.model.features.get(f.0 as usize).map(|x| x.visibility) {
+        let Some(Some(clearance)) = self.role_clearance.get(r as usize) else {
+            return false;
+        };
+        match self.model.features.get(fi as usize).map(|x| x.visibility) {
             Some(Visibility::Open) => true,
             Some(Visibility::Restricted) => *clearance == Clearance::Restricted,
             Some(Visibility::Hidden) | None => false,
@@ -437,7 +535,13 @@ impl Compiled {
     }
 
     /// The full decision for a valid request.
+    /// A request parsed by a policy with another vocabulary is not readable
+    /// here: it gets the fallback decision of a request with nothing valid
+    /// (spec 3.1, invalid request), never verdicts for what its ids name here.
     pub fn decide(&self, req: &Request, reason_codes: &[&str]) -> Decision {
+        if req.vocabulary != self.tags.vocabulary {
+            return self.fallback(Partial::default(), reason_codes);
+        }
         let p = self.prepare(req);
         self.decide_prepared(&p, reason_codes)
     }
@@ -458,7 +562,7 @@ impl Compiled {
         };
         let sources: Vec<Verdict> = (0..ns)
             .map(|s| {
-                let v = self.check_source(p, SourceId(s as u32));
+                let v = self.source_by_index(p, s);
                 mark(bits, s, v);
                 v
             })
@@ -480,6 +584,8 @@ impl Compiled {
                     })
                     .collect();
                 known.sort_unstable();
+                // The parser already dropped duplicates; a hand-built list may not have.
+                known.dedup();
                 known.retain(|&i| i < nf);
                 features.reserve_exact(known.len());
                 self.features_into(p, known.into_iter(), &mut features, feature_bits);
@@ -506,8 +612,15 @@ impl Compiled {
             },
         }
         let mut reasons: Vec<(String, ReasonOutcome)> = Vec::with_capacity(reason_codes.len());
-        for code in reason_codes {
-            if !reasons.iter().any(|(c, _)| c == code) {
+        // A repeated code counts once (first position); a set keeps many codes linear.
+        let mut asked: HashSet<&str> = HashSet::new();
+        for &code in reason_codes {
+            let first = if reason_codes.len() <= 8 {
+                !reasons.iter().any(|(c, _)| c == code)
+            } else {
+                asked.insert(code)
+            };
+            if first {
                 reasons.push((code.to_string(), self.explain(p, code)));
             }
         }
@@ -556,6 +669,7 @@ impl Compiled {
             context: vec![None; m.context.len()],
             roles: 0,
             features: partial.features,
+            vocabulary: self.tags.vocabulary,
         };
         let p = self.prepare_in_mode(&req, m.fallback.mode, None);
         self.decide_prepared(&p, reason_codes)

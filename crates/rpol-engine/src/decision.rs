@@ -30,8 +30,13 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The verdict of registry feature `f`, if the decision covers it.
     pub fn feature_verdict(&self, f: u32) -> Option<Verdict> {
-        self.features.iter().find(|(i, _)| *i == f).map(|(_, v)| *v)
+        // `features` is in registry order, without duplicates.
+        self.features
+            .binary_search_by_key(&f, |(i, _)| *i)
+            .ok()
+            .map(|k| self.features[k].1)
     }
 
     pub fn allowed_features(&self) -> impl Iterator<Item = u32> + '_ {
@@ -71,13 +76,15 @@ impl Decision {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        // Every id is looked up with `get`: a decision rendered against a
+        // policy that did not make it must not panic (it renders blanks).
         let forbidden = |r: u32| -> Node {
-            let rule = &m.forbids[r as usize];
+            let rule = m.forbids.get(r as usize);
             let mut o = vec![
                 ("code".into(), Node::s("forbidden")),
-                ("rule".into(), Node::s(&rule.rule)),
+                ("rule".into(), Node::s(rule.map_or("", |x| x.rule.as_str()))),
             ];
-            if let Some(b) = &rule.because {
+            if let Some(b) = rule.and_then(|x| x.because.as_ref()) {
                 o.push(("because".into(), Node::s(b)));
             }
             Node::Obj(o)
@@ -92,7 +99,9 @@ impl Decision {
         let mut src_allowed = Vec::new();
         let mut src_denied = Vec::new();
         for (i, v) in self.sources.iter().enumerate() {
-            let s = &m.sources[i];
+            let Some(s) = m.sources.get(i) else {
+                continue;
+            };
             match v {
                 Verdict::Allowed => src_allowed.push(Node::s(&s.name)),
                 Verdict::Forbidden(r) => src_denied.push((s.name.clone(), forbidden(*r))),
@@ -100,7 +109,7 @@ impl Decision {
                     let detail = match code {
                         DenyCode::CapabilityMissing => format!(
                             "mode {mode_name} does not grant {}",
-                            caps(c.source_requires[i] & !grants)
+                            caps(c.source_requires.get(i).copied().unwrap_or(0) & !grants)
                         ),
                         DenyCode::ConditionFalse => {
                             format!("the `when` condition of source {} is not true", s.name)
@@ -117,12 +126,9 @@ impl Decision {
             .unknown_features
             .iter()
             .map(|n| (None, n.clone(), Verdict::Denied(DenyCode::UnknownFeature)));
-        let known = self.features.iter().map(|(i, v)| {
-            (
-                Some(&m.features[*i as usize]),
-                m.features[*i as usize].name.clone(),
-                *v,
-            )
+        let known = self.features.iter().filter_map(|(i, v)| {
+            let f = m.features.get(*i as usize)?;
+            Some((Some(f), f.name.clone(), *v))
         });
         for (feat, name, v) in known.chain(unknown) {
             let v = &v;
@@ -145,8 +151,16 @@ impl Decision {
                         }
                         (DenyCode::CapabilityMissing, Some(ft)) => format!(
                             "mode {mode_name} does not grant {} required by class {}",
-                            caps(c.class_requires[ft.class as usize] & !grants),
-                            m.classes[ft.class as usize].name
+                            caps(
+                                c.class_requires
+                                    .get(ft.class as usize)
+                                    .copied()
+                                    .unwrap_or(0)
+                                    & !grants
+                            ),
+                            m.classes
+                                .get(ft.class as usize)
+                                .map_or("", |x| x.name.as_str())
                         ),
                         (DenyCode::ConsentRequired, Some(ft)) => {
                             let topic = ft
@@ -173,13 +187,15 @@ impl Decision {
                 "mode_rule".into(),
                 Node::s(
                     self.arm
-                        .map_or(&m.fallback.rule, |a| &m.resolve[a as usize].rule),
+                        .and_then(|a| m.resolve.get(a as usize))
+                        .map_or(&m.fallback.rule, |x| &x.rule),
                 ),
             ),
             (
                 "route".into(),
                 self.route
-                    .map_or(Node::Null, |r| Node::s(&m.feature_sets[r as usize].name)),
+                    .and_then(|r| m.feature_sets.get(r as usize))
+                    .map_or(Node::Null, |x| Node::s(&x.name)),
             ),
             (
                 "sources".into(),
@@ -203,10 +219,10 @@ impl Decision {
                 .map(|(code, o)| {
                     let v = match o {
                         ReasonOutcome::Shown(r) => {
-                            let r = &m.reasons[*r as usize];
+                            let r = m.reasons.get(*r as usize);
                             Node::Obj(vec![
-                                ("shown".into(), Node::s(&r.name)),
-                                ("text".into(), Node::s(&r.text)),
+                                ("shown".into(), Node::s(r.map_or("", |x| x.name.as_str()))),
+                                ("text".into(), Node::s(r.map_or("", |x| x.text.as_str()))),
                             ])
                         }
                         ReasonOutcome::Suppressed(c) => {

@@ -34,8 +34,8 @@ pub use decision_log::{
 };
 pub use engine::Engine;
 pub use request::{
-    CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, Request, RequestError,
-    RequestErrors, parse_duration,
+    CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS, Request,
+    RequestError, RequestErrors, parse_duration,
 };
 
 /// Why a source, feature or reason was denied or suppressed (spec 3.1).
@@ -53,6 +53,10 @@ pub enum DenyCode {
     InvalidRequest,
     NoReasonForCode,
     FeatureDenied,
+    /// Not a decision of spec 3.1: a single check got a [`FeatureId`],
+    /// [`SourceId`] or [`Prepared`] made by another policy (or a registry in
+    /// another order, after [`Engine::swap`]). A full decision never has it.
+    PolicyMismatch,
 }
 
 impl DenyCode {
@@ -69,6 +73,7 @@ impl DenyCode {
             DenyCode::InvalidRequest => "invalid_request",
             DenyCode::NoReasonForCode => "no_reason_for_code",
             DenyCode::FeatureDenied => "feature_denied",
+            DenyCode::PolicyMismatch => "policy_mismatch",
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Requests (spec 7.1), parsed strictly: every problem is reported with its
 //! JSON path, and nothing invalid is ever silently defaulted.
 
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::compile::Compiled;
-use crate::json::J;
+use crate::json::{J, ParseError};
 use crate::model::{CONSENT_UNKNOWN, ContextType};
 
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
@@ -49,6 +51,9 @@ pub struct Request {
     pub roles: u64,
     /// The `features` array, deduplicated in order.
     pub features: Option<Vec<FeatureName>>,
+    /// The vocabulary tag of the policy whose ids this request holds: another
+    /// policy decides it only if its names are the same (see `PolicyTags`).
+    pub(crate) vocabulary: u64,
 }
 
 impl Request {
@@ -65,6 +70,7 @@ impl Request {
             context: Vec::new(),
             roles: 0,
             features: None,
+            vocabulary: 0,
         }
     }
 }
@@ -72,12 +78,14 @@ impl Request {
 impl Compiled {
     /// A request with nothing set yet: every consent topic unknown, no
     /// context, no roles (tenant, surface and purpose still to fill in).
-    /// Analysis tools build requests from it without going through JSON.
+    /// Analysis tools build requests from it without going through JSON; ids
+    /// set in it are this policy's (an out-of-range one is denied, never a panic).
     pub fn blank_request(&self) -> Request {
         let m = self.model();
         Request {
             consent: vec![CONSENT_UNKNOWN as u8; m.consent_topics.len()],
             context: vec![None; m.context.len()],
+            vocabulary: self.tags.vocabulary,
             ..Request::empty()
         }
     }
@@ -125,14 +133,6 @@ impl fmt::Display for RequestErrors {
 
 impl std::error::Error for RequestErrors {}
 
-fn depth(j: &J) -> usize {
-    match j {
-        J::Arr(v) => 1 + v.iter().map(depth).max().unwrap_or(0),
-        J::Obj(v) => 1 + v.iter().map(|(_, x)| depth(x)).max().unwrap_or(0),
-        _ => 0,
-    }
-}
-
 /// Parses a duration such as `"90d"`: one integer (no sign, no leading zero)
 /// and one unit; zero is allowed in a request.
 pub fn parse_duration(s: &str) -> Option<i64> {
@@ -156,6 +156,7 @@ pub fn parse_duration(s: &str) -> Option<i64> {
 }
 
 /// What survives of an invalid request in its fallback (spec 3.1).
+#[derive(Default)]
 pub(crate) struct Partial {
     pub tenant: Option<String>,
     pub surface: Option<u32>,
@@ -163,242 +164,440 @@ pub(crate) struct Partial {
     pub features: Option<Vec<FeatureName>>,
 }
 
-pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors, Partial)> {
-    let mut errs = Vec::new();
-    let none = || Partial {
-        tenant: None,
-        surface: None,
-        purpose: None,
-        features: None,
+/// At most this many errors of one request are listed; the rest are counted
+/// in one last error, so that a request of 100,000 bad keys costs no more
+/// than finding them (issue 16).
+pub const MAX_REQUEST_ERRORS: usize = 100;
+
+/// The errors of one request: formatted only while there is room.
+struct Errs {
+    list: Vec<RequestError>,
+    more: usize,
+}
+
+impl Errs {
+    fn room(&mut self) -> bool {
+        if self.list.len() < MAX_REQUEST_ERRORS {
+            true
+        } else {
+            self.more += 1;
+            false
+        }
+    }
+
+    /// Whether another error would still be listed (counts nothing).
+    fn has_room(&self) -> bool {
+        self.list.len() < MAX_REQUEST_ERRORS
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    fn done(mut self) -> RequestErrors {
+        if self.more > 0 {
+            self.list.push(RequestError {
+                path: "$".into(),
+                message: format!(
+                    "{} more errors not listed (at most {MAX_REQUEST_ERRORS} are)",
+                    self.more
+                ),
+            });
+        }
+        RequestErrors(self.list)
+    }
+}
+
+/// Records an error at `$path` with a `format!` message, both built only
+/// when the error will be listed.
+macro_rules! bad {
+    ($errs:expr, $path:expr, $($msg:tt)+) => {
+        if $errs.room() {
+            let path: String = $path;
+            let message = format!($($msg)+);
+            $errs.list.push(RequestError { path, message });
+        }
     };
-    let err = |path: &str, message: String| RequestError {
+}
+
+fn one(path: &str, message: String) -> RequestErrors {
+    RequestErrors(vec![RequestError {
         path: path.to_string(),
         message,
-    };
+    }])
+}
+
+pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors, Partial)> {
+    let fail = |message: String| Err((one("$", message), Partial::default()));
     if text.len() > MAX_REQUEST_BYTES {
-        errs.push(err(
-            "$",
-            format!(
-                "request is {} bytes, over the limit of {MAX_REQUEST_BYTES} bytes",
-                text.len()
-            ),
+        return fail(format!(
+            "request is {} bytes, over the limit of {MAX_REQUEST_BYTES} bytes",
+            text.len()
         ));
-        return Err((RequestErrors(errs), none()));
     }
-    let root: J = match serde_json::from_str(text) {
+    let root = match crate::json::parse(text) {
         Ok(j) => j,
-        Err(e) => {
-            errs.push(err("$", format!("invalid JSON: {e}")));
-            return Err((RequestErrors(errs), none()));
+        Err(ParseError::TooDeep) => {
+            return fail(format!("request nests deeper than {MAX_DEPTH} levels"));
         }
+        Err(ParseError::TooLong) => {
+            return fail(format!("an array is longer than {MAX_ARRAY_LEN} items"));
+        }
+        Err(ParseError::Json(e)) => return fail(format!("invalid JSON: {e}")),
     };
-    if depth(&root) > MAX_DEPTH {
-        errs.push(err(
-            "$",
-            format!("request nests deeper than {MAX_DEPTH} levels"),
-        ));
-        return Err((RequestErrors(errs), none()));
-    }
     let J::Obj(top) = root else {
-        errs.push(err(
-            "$",
-            format!("a request must be a JSON object, found {}", root.kind()),
+        return fail(format!(
+            "a request must be a JSON object, found {}",
+            root.kind()
         ));
-        return Err((RequestErrors(errs), none()));
     };
     let m = c.model();
+    let ix = &c.names;
     let mut req = c.blank_request();
-    let mut partial = none();
-    let mut seen: Vec<&str> = Vec::new();
+    let mut partial = Partial::default();
+    let mut errs = Errs {
+        list: Vec::new(),
+        more: 0,
+    };
+    // Every lookup below is a hash lookup, so parsing is linear in the request
+    // whatever the policy declares (issue 16).
+    let mut seen_known = 0u16;
+    let mut seen_unknown: HashSet<&str> = HashSet::new();
     for (k, v) in &top {
-        let path = format!("$.{k}");
-        if seen.contains(&k.as_str()) {
-            errs.push(err(&path, format!("duplicate key `{k}`")));
+        let k: &str = k;
+        let dup = match KEYS.iter().position(|x| *x == k) {
+            Some(i) => {
+                let dup = seen_known >> i & 1 == 1;
+                seen_known |= 1 << i;
+                dup
+            }
+            // An unknown key is an error either way: the set only chooses its
+            // message, so it is kept only while errors are still listed.
+            None => errs.has_room() && !seen_unknown.insert(k),
+        };
+        if dup {
+            bad!(errs, format!("$.{k}"), "duplicate key `{k}`");
             continue;
         }
-        seen.push(k);
-        let wrong = |what: &str| err(&path, format!("`{k}` must be {what}, found {}", v.kind()));
-        match k.as_str() {
+        macro_rules! wrong {
+            ($what:expr) => {
+                bad!(
+                    errs,
+                    format!("$.{k}"),
+                    "`{k}` must be {}, found {}",
+                    $what,
+                    v.kind()
+                )
+            };
+        }
+        match k {
             "tenant" => match v {
                 J::Str(s) => {
-                    req.tenant = Some(s.clone());
-                    partial.tenant = Some(s.clone());
+                    req.tenant = Some(s.to_string());
+                    partial.tenant = Some(s.to_string());
                 }
-                _ => errs.push(wrong("a string")),
+                _ => wrong!("a string"),
             },
             "surface" | "purpose" => {
-                let (names, kind) = if k == "surface" { (&m.surfaces, "surface") } else { (&m.purposes, "purpose") };
+                let (names, index, kind) = if k == "surface" {
+                    (&m.surfaces, &ix.surfaces, "surface")
+                } else {
+                    (&m.purposes, &ix.purposes, "purpose")
+                };
                 match v {
-                    J::Str(s) => match names.iter().position(|n| n == s) {
-                        Some(i) => {
+                    J::Str(s) => match index.get(&**s) {
+                        Some(&i) => {
                             if k == "surface" {
-                                req.surface = Some(i as u32);
-                                partial.surface = Some(i as u32);
+                                req.surface = Some(i);
+                                partial.surface = Some(i);
                             } else {
-                                req.purpose = Some(i as u32);
-                                partial.purpose = Some(i as u32);
+                                req.purpose = Some(i);
+                                partial.purpose = Some(i);
                             }
                         }
-                        None => errs.push(err(&path, format!("`{s}` is not a declared {kind} (expected one of {})", list(names)))),
+                        None => bad!(
+                            errs,
+                            format!("$.{k}"),
+                            "`{s}` is not a declared {kind} (expected one of {})",
+                            list(names)
+                        ),
                     },
-                    _ => errs.push(wrong("a string")),
+                    _ => wrong!("a string"),
                 }
             }
             "subject" => match v {
                 J::Obj(fields) => {
-                    for (fk, fv) in unique_keys(fields, &path, &mut errs) {
-                        let fp = format!("{path}.{fk}");
-                        let slot = match fk.as_str() {
-                            "user_id" => &mut req.user_id,
-                            "anonymous_id" => &mut req.anonymous_id,
-                            _ => {
-                                errs.push(err(&fp, format!("unknown key `{fk}` in `subject` (expected `user_id` or `anonymous_id`)")));
+                    let subject_key = |fk: &str| match fk {
+                        "user_id" => Some(0),
+                        "anonymous_id" => Some(1),
+                        _ => None,
+                    };
+                    for (fk, fv, i) in unique_keys(fields, k, subject_key, 2, &mut errs) {
+                        let slot = match i {
+                            Some(0) => &mut req.user_id,
+                            Some(_) => &mut req.anonymous_id,
+                            None => {
+                                bad!(
+                                    errs,
+                                    format!("$.{k}.{fk}"),
+                                    "unknown key `{fk}` in `subject` (expected `user_id` or `anonymous_id`)"
+                                );
                                 continue;
                             }
                         };
                         match fv {
-                            J::Str(s) => *slot = Some(s.clone()),
-                            other => errs.push(err(&fp, format!("`subject.{fk}` must be a string, found {}", other.kind()))),
+                            J::Str(s) => *slot = Some(s.to_string()),
+                            other => bad!(
+                                errs,
+                                format!("$.{k}.{fk}"),
+                                "`subject.{fk}` must be a string, found {}",
+                                other.kind()
+                            ),
                         }
                     }
                 }
-                _ => errs.push(wrong("an object")),
+                _ => wrong!("an object"),
             },
             "consent" => match v {
                 J::Obj(fields) => {
-                    for (fk, fv) in unique_keys(fields, &path, &mut errs) {
-                        let fp = format!("{path}.{fk}");
-                        let Some(t) = m.consent_topics.iter().position(|n| n == fk) else {
-                            errs.push(err(&fp, format!("`{fk}` is not a declared consent topic (expected one of {})", list(&m.consent_topics))));
+                    let topic = |fk: &str| ix.consent_topics.get(fk).copied();
+                    let n = m.consent_topics.len();
+                    for (fk, fv, t) in unique_keys(fields, k, topic, n, &mut errs) {
+                        let Some(t) = t else {
+                            bad!(
+                                errs,
+                                format!("$.{k}.{fk}"),
+                                "`{fk}` is not a declared consent topic (expected one of {})",
+                                list(&m.consent_topics)
+                            );
                             continue;
                         };
+                        let t = t as usize;
                         match fv {
-                            J::Str(s) => match s.as_str() {
+                            J::Str(s) => match &**s {
                                 "granted" => req.consent[t] = 0,
                                 "denied" => req.consent[t] = 1,
                                 "unknown" => req.consent[t] = 2,
-                                _ => errs.push(err(&fp, format!("`{s}` is not a consent state (expected `granted`, `denied` or `unknown`)"))),
+                                _ => bad!(
+                                    errs,
+                                    format!("$.{k}.{fk}"),
+                                    "`{s}` is not a consent state (expected `granted`, `denied` or `unknown`)"
+                                ),
                             },
-                            other => errs.push(err(&fp, format!("a consent state must be a string, found {}", other.kind()))),
+                            other => bad!(
+                                errs,
+                                format!("$.{k}.{fk}"),
+                                "a consent state must be a string, found {}",
+                                other.kind()
+                            ),
                         }
                     }
                 }
-                _ => errs.push(wrong("an object")),
+                _ => wrong!("an object"),
             },
             "consent_version" => match v {
-                J::Str(s) => req.consent_version = Some(s.clone()),
-                _ => errs.push(wrong("a string")),
+                J::Str(s) => req.consent_version = Some(s.to_string()),
+                _ => wrong!("a string"),
             },
             "context" => match v {
                 J::Obj(fields) => {
-                    for (fk, fv) in unique_keys(fields, &path, &mut errs) {
-                        let fp = format!("{path}.{fk}");
-                        let Some(fi) = m.context.iter().position(|f| f.name == *fk) else {
-                            let names: Vec<String> = m.context.iter().map(|f| f.name.clone()).collect();
-                            errs.push(err(&fp, format!("`{fk}` is not a declared context field (expected one of {})", list(&names))));
+                    let field = |fk: &str| ix.context.get(fk).copied();
+                    let n = m.context.len();
+                    for (fk, fv, fi) in unique_keys(fields, k, field, n, &mut errs) {
+                        let Some(fi) = fi else {
+                            let names = m.context.iter().map(|f| f.name.as_str());
+                            bad!(
+                                errs,
+                                format!("$.{k}.{fk}"),
+                                "`{fk}` is not a declared context field (expected one of {})",
+                                list_of(names, m.context.len())
+                            );
                             continue;
                         };
-                        match context_value(&m.context[fi].ty, fv) {
+                        let fi = fi as usize;
+                        match context_value(&m.context[fi].ty, ix.variants.get(fi), fv) {
                             Ok(val) => req.context[fi] = Some(val),
-                            Err(why) => errs.push(err(&fp, format!("`context.{fk}` {why}"))),
+                            Err(why) => bad!(errs, format!("$.{k}.{fk}"), "`context.{fk}` {why}"),
                         }
                     }
                 }
-                _ => errs.push(wrong("an object")),
+                _ => wrong!("an object"),
             },
             "roles" => match v {
                 J::Arr(items) => {
                     for (i, it) in items.iter().enumerate() {
-                        let ip = format!("{path}[{i}]");
                         match it {
-                            J::Str(s) => match m.roles.iter().position(|r| r == s) {
-                                Some(r) if r < 64 => req.roles |= 1u64 << r,
-                                _ => errs.push(err(&ip, format!("`{s}` is not a declared role (expected one of {})", list(&m.roles)))),
+                            J::Str(s) => match ix.roles.get(&**s) {
+                                Some(&r) if r < 64 => req.roles |= 1u64 << r,
+                                _ => bad!(
+                                    errs,
+                                    format!("$.{k}[{i}]"),
+                                    "`{s}` is not a declared role (expected one of {})",
+                                    list(&m.roles)
+                                ),
                             },
-                            other => errs.push(err(&ip, format!("a role must be a string, found {}", other.kind()))),
+                            other => bad!(
+                                errs,
+                                format!("$.{k}[{i}]"),
+                                "a role must be a string, found {}",
+                                other.kind()
+                            ),
                         }
                     }
                 }
-                _ => errs.push(wrong("an array of role names")),
+                _ => wrong!("an array of role names"),
             },
             "features" => match v {
                 J::Arr(items) => {
-                    let mut out: Vec<FeatureName> = Vec::new();
+                    let mut out: Vec<FeatureName> =
+                        Vec::with_capacity(items.len().min(m.features.len()));
                     let mut ok = true;
+                    // Duplicates count once (spec 12), first position kept: a
+                    // bit per registry feature, a set for unknown names.
+                    let mut known = vec![0u64; m.features.len().div_ceil(64)];
+                    let mut unknown: HashSet<&str> = HashSet::new();
+                    let mut rest = items.len();
                     for (i, it) in items.iter().enumerate() {
+                        rest -= 1;
                         match it {
-                            J::Str(s) => {
-                                let f = match c.feature_id(s) {
-                                    Some(id) => FeatureName::Known(id.0),
-                                    None => FeatureName::Unknown(s.clone()),
-                                };
-                                if !out.contains(&f) {
-                                    out.push(f);
+                            J::Str(s) => match c.feature_index.get(&**s) {
+                                Some(&id) => {
+                                    let (w, b) = (id as usize / 64, id % 64);
+                                    if known[w] >> b & 1 == 0 {
+                                        known[w] |= 1 << b;
+                                        out.push(FeatureName::Known(id));
+                                    }
                                 }
-                            }
+                                None => {
+                                    if unknown.capacity() == 0 {
+                                        unknown.reserve(rest + 1);
+                                    }
+                                    if unknown.insert(s) {
+                                        out.push(FeatureName::Unknown(s.to_string()));
+                                    }
+                                }
+                            },
                             other => {
                                 ok = false;
-                                errs.push(err(&format!("{path}[{i}]"), format!("a feature name must be a string, found {}", other.kind())));
+                                bad!(
+                                    errs,
+                                    format!("$.{k}[{i}]"),
+                                    "a feature name must be a string, found {}",
+                                    other.kind()
+                                );
                             }
                         }
                     }
                     if ok {
-                        partial.features = Some(out.clone());
                         req.features = Some(out);
                     }
                 }
-                _ => errs.push(wrong("an array of feature names")),
+                _ => wrong!("an array of feature names"),
             },
-            _ => errs.push(err(
-                &path,
-                format!("unknown key `{k}` (expected `tenant`, `surface`, `purpose`, `subject`, `consent`, `consent_version`, `context`, `roles` or `features`)"),
-            )),
+            _ => bad!(
+                errs,
+                format!("$.{k}"),
+                "unknown key `{k}` (expected `tenant`, `surface`, `purpose`, `subject`, `consent`, `consent_version`, `context`, `roles` or `features`)"
+            ),
         }
     }
-    for required in ["tenant", "surface", "purpose"] {
-        if !seen.contains(&required) {
-            errs.push(err("$", format!("missing required key `{required}`")));
+    for (i, required) in KEYS.iter().enumerate().take(3) {
+        if seen_known >> i & 1 == 0 {
+            bad!(errs, "$".to_string(), "missing required key `{required}`");
         }
     }
-    if errs.is_empty() {
+    if errs.is_empty() && errs.more == 0 {
         Ok(req)
     } else {
-        Err((RequestErrors(errs), partial))
+        // Only the features survive into the fallback from here (the rest of
+        // `partial` was filled as it was read).
+        partial.features = req.features.take();
+        Err((errs.done(), partial))
     }
 }
 
-/// The entries of an object, each duplicate key reported once and skipped.
+/// The entries of an object (the value of top-level key `key`) with the id
+/// `index` gives each key among `n` declared ones, each duplicate key
+/// reported and skipped.
 fn unique_keys<'j>(
-    fields: &'j [(String, J)],
-    path: &str,
-    errs: &mut Vec<RequestError>,
-) -> Vec<(&'j String, &'j J)> {
-    let mut out: Vec<(&String, &J)> = Vec::with_capacity(fields.len());
+    fields: &'j [(Cow<'_, str>, J<'_>)],
+    key: &str,
+    index: impl Fn(&str) -> Option<u32>,
+    n: usize,
+    errs: &mut Errs,
+) -> Vec<(&'j str, &'j J<'j>, Option<u32>)> {
+    let mut known = vec![0u64; n.div_ceil(64)];
+    let mut unknown: HashSet<&str> = HashSet::new();
+    // Undeclared keys passed on, each an error to come.
+    let mut pending = 0;
+    let mut out = Vec::with_capacity(fields.len().min(n + MAX_REQUEST_ERRORS));
     for (k, v) in fields {
-        if out.iter().any(|(seen, _)| *seen == k) {
-            errs.push(RequestError {
-                path: format!("{path}.{k}"),
-                message: format!("duplicate key `{k}`"),
-            });
+        let id = index(k);
+        let dup = match id {
+            Some(i) => {
+                let (w, b) = (i as usize / 64, i % 64);
+                let dup = known.get(w).is_some_and(|x| x >> b & 1 == 1);
+                if let Some(x) = known.get_mut(w) {
+                    *x |= 1 << b;
+                }
+                dup
+            }
+            // Undeclared: an error either way (here if a duplicate, else
+            // where the caller reads it); the set only picks the message, so
+            // it is kept only while errors are still listed.
+            None if errs.list.len() + pending < MAX_REQUEST_ERRORS => {
+                let first = unknown.insert(k);
+                pending += usize::from(first);
+                !first
+            }
+            None => {
+                errs.more += 1;
+                continue;
+            }
+        };
+        if dup {
+            bad!(errs, format!("$.{key}.{k}"), "duplicate key `{k}`");
         } else {
-            out.push((k, v));
+            out.push((&**k, v, id));
         }
     }
     out
 }
 
+/// The keys of a request (spec 7.1); the first three are required.
+const KEYS: [&str; 9] = [
+    "tenant",
+    "surface",
+    "purpose",
+    "subject",
+    "consent",
+    "consent_version",
+    "context",
+    "roles",
+    "features",
+];
+
 fn list(names: &[String]) -> String {
-    let shown: Vec<String> = names.iter().take(10).map(|n| format!("`{n}`")).collect();
-    if names.len() > 10 {
+    list_of(names.iter().map(String::as_str), names.len())
+}
+
+/// The first ten of `len` names, in backticks.
+fn list_of<'a>(names: impl Iterator<Item = &'a str>, len: usize) -> String {
+    let shown: Vec<String> = names.take(10).map(|n| format!("`{n}`")).collect();
+    if len > 10 {
         format!("{}, …", shown.join(", "))
     } else {
         shown.join(", ")
     }
 }
 
-fn context_value(ty: &ContextType, v: &J) -> Result<CtxVal, String> {
+fn context_value(
+    ty: &ContextType,
+    variants: Option<&HashMap<String, u32>>,
+    v: &J<'_>,
+) -> Result<CtxVal, String> {
     match (ty, v) {
-        (ContextType::String, J::Str(s)) => Ok(CtxVal::Str(s.clone())),
+        (ContextType::String, J::Str(s)) => Ok(CtxVal::Str(s.to_string())),
         (ContextType::Int, J::Int(i)) => i64::try_from(*i)
             .map(CtxVal::Int)
             .map_err(|_| "is out of the 64-bit integer range".to_string()),
@@ -406,10 +605,9 @@ fn context_value(ty: &ContextType, v: &J) -> Result<CtxVal, String> {
         (ContextType::Duration, J::Str(s)) => parse_duration(s)
             .map(CtxVal::Dur)
             .ok_or_else(|| format!("must be a duration such as `\"90d\"`, found `{s}`")),
-        (ContextType::Enum(vs), J::Str(s)) => vs
-            .iter()
-            .position(|x| x == s)
-            .map(|i| CtxVal::Enum(i as u32))
+        (ContextType::Enum(vs), J::Str(s)) => variants
+            .and_then(|ix| ix.get(&**s))
+            .map(|&i| CtxVal::Enum(i))
             .ok_or_else(|| format!("has no variant `{s}` (expected one of {})", list(vs))),
         (ty, other) => {
             let want = match ty {

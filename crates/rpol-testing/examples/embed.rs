@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rpol_engine::{Compiled, Engine, FeatureId, ReasonOutcome, Verdict};
+use rpol_engine::{Compiled, DenyCode, Engine, FeatureId, ReasonOutcome, Verdict};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. At deploy time, `rpol compile policies/home -o home.rpolc` writes a
@@ -44,10 +44,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cache scope = {}", decision.cache_scope);
 
     // 4. Hot path: prepare once, then check single features with no allocation.
+    //    A `FeatureId` is tied to the registry that resolved it, a `Prepared`
+    //    to the policy that prepared it: resolve names at start-up.
     let prepared = policy.prepare(&request);
     let embedding: FeatureId = policy
         .feature_id("user_embedding")
-        .ok_or("not in the registry")?; // resolve names at start-up
+        .ok_or("not in the registry")?;
     match policy.check_feature(&prepared, embedding) {
         Verdict::Allowed => println!("user_embedding: fetch it"),
         denied => println!("user_embedding: {:?}", denied.code()),
@@ -66,5 +68,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 5. A new policy version: swap atomically while other threads decide.
     engine.swap(Compiled::from_artifact(&artifact)?);
+    //    Ids resolved before the swap keep working when the new registry has
+    //    the same features in the same order. Otherwise every check with them
+    //    is denied `policy_mismatch` (never another feature's verdict):
+    //    resolve the names again against the new policy.
+    let policy = engine.load();
+    let request = policy.parse_request(body)?;
+    let prepared = policy.prepare(&request);
+    let verdict = match policy.check_feature(&prepared, embedding) {
+        Verdict::Denied(DenyCode::PolicyMismatch) => {
+            let embedding = policy.feature_id("user_embedding").ok_or("gone")?;
+            policy.check_feature(&prepared, embedding)
+        }
+        v => v,
+    };
+    println!("after the swap, user_embedding: {verdict:?}");
     Ok(())
 }

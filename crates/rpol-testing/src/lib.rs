@@ -2,6 +2,7 @@
 //! (never a second interpreter), with coverage and JSON/JUnit reports.
 
 mod coverage;
+pub mod hostile;
 mod observe;
 mod report;
 mod run;

@@ -1,7 +1,7 @@
 //! The one place the runner talks to the engine: decide the test's request and
 //! record what the decision says, in names.
 
-use rpol_engine::{Compiled, FeatureId, ReasonOutcome as EngineReason, Verdict};
+use rpol_engine::{Compiled, ReasonOutcome as EngineReason, Verdict};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +96,7 @@ pub fn observe(
     let p = c.prepare(&req);
     for name in features {
         let v = match c.feature_id(name) {
-            Some(id) => outcome(c, c.check_feature(&p, FeatureId(id.0)), &mut fired),
+            Some(id) => outcome(c, c.check_feature(&p, id), &mut fired),
             None => Outcome::Denied {
                 code: "unknown_feature".into(),
                 rule: None,

@@ -2,8 +2,6 @@
 
 mod common;
 
-use rpol_engine::{FeatureId, SourceId};
-
 #[test]
 fn single_checks_do_not_allocate() {
     for dir in ["policies/home", "policies/enterprise"] {
@@ -13,15 +11,15 @@ fn single_checks_do_not_allocate() {
             .or_else(|_| c.parse_request(r#"{"tenant":"acme","surface":"search","purpose":"search_ranking","subject":{"user_id":"u"},"consent":{"workspace_activity":"granted"},"context":{"plan":"business"}}"#))
             .expect("request");
         let p = c.prepare(&req);
-        let nf = c.model().features.len() as u32;
-        let ns = c.model().sources.len() as u32;
+        let features: Vec<_> = c.feature_ids().collect();
+        let sources: Vec<_> = c.source_ids().collect();
         let info = allocation_counter::measure(|| {
             for _ in 0..100 {
-                for f in 0..nf {
-                    std::hint::black_box(c.check_feature(&p, FeatureId(f)));
+                for &f in &features {
+                    std::hint::black_box(c.check_feature(&p, f));
                 }
-                for s in 0..ns {
-                    std::hint::black_box(c.check_source(&p, SourceId(s)));
+                for &s in &sources {
+                    std::hint::black_box(c.check_source(&p, s));
                 }
             }
         });

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use rpol_check::SourceInput;
-use rpol_engine::{Compiled, FeatureId, SourceId};
+use rpol_engine::Compiled;
 use sha2::{Digest, Sha256};
 
 fn large() -> Compiled {
@@ -89,7 +89,7 @@ fn every_feature_path_agrees_with_single_checks() {
                 for (i, v) in &d.features {
                     assert_eq!(
                         *v,
-                        c.check_feature(&p, FeatureId(*i)),
+                        c.check_feature(&p, c.feature_at(*i).unwrap()),
                         "feature {i} for {json}"
                     );
                     checked += 1;
@@ -98,7 +98,7 @@ fn every_feature_path_agrees_with_single_checks() {
                 let ns = d.sources.len();
                 let mut bits = vec![0u8; ns.div_ceil(8) + nf.div_ceil(8)];
                 for (s, v) in d.sources.iter().enumerate() {
-                    assert_eq!(*v, c.check_source(&p, SourceId(s as u32)));
+                    assert_eq!(*v, c.check_source(&p, c.source_at(s as u32).unwrap()));
                     if v.is_allowed() {
                         bits[s / 8] |= 1 << (s % 8);
                     }

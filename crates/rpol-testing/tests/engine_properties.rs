@@ -8,8 +8,8 @@
 mod common;
 
 use proptest::prelude::*;
+use rpol_engine::Compiled;
 use rpol_engine::model::{Expr, Forbid, ForbidKind, Literal, Operand, Path};
-use rpol_engine::{Compiled, FeatureId, SourceId};
 use serde_json::{Value, json};
 
 fn request() -> impl Strategy<Value = Value> {
@@ -196,10 +196,10 @@ proptest! {
             let p = c.prepare(&req);
             prop_assert_eq!(p.mode, d.mode);
             for (i, v) in d.sources.iter().enumerate() {
-                prop_assert_eq!(*v, c.check_source(&p, SourceId(i as u32)));
+                prop_assert_eq!(*v, c.check_source(&p, c.source_at(i as u32).unwrap()));
             }
             for (i, v) in &d.features {
-                prop_assert_eq!(*v, c.check_feature(&p, FeatureId(*i)));
+                prop_assert_eq!(*v, c.check_feature(&p, c.feature_at(*i).unwrap()));
             }
             for (code, o) in &d.reasons {
                 prop_assert_eq!(*o, c.explain(&p, code));
