@@ -18,26 +18,28 @@ pub mod rename;
 pub mod server;
 pub mod session;
 pub mod text_map;
+pub mod transport;
 pub mod view;
 pub mod workspace;
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use tower_lsp_server::{LspService, Server};
+
+pub use transport::{Ending, MAX_MESSAGE};
 
 /// Serves the protocol on `input`/`output` until the client exits.
-pub async fn serve<I, O>(input: I, output: O)
+pub async fn serve<I, O>(input: I, output: O) -> Ending
 where
     I: AsyncRead + Unpin,
-    O: AsyncWrite,
+    O: AsyncWrite + Unpin,
 {
-    let (service, socket) = LspService::new(server::Backend::new);
-    Server::new(input, output, socket).serve(service).await;
+    transport::serve(input, output).await
 }
 
 /// Serves on standard input and output (what `rpol lsp` runs). One thread:
 /// every request is short, and one thread keeps notifications in order.
-pub fn run_stdio() -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
-    Ok(())
+pub fn run_stdio() -> std::io::Result<Ending> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    Ok(runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout())))
 }
