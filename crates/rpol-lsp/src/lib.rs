@@ -41,5 +41,9 @@ pub fn run_stdio() -> std::io::Result<Ending> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
-    Ok(runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout())))
+    let ending = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    // A read of stdin may still be blocked in its thread (the client need not
+    // close it after `exit`); waiting for it would keep the process alive.
+    runtime.shutdown_background();
+    Ok(ending)
 }

@@ -298,7 +298,9 @@ where
     let (mut tasks_tx, tasks_rx) = mpsc::channel::<BoxFuture<'static, Option<Response>>>(100);
 
     let mut out = out_tx.clone();
-    let process = async move {
+    // Requests still running at `exit` are abandoned with it: one awaiting an
+    // answer from a client that has gone would otherwise hold the server.
+    let (process, process_abort) = future::abortable(async move {
         let mut responses = tasks_rx
             .buffer_unordered(MAX_CONCURRENCY)
             .filter_map(future::ready);
@@ -307,7 +309,7 @@ where
                 break;
             }
         }
-    };
+    });
     let mut out = out_tx.clone();
     let forward = async move {
         let mut requests = client_requests;
@@ -389,9 +391,10 @@ where
         tasks_tx.disconnect();
         out.disconnect();
         client_abort.abort();
+        process_abort.abort();
         ending
     };
-    let ((), (), (), ending) = futures::join!(process, forward, write, read);
+    let (_, (), (), ending) = futures::join!(process, forward, write, read);
     ending
 }
 
