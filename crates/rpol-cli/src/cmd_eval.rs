@@ -12,25 +12,29 @@ use rpol_engine::{LogKey, MIN_LOG_KEY_BYTES};
 use crate::cli_error::CliError;
 use crate::policy::compile_path;
 
-/// Reads a request from a file or standard input (`-`).
+/// Reads a request from a file or standard input (`-`) as text.
 pub fn read_input(input: &str) -> Result<String, CliError> {
+    String::from_utf8(read_input_bytes(input)?).map_err(|_| CliError::Input {
+        path: input.into(),
+        reason: "not valid UTF-8".into(),
+    })
+}
+
+/// Reads a request's bytes from a file or standard input (`-`).
+pub fn read_input_bytes(input: &str) -> Result<Vec<u8>, CliError> {
     if input == "-" {
-        let mut s = String::new();
+        let mut s = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut s)
+            .read_to_end(&mut s)
             .map_err(|e| CliError::Input {
                 path: "-".into(),
                 reason: e.to_string(),
             })?;
         return Ok(s);
     }
-    let bytes = std::fs::read(input).map_err(|e| CliError::Input {
+    std::fs::read(input).map_err(|e| CliError::Input {
         path: input.into(),
         reason: e.to_string(),
-    })?;
-    String::from_utf8(bytes).map_err(|_| CliError::Input {
-        path: input.into(),
-        reason: "not valid UTF-8".into(),
     })
 }
 
@@ -47,10 +51,21 @@ pub fn run(
     let Some(compiled) = compile_path(path, registry)? else {
         return Ok(ExitCode::from(1));
     };
-    let text = read_input(input)?;
+    // Bytes, not text: a request that is not UTF-8 is an invalid request, and
+    // a service logs the fallback it serves for it like for any other.
+    let bytes = read_input_bytes(input)?;
+    let (text, utf8) = match String::from_utf8(bytes) {
+        Ok(t) => (t, true),
+        Err(_) => (String::new(), false),
+    };
     let codes: Vec<&str> = reasons.iter().map(String::as_str).collect();
     let (id, now) = log_id();
-    match compiled.parse_request(&text) {
+    match compiled
+        .parse_request(&text)
+        .ok()
+        .filter(|_| utf8)
+        .ok_or(())
+    {
         Ok(req) => {
             let decision = compiled.decide(&req, &codes);
             if let (Some(file), Some(key)) = (log, &key) {
@@ -78,8 +93,12 @@ pub fn run(
             } else {
                 input.to_string()
             };
-            for e in errors.iter() {
-                eprintln!("error[request]: {name}: {e}");
+            if utf8 {
+                for e in errors.iter() {
+                    eprintln!("error[request]: {name}: {e}");
+                }
+            } else {
+                eprintln!("error[request]: {name}: the request is not valid UTF-8");
             }
             eprintln!(
                 "error: invalid request; no decision printed (a service would get the fallback decision)"

@@ -16,9 +16,7 @@ use futures::channel::mpsc;
 use futures::future::{self, BoxFuture};
 use futures::{FutureExt, SinkExt, StreamExt, stream};
 use serde_json::Value;
-use tokio::io::{
-    AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
-};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tower::Service;
 use tower_lsp_server::LspService;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Id, Request, Response};
@@ -95,7 +93,9 @@ impl<R: AsyncRead + Unpin> Frames<R> {
             if buf.is_empty() {
                 return Ok(Frame::Eof);
             }
-            let n = buf.len().min(usize::try_from(self.skip).unwrap_or(usize::MAX));
+            let n = buf
+                .len()
+                .min(usize::try_from(self.skip).unwrap_or(usize::MAX));
             self.r.consume(n);
             self.skip -= n as u64;
         }
@@ -341,7 +341,11 @@ where
                 Frame::Eof => break ending_of(&service),
                 Frame::BadHeader(why) => {
                     eprintln!("rpol lsp: {why}; skipping to the next message");
-                    error_response(Id::Null, ErrorCode::ParseError, format!("parse error: {why}"))
+                    error_response(
+                        Id::Null,
+                        ErrorCode::ParseError,
+                        format!("parse error: {why}"),
+                    )
                 }
                 Frame::TooLarge(n) => {
                     eprintln!("rpol lsp: refused a message of {n} bytes (limit {MAX_MESSAGE})");
