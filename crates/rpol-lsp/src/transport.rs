@@ -32,12 +32,13 @@ const MAX_HEADER_LINE: usize = 8 << 10;
 const MAX_CONCURRENCY: usize = 4;
 
 /// How the session ended; the process exit status follows it (LSP: `exit`
-/// after `shutdown` is status 0, anything else 1).
+/// after `shutdown` is status 0, `exit` without it 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
-    /// `exit` after `shutdown` (or the input closed after `shutdown`).
+    /// `exit` after `shutdown`, or the end of the input: a client that closes
+    /// the pipe is gone, and `rpol lsp < /dev/null` is no error.
     Clean,
-    /// `exit` without `shutdown`, or the input closed without either.
+    /// `exit` without `shutdown`.
     Abrupt,
 }
 
@@ -338,7 +339,7 @@ where
         let mut frames = Frames::new(input);
         let ending = loop {
             let refusal = match frames.next().await {
-                Frame::Eof => break ending_of(&service),
+                Frame::Eof => break Ending::Clean,
                 Frame::BadHeader(why) => {
                     eprintln!("rpol lsp: {why}; skipping to the next message");
                     error_response(

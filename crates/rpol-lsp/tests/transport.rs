@@ -79,10 +79,7 @@ fn an_oversized_body_is_refused_then_skipped() {
     assert_eq!(frames(&input), [Frame::TooLarge(n), body("{}"), Frame::Eof]);
     // Declared but never sent: refused, then the end.
     let input = b"Content-Length: 3000000000\r\n\r\n{}";
-    assert_eq!(
-        frames(input),
-        [Frame::TooLarge(3_000_000_000), Frame::Eof]
-    );
+    assert_eq!(frames(input), [Frame::TooLarge(3_000_000_000), Frame::Eof]);
 }
 
 #[test]
