@@ -4,7 +4,9 @@
 //! and indexes a policy, [`index::Index`] answers name questions in byte
 //! spans — and [`session::Session`] holds the documents and policies. Byte
 //! spans become protocol positions only in [`convert`], through `rpol_diag`.
-//! [`server`] is the thin async layer on `tower-lsp-server`.
+//! [`server`] is the thin async layer on `tower-lsp-server`, and
+//! [`transport`] frames the byte streams itself (malformed messages answered,
+//! a size cap, the exit status).
 
 pub mod analysis;
 pub mod complete;
@@ -26,7 +28,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use transport::{Ending, MAX_MESSAGE};
 
-/// Serves the protocol on `input`/`output` until the client exits.
+/// Serves the protocol on `input`/`output` until the client exits. Runs on a
+/// Tokio runtime with its timer enabled (edits are debounced).
 pub async fn serve<I, O>(input: I, output: O) -> Ending
 where
     I: AsyncRead + Unpin,
