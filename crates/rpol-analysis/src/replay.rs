@@ -23,8 +23,8 @@ use rpol_engine::Compiled;
 
 pub use compare::codes_text;
 pub use report::{
-    ChangeKind, Example, Issues, KindChanges, MAX_DIGESTS, Malformed, NowInvalid, ReplayReport,
-    Undecidable,
+    ChangeKind, Example, Issues, KindChanges, MAX_DIGESTS, Malformed, NowInvalid, Refused,
+    ReplayReport, Undecidable,
 };
 
 /// A longer line is malformed (a request is at most 1 MiB; the rest of a line

@@ -632,3 +632,68 @@ fn codes_text_lists_codes_in_log_order() {
     counts[rpol_engine::log_code_index(DenyCode::CapabilityMissing)] = 1;
     assert_eq!(codes_text(&counts), "capability_missing=1, forbidden=2");
 }
+
+#[test]
+fn forged_lines_are_refused_and_counted_by_cause() {
+    let c = build(home_model());
+    let (good, _) = make_log(&c, 1, 9);
+    let first: Value = serde_json::from_str(good.lines().next().unwrap()).unwrap();
+    let with = |f: &dyn Fn(&mut Map<String, Value>)| {
+        let mut v = first.clone();
+        f(v.as_object_mut().unwrap());
+        v.to_string()
+    };
+    let lines = [
+        good.lines().next().unwrap().to_string(), // 1: fine
+        with(&|o| {
+            o.insert("extra".into(), json!(1));
+        }), // 2
+        with(&|o| {
+            o.insert("time".into(), json!("2026-02-30T00:00:00Z"));
+        }), // 3
+        with(&|o| {
+            o.remove("time");
+        }), // 4: a missing key, malformed but not counted by cause
+        with(&|o| {
+            o.insert(
+                "request".into(),
+                json!({"subject": {"anonymous_id": "device-42"}}),
+            );
+        }), // 5
+        with(&|o| {
+            o.insert("valid".into(), json!(false));
+            o.insert("request".into(), json!({"subject": {"user_id": "hmac:00"}}));
+        }), // 6: a raw id is refused on an invalid line too
+    ];
+    let log = lines.join("\n") + "\n";
+    let report = replay(&c, log.as_bytes(), &ReplayOptions::default(), &mut |_| {}).unwrap();
+    let bad: Vec<u64> = report.malformed.first.iter().map(|m| m.line).collect();
+    assert_eq!(bad, [2, 3, 4, 5, 6]);
+    assert_eq!(report.decisions, 1);
+    assert_eq!(
+        (
+            report.refused.unknown_key,
+            report.refused.bad_time,
+            report.refused.raw_subject_id
+        ),
+        (1, 1, 2)
+    );
+    let messages: Vec<&str> = report
+        .malformed
+        .first
+        .iter()
+        .map(|m| m.message.as_str())
+        .collect();
+    assert!(
+        messages[0].contains("unknown field `extra`"),
+        "{messages:?}"
+    );
+    assert!(messages[1].contains("RFC 3339"), "{messages:?}");
+    assert!(messages[2].contains("missing field `time`"), "{messages:?}");
+    assert!(messages[3].contains("subject.anonymous_id"), "{messages:?}");
+    assert!(!messages[3].contains("device-42"), "{messages:?}");
+    assert_eq!(
+        report.to_json()["malformed"]["refused"]["raw_subject_id"],
+        2
+    );
+}

@@ -17,23 +17,26 @@ use crate::policy::compile_path;
 /// while an endless stream (`/dev/zero`, a pipe) is cut off.
 pub const MAX_INPUT_BYTES: u64 = rpol_engine::MAX_REQUEST_BYTES as u64 + 64 * 1024;
 
-/// Reads a request from a regular file or standard input (`-`), at most
-/// [`MAX_INPUT_BYTES`].
+/// Reads a request from a regular file or standard input (`-`) as text.
 pub fn read_input(input: &str) -> Result<String, CliError> {
-    let bytes = if input == "-" {
-        load::read_stream_bounded(std::io::stdin().lock(), MAX_INPUT_BYTES).map_err(|e| {
+    String::from_utf8(read_input_bytes(input)?).map_err(|_| CliError::Input {
+        path: input.into(),
+        reason: "not valid UTF-8".into(),
+    })
+}
+
+/// Reads a request's bytes from a regular file or standard input (`-`), at
+/// most [`MAX_INPUT_BYTES`].
+pub fn read_input_bytes(input: &str) -> Result<Vec<u8>, CliError> {
+    if input == "-" {
+        return load::read_stream_bounded(std::io::stdin().lock(), MAX_INPUT_BYTES).map_err(|e| {
             CliError::Input {
                 path: "-".into(),
                 reason: e.to_string(),
             }
-        })?
-    } else {
-        load::read_bounded(Path::new(input), MAX_INPUT_BYTES)?
-    };
-    String::from_utf8(bytes).map_err(|_| CliError::Input {
-        path: input.into(),
-        reason: "not valid UTF-8".into(),
-    })
+        });
+    }
+    Ok(load::read_bounded(Path::new(input), MAX_INPUT_BYTES)?)
 }
 
 pub fn run(
@@ -49,10 +52,21 @@ pub fn run(
     let Some(compiled) = compile_path(path, registry)? else {
         return Ok(ExitCode::from(1));
     };
-    let text = read_input(input)?;
+    // Bytes, not text: a request that is not UTF-8 is an invalid request, and
+    // a service logs the fallback it serves for it like for any other.
+    let bytes = read_input_bytes(input)?;
+    let (text, utf8) = match String::from_utf8(bytes) {
+        Ok(t) => (t, true),
+        Err(_) => (String::new(), false),
+    };
     let codes: Vec<&str> = reasons.iter().map(String::as_str).collect();
     let (id, now) = log_id();
-    match compiled.parse_request(&text) {
+    match compiled
+        .parse_request(&text)
+        .ok()
+        .filter(|_| utf8)
+        .ok_or(())
+    {
         Ok(req) => {
             let decision = compiled.decide(&req, &codes);
             if let (Some(file), Some(key)) = (log, &key) {
@@ -80,8 +94,12 @@ pub fn run(
             } else {
                 input.to_string()
             };
-            for e in errors.iter() {
-                eprintln!("error[request]: {name}: {e}");
+            if utf8 {
+                for e in errors.iter() {
+                    eprintln!("error[request]: {name}: {e}");
+                }
+            } else {
+                eprintln!("error[request]: {name}: the request is not valid UTF-8");
             }
             eprintln!(
                 "error: invalid request; no decision printed (a service would get the fallback decision)"

@@ -120,12 +120,41 @@ fn short(digest: &str) -> &str {
     digest.get(..12).unwrap_or(digest)
 }
 
+/// Prints one line of the human report with control characters escaped:
+/// ids, modes, digests and messages come from the log, which anyone may have
+/// written, and must not drive the terminal.
+macro_rules! hout {
+    () => { outln!() };
+    ($($t:tt)*) => { outln!("{}", escape(&format!($($t)*))) };
+}
+
+/// `s` with every control character (C0, DEL, C1) and bidirectional
+/// formatting character written as `\u{..}`.
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn print_human(r: &ReplayReport, log: &str, policy: &str) {
-    outln!(
+    hout!(
         "replayed `{log}` under `{policy}` (digest {})",
         short(&r.digest)
     );
-    outln!(
+    hout!(
         "  {} line{}: {} decision{}, {} blank, {} malformed",
         r.lines,
         plural(r.lines),
@@ -134,13 +163,13 @@ fn print_human(r: &ReplayReport, log: &str, policy: &str) {
         r.blank_lines,
         r.malformed.count
     );
-    outln!(
+    hout!(
         "  {} decided again ({} of them logged invalid: their fallback), {} changed",
         r.redecided,
         r.logged_invalid,
         r.changed
     );
-    outln!(
+    hout!(
         "  {} invalid now, {} could not be decided again",
         r.now_invalid.count,
         r.undecidable.count
@@ -152,7 +181,7 @@ fn print_human(r: &ReplayReport, log: &str, policy: &str) {
             .filter(|(d, _)| *d != r.digest)
             .map(|(d, n)| format!("{} ({n})", short(d)))
             .collect();
-        outln!(
+        hout!(
             "  {} logged under another policy digest: {}{}",
             r.other_digest,
             digests.join(", "),
@@ -160,8 +189,8 @@ fn print_human(r: &ReplayReport, log: &str, policy: &str) {
         );
     }
     if r.changed > 0 {
-        outln!();
-        outln!("{:<26} {:>9}  first example", "change", "decisions");
+        hout!();
+        hout!("{:<26} {:>9}  first example", "change", "decisions");
         for kind in ChangeKind::ALL {
             let k = r.kind(kind);
             if k.count == 0 {
@@ -170,50 +199,59 @@ fn print_human(r: &ReplayReport, log: &str, policy: &str) {
             let first = k.examples.first().map_or(String::new(), |e| {
                 format!("line {} ({}): {} → {}", e.line, e.id, e.old, e.new)
             });
-            outln!("{:<26} {:>9}  {first}", kind.label(), k.count);
+            hout!("{:<26} {:>9}  {first}", kind.label(), k.count);
             for ((from, to), n) in &k.transitions {
-                outln!("  {from} → {to}: {n}");
+                hout!("  {from} → {to}: {n}");
             }
         }
-        outln!();
-        outln!("first examples");
+        hout!();
+        hout!("first examples");
         for kind in ChangeKind::ALL {
             let k = r.kind(kind);
             if k.examples.is_empty() {
                 continue;
             }
-            outln!("  {}", kind.label());
+            hout!("  {}", kind.label());
             for e in &k.examples {
-                outln!("    line {} `{}`: {} → {}", e.line, e.id, e.old, e.new);
+                hout!("    line {} `{}`: {} → {}", e.line, e.id, e.old, e.new);
                 if let Some(d) = &e.detail {
-                    outln!("      {d}");
+                    hout!("      {d}");
                 }
             }
         }
     }
     if r.now_invalid.count > 0 {
-        outln!();
-        outln!("invalid now (a service would serve the fallback decision)");
+        hout!();
+        hout!("invalid now (a service would serve the fallback decision)");
         for x in &r.now_invalid.first {
-            outln!("  line {} `{}`: {}", x.line, x.id, x.errors.join("; "));
+            hout!("  line {} `{}`: {}", x.line, x.id, x.errors.join("; "));
         }
     }
     if r.undecidable.count > 0 {
-        outln!();
-        outln!("could not be decided again");
+        hout!();
+        hout!("could not be decided again");
         for x in &r.undecidable.first {
-            outln!("  line {} `{}`: {}", x.line, x.id, x.reason);
+            hout!("  line {} `{}`: {}", x.line, x.id, x.reason);
         }
     }
     if r.malformed.count > 0 {
-        outln!();
-        outln!("malformed lines");
+        hout!();
+        hout!("malformed lines");
+        let f = &r.refused;
+        if f.total() > 0 {
+            hout!(
+                "  refused: {} with an unknown key, {} with a `time` that is not RFC 3339, {} with a raw subject id",
+                f.unknown_key,
+                f.bad_time,
+                f.raw_subject_id
+            );
+        }
         for x in &r.malformed.first {
-            outln!("  line {}: {}", x.line, x.message);
+            hout!("  line {}: {}", x.line, x.message);
         }
     }
-    outln!();
-    outln!("{}", verdict(r));
+    hout!();
+    hout!("{}", verdict(r));
 }
 
 /// The closing line: what the exit code means, in words.

@@ -342,7 +342,7 @@ fn main() -> ExitCode {
             format,
         } => cmd_replay::run(&path, &log, registry.as_deref(), format),
         Command::Lsp => rpol_lsp::run_stdio()
-            .map(|()| ExitCode::SUCCESS)
+            .map(|ending| ExitCode::from(ending.exit_code()))
             .map_err(|e| CliError::Load(format!("language server: {e}"), None)),
     };
     match result {

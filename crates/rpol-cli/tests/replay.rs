@@ -310,3 +310,182 @@ fn replay_reads_standard_input() {
     assert_eq!(v["log"], "<stdin>");
     assert_eq!(v["unchanged"], Value::Bool(true));
 }
+
+/// Runs `rpol` with raw bytes on stdin.
+fn rpol_bytes(args: &[&str], stdin: &[u8], key: Option<&str>) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rpol"));
+    cmd.args(args)
+        .current_dir(workspace())
+        .env_remove("RPOL_LOG_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(k) = key {
+        cmd.env("RPOL_LOG_KEY", k);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_request_that_is_not_utf8_gets_its_fallback_logged() {
+    let dir = scratch("not-utf8");
+    let log = dir.join("decisions.jsonl");
+    let args = [
+        "eval",
+        "policies/home",
+        "--input",
+        "-",
+        "--log",
+        log.to_str().unwrap(),
+    ];
+    let (code, out, err) = rpol_bytes(&args, b"{\"tenant\":\"\xff\"}", Some(KEY));
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("not valid UTF-8"), "{err}");
+    let text = std::fs::read_to_string(&log).expect("a fallback line was logged");
+    let line: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(line["valid"], Value::Bool(false));
+    assert_eq!(line["request"], serde_json::json!({}));
+    // The line replays (as the fallback) without a malformed line.
+    let (code, out, err) = rpol(
+        &["replay", "policies/home", log.to_str().unwrap()],
+        "",
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_upper_case_hex_prefix_is_a_hex_key() {
+    let dir = scratch("hex-case");
+    let lower = write_log(&dir);
+    let lower_text = std::fs::read_to_string(&lower).unwrap();
+    let upper = dir.join("upper.jsonl");
+    let (code, _, err) = rpol(
+        &[
+            "eval",
+            "policies/home",
+            "--input",
+            "-",
+            "--log",
+            upper.to_str().unwrap(),
+        ],
+        REQUESTS[0],
+        Some("HEX:000102030405060708090A0B0C0D0E0F"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let pseudonym = |text: &str| {
+        let v: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        v["request"]["subject"]["user_id"].clone()
+    };
+    assert_eq!(
+        pseudonym(&lower_text),
+        pseudonym(&std::fs::read_to_string(&upper).unwrap())
+    );
+    // Not hex after the prefix: refused, never taken as a text key.
+    let (code, _, err) = rpol(
+        &[
+            "eval",
+            "policies/home",
+            "--input",
+            "-",
+            "--log",
+            upper.to_str().unwrap(),
+        ],
+        REQUESTS[0],
+        Some("HEX:this is not hex but long enough"),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("hex"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn replay_escapes_what_it_prints_and_refuses_forged_lines() {
+    let dir = scratch("hostile");
+    let log = write_log(&dir);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let with = |f: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+        let mut v = first.clone();
+        f(v.as_object_mut().unwrap());
+        v.to_string()
+    };
+    // A changed decision whose id holds terminal escapes (clear screen, a
+    // title change, a C1 CSI and a bidi override).
+    let escapes = "\u{1b}[2J\u{1b}]0;owned\u{7}\u{9b}31m\u{202e}";
+    let hostile_id = with(&|o| {
+        o.insert("id".into(), Value::String(format!("x{escapes}")));
+        o.insert("mode".into(), Value::String(format!("contextual{escapes}")));
+    });
+    let unknown_key = with(&|o| {
+        o.insert("note".into(), Value::String("hi".into()));
+    });
+    let bad_time = with(&|o| {
+        o.insert("time".into(), Value::String("yesterday\u{1b}[2J".into()));
+    });
+    let raw_id = with(&|o| {
+        o["request"]["subject"]["user_id"] = Value::String("alice@example.com".into());
+    });
+    let hostile = dir.join("hostile.jsonl");
+    std::fs::write(
+        &hostile,
+        [hostile_id, unknown_key, bad_time, raw_id].join("\n") + "\n",
+    )
+    .unwrap();
+    let (code, out, err) = rpol(
+        &["replay", "policies/home", hostile.to_str().unwrap()],
+        "",
+        None,
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    for c in out.chars() {
+        assert!(
+            c == '\n' || !(c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+            "unescaped {c:?} in:\n{out}"
+        );
+    }
+    assert!(
+        out.contains("x\\u{1b}[2J\\u{1b}]0;owned\\u{7}\\u{9b}31m\\u{202e}"),
+        "{out}"
+    );
+    for (line, what) in [
+        (2, "unknown field `note`"),
+        (3, "is not an RFC 3339 date-time"),
+        (4, "`subject.user_id` is not a pseudonym"),
+    ] {
+        assert!(out.contains(&format!("line {line}: ")), "{out}");
+        assert!(out.contains(what), "{what}: {out}");
+    }
+    assert!(
+        out.contains("refused: 1 with an unknown key, 1 with a `time` that is not RFC 3339, 1 with a raw subject id"),
+        "{out}"
+    );
+    assert!(!out.contains("alice@example.com"), "{out}");
+    let (_, json_out, _) = rpol(
+        &[
+            "replay",
+            "policies/home",
+            hostile.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        "",
+        None,
+    );
+    let report: Value = serde_json::from_str(&json_out).unwrap();
+    assert_eq!(
+        report["malformed"]["refused"],
+        serde_json::json!({"unknown_key": 1, "bad_time": 1, "raw_subject_id": 1})
+    );
+    assert_eq!(report["malformed"]["count"], 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}

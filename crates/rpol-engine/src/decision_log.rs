@@ -18,7 +18,7 @@ use crate::request::{CtxVal, FeatureName, Partial, Request, RequestErrors};
 mod key;
 
 use key::push_hex;
-pub use key::{LogKey, LogKeyError, MIN_LOG_KEY_BYTES};
+pub use key::{LogKey, LogKeyError, MIN_LOG_KEY_BYTES, is_pseudonym};
 
 /// The deny codes a log line counts, in the (sorted) order of their keys.
 pub const LOG_DENY_CODES: [DenyCode; 11] = [
@@ -416,6 +416,62 @@ pub fn rfc3339_ms(unix_ms: u64) -> String {
     )
 }
 
+/// Whether `s` is an RFC 3339 date-time (`2026-11-25T08:00:00.123Z`,
+/// `...+02:00`): what a log line's `time` must be. Fields are range-checked,
+/// the day against its month (leap years included); a leap second is allowed.
+pub fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let d = b.get(r)?;
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| d.iter().fold(0, |n, c| n * 10 + u32::from(c - b'0')))
+    };
+    let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec)) = (
+        num(0..4),
+        num(5..7),
+        num(8..10),
+        num(11..13),
+        num(14..16),
+        num(17..19),
+    ) else {
+        return false;
+    };
+    if !(at(4, b"-") && at(7, b"-") && at(10, b"Tt ") && at(13, b":") && at(16, b":")) {
+        return false;
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match mo {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if d == 0 || d > days || h > 23 || mi > 59 || sec > 60 {
+        return false;
+    }
+    let mut i = 19;
+    if at(i, b".") {
+        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        i += 1 + digits;
+    }
+    match b.get(i) {
+        Some(b'Z' | b'z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            i + 6 == b.len()
+                && at(i + 3, b":")
+                && num(i + 1..i + 3).is_some_and(|h| h <= 23)
+                && num(i + 4..i + 6).is_some_and(|m| m <= 59)
+        }
+        _ => false,
+    }
+}
+
 /// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
 /// `civil_from_days`, for non-negative days).
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
@@ -434,6 +490,37 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_is_checked_field_by_field() {
+        for ok in [
+            "2026-11-25T08:00:00.123Z",
+            "2026-11-25T08:00:00Z",
+            "2000-02-29T23:59:60+02:00",
+            "2026-01-01t00:00:00.5-05:30",
+            &rfc3339_ms(1_795_593_600_123),
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "2026-11-25",
+            "2026-11-25T08:00:00",
+            "2026-13-01T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-11-25T24:00:00Z",
+            "2026-11-25T08:00:00.Z",
+            "2026-11-25T08:00:00Z\u{1b}[2J",
+            "2026-11-25T08:00:00+2:00",
+            "2026-11-25T08:00:00+02:60",
+            "２026-11-25T08:00:00Z",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn rfc3339_known_instants() {

@@ -30,7 +30,7 @@ pub use decide::{FeatureId, Prepared, ReasonOutcome, SourceId, UnknownRetention,
 pub use decision::Decision;
 pub use decision_log::{
     DecisionSummary, LOG_DENY_CODES, LogKey, LogKeyError, MIN_LOG_KEY_BYTES, VerdictTally,
-    allowed_set_hash, log_code_index, rfc3339_ms,
+    allowed_set_hash, is_pseudonym, is_rfc3339, log_code_index, rfc3339_ms,
 };
 pub use engine::Engine;
 pub use request::{

@@ -4,7 +4,9 @@
 //! and indexes a policy, [`index::Index`] answers name questions in byte
 //! spans — and [`session::Session`] holds the documents and policies. Byte
 //! spans become protocol positions only in [`convert`], through `rpol_diag`.
-//! [`server`] is the thin async layer on `tower-lsp-server`.
+//! [`server`] is the thin async layer on `tower-lsp-server`, and
+//! [`transport`] frames the byte streams itself (malformed messages answered,
+//! a size cap, the exit status).
 
 pub mod analysis;
 pub mod complete;
@@ -18,26 +20,33 @@ pub mod rename;
 pub mod server;
 pub mod session;
 pub mod text_map;
+pub mod transport;
 pub mod view;
 pub mod workspace;
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use tower_lsp_server::{LspService, Server};
 
-/// Serves the protocol on `input`/`output` until the client exits.
-pub async fn serve<I, O>(input: I, output: O)
+pub use transport::{Ending, MAX_MESSAGE};
+
+/// Serves the protocol on `input`/`output` until the client exits. Runs on a
+/// Tokio runtime with its timer enabled (edits are debounced).
+pub async fn serve<I, O>(input: I, output: O) -> Ending
 where
     I: AsyncRead + Unpin,
-    O: AsyncWrite,
+    O: AsyncWrite + Unpin,
 {
-    let (service, socket) = LspService::new(server::Backend::new);
-    Server::new(input, output, socket).serve(service).await;
+    transport::serve(input, output).await
 }
 
 /// Serves on standard input and output (what `rpol lsp` runs). One thread:
 /// every request is short, and one thread keeps notifications in order.
-pub fn run_stdio() -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
-    Ok(())
+pub fn run_stdio() -> std::io::Result<Ending> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    let ending = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    // A read of stdin may still be blocked in its thread (the client need not
+    // close it after `exit`); waiting for it would keep the process alive.
+    runtime.shutdown_background();
+    Ok(ending)
 }

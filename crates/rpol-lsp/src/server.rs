@@ -1,9 +1,11 @@
 //! The protocol front: capabilities, the watched-files registration, and each
 //! request forwarded to the synchronous [`Session`].
 
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
@@ -11,35 +13,67 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::session::{Publish, Session};
 
+/// How long typing must pause before an edited policy is checked again: quick
+/// edits are checked once, on the latest text (a request checks at once).
+pub const DEBOUNCE: Duration = Duration::from_millis(100);
+
 pub struct Backend {
     client: Client,
-    session: Mutex<Session>,
+    session: Arc<Mutex<Session>>,
     /// The client can register `workspace/didChangeWatchedFiles` dynamically.
     watch: AtomicBool,
+    /// `shutdown` was answered: an `exit` now ends the server cleanly.
+    shut_down: AtomicBool,
+    /// The latest edit of each document; a debounce timer whose edit is no
+    /// longer the latest does nothing (the later one's timer will check).
+    generations: Arc<Mutex<HashMap<Uri, u64>>>,
 }
 
 impl Backend {
     pub fn new(client: Client) -> Self {
         Backend {
             client,
-            session: Mutex::new(Session::new()),
+            session: Arc::new(Mutex::new(Session::new())),
             watch: AtomicBool::new(false),
+            shut_down: AtomicBool::new(false),
+            generations: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// Whether `shutdown` was answered (the exit status depends on it).
+    pub fn was_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on the session. A panic (a bug, never expected) must not take
     /// the editor's server down: it is caught and the request answers empty.
     fn with<T>(&self, f: impl FnOnce(&mut Session) -> T) -> Option<T> {
-        let mut guard = self.session.lock().unwrap_or_else(|e| e.into_inner());
-        catch_unwind(AssertUnwindSafe(|| f(&mut guard))).ok()
+        with_session(&self.session, f)
     }
 
     async fn publish(&self, publishes: Option<Vec<Publish>>) {
-        for p in publishes.unwrap_or_default() {
-            self.client
-                .publish_diagnostics(p.uri, p.diagnostics, p.version)
-                .await;
-        }
+        publish(&self.client, publishes).await;
+    }
+
+    /// Checks every pending edit now and publishes the result: called before
+    /// each request, so an answer never comes from text older than the edits
+    /// sent before it.
+    pub async fn flush_pending(&self) {
+        let out = self.with(|s| s.has_pending().then(|| s.flush(None)));
+        self.publish(out.flatten()).await;
+    }
+}
+
+fn with_session<T>(session: &Mutex<Session>, f: impl FnOnce(&mut Session) -> T) -> Option<T> {
+    let mut guard = session.lock().unwrap_or_else(|e| e.into_inner());
+    catch_unwind(AssertUnwindSafe(|| f(&mut guard))).ok()
+}
+
+async fn publish(client: &Client, publishes: Option<Vec<Publish>>) {
+    for p in publishes.unwrap_or_default() {
+        client
+            .publish_diagnostics(p.uri, p.diagnostics, p.version)
+            .await;
     }
 }
 
@@ -127,6 +161,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.shut_down.store(true, Ordering::Relaxed);
         Ok(())
     }
 
@@ -141,12 +176,43 @@ impl LanguageServer for Backend {
         let Some(change) = params.content_changes.into_iter().last() else {
             return;
         };
-        let doc = params.text_document;
-        let out = self.with(|s| s.change(&doc.uri, change.text, doc.version));
-        self.publish(out).await;
+        let uri = params.text_document.uri;
+        let version = params.text_document.version;
+        if self.with(|s| s.edit(&uri, change.text, version)) != Some(true) {
+            return;
+        }
+        let generation = {
+            let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+            let n = g.entry(uri.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        // The check runs on its own task so the next edit is read at once.
+        let (client, session, generations) = (
+            self.client.clone(),
+            self.session.clone(),
+            self.generations.clone(),
+        );
+        tokio::spawn(async move {
+            tokio::time::sleep(DEBOUNCE).await;
+            let latest = generations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&uri)
+                .copied();
+            if latest != Some(generation) {
+                return;
+            }
+            let out = with_session(&session, |s| s.flush(Some(&uri)));
+            publish(&client, out).await;
+        });
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.generations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&params.text_document.uri);
         let out = self.with(|s| s.close(&params.text_document.uri));
         self.publish(out).await;
     }

@@ -52,6 +52,8 @@ pub struct Publish {
 pub struct Session {
     docs: HashMap<String, Doc>,
     policies: BTreeMap<Root, Policy>,
+    /// Documents edited since their policy was last checked (see [`Session::edit`]).
+    pending: BTreeSet<String>,
 }
 
 impl Session {
@@ -106,22 +108,72 @@ impl Session {
         }
     }
 
-    /// Full-text change. A change older than the text already held is ignored
-    /// (the protocol numbers versions; a late notification must not win).
+    /// Full-text change, checked at once: [`Session::edit`] then [`Session::flush`].
     pub fn change(&mut self, uri: &lsp::Uri, text: String, version: i32) -> Vec<Publish> {
+        if !self.edit(uri, text, version) {
+            return Vec::new();
+        }
+        self.flush(Some(uri))
+    }
+
+    /// Records a full-text change without re-checking: the server debounces
+    /// quick edits and checks once typing pauses (or a request needs the
+    /// result). A change older than the text already held is ignored (the
+    /// protocol numbers versions; a late notification must not win). Returns
+    /// whether the text was taken.
+    pub fn edit(&mut self, uri: &lsp::Uri, text: String, version: i32) -> bool {
         let name = name_of(uri);
         let Some(doc) = self.docs.get_mut(&name) else {
-            return Vec::new();
+            return false;
         };
         if version < doc.version {
-            return Vec::new();
+            return false;
         }
         doc.text = text;
         doc.version = version;
-        match doc.root.clone() {
-            Some(root) => self.analyze(&root),
-            None => self.reanalyze_readers(&[name]),
+        self.pending.insert(name);
+        true
+    }
+
+    /// Whether edits wait for a check.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Checks what edits are pending: those of `uri` only, or all of them.
+    /// Each policy is checked once however many of its files were edited, on
+    /// the latest texts, so nothing stale is ever published.
+    pub fn flush(&mut self, uri: Option<&lsp::Uri>) -> Vec<Publish> {
+        let names: Vec<String> = match uri {
+            Some(u) => self.pending.take(&name_of(u)).into_iter().collect(),
+            None => std::mem::take(&mut self.pending).into_iter().collect(),
+        };
+        let mut roots = BTreeSet::new();
+        let mut others = Vec::new();
+        for name in names {
+            match self.docs.get(&name).map(|d| d.root.clone()) {
+                Some(Some(root)) => {
+                    roots.insert(root);
+                }
+                Some(None) => others.push(name),
+                None => {}
+            }
         }
+        // Other edited files of these policies are checked along with them.
+        let docs = &self.docs;
+        self.pending.retain(|n| {
+            docs.get(n)
+                .and_then(|d| d.root.as_ref())
+                .is_none_or(|r| !roots.contains(r))
+        });
+        let mut out = Vec::new();
+        for root in roots {
+            merge(&mut out, self.analyze(&root));
+        }
+        if !others.is_empty() {
+            merge(&mut out, self.reanalyze_readers(&others));
+        }
+        out
     }
 
     pub fn close(&mut self, uri: &lsp::Uri) -> Vec<Publish> {

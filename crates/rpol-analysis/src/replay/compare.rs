@@ -56,10 +56,16 @@ pub(crate) fn replay_line(ctx: &Ctx<'_>, out: &mut ReplayReport, lineno: u64, te
     let max = ctx.max_examples;
     let line = match line::parse(text) {
         Ok(l) => l,
-        Err(message) => {
+        Err(e) => {
+            match e.cause {
+                Some(line::Cause::UnknownKey) => out.refused.unknown_key += 1,
+                Some(line::Cause::BadTime) => out.refused.bad_time += 1,
+                Some(line::Cause::RawSubjectId) => out.refused.raw_subject_id += 1,
+                None => {}
+            }
             out.malformed.push(max, || Malformed {
                 line: lineno,
-                message,
+                message: e.message,
             });
             return;
         }

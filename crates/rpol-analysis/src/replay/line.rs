@@ -3,6 +3,7 @@
 //! goes to the engine's strict request parser as it is.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use rpol_engine::{LOG_DENY_CODES, log_code_index};
@@ -10,15 +11,23 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-/// A parsed log line. Unknown keys (such as `time`) are ignored, so a later
-/// writer may add fields without breaking older replays.
+/// A parsed log line. An unknown key makes the line malformed: a replay
+/// trusts only what `rpol eval --log` and the services write.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Line<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
+    /// RFC 3339, checked by [`parse`].
+    #[serde(borrow)]
+    pub time: Cow<'a, str>,
     #[serde(borrow)]
     pub digest: Cow<'a, str>,
     pub valid: bool,
+    /// How many errors an invalid request had (only on `"valid":false`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub errors: Option<u32>,
     #[serde(borrow)]
     pub request: &'a RawValue,
     #[serde(borrow)]
@@ -87,16 +96,69 @@ fn hex64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     u64::from_str_radix(&s, 16).map_err(de::Error::custom)
 }
 
+/// Why a line was refused: the message, and the cause when it has its own
+/// count in the report.
+#[derive(Debug)]
+pub(crate) struct LineError {
+    pub message: String,
+    pub cause: Option<Cause>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cause {
+    UnknownKey,
+    BadTime,
+    RawSubjectId,
+}
+
+/// The subject of a logged request, read apart from the engine's parser so
+/// that a raw id is refused whatever the request's fate now.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(default, borrow)]
+    subject: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
+}
+
 /// Parses one line; the error message names what is wrong and at which
 /// column (serde_json's "at line 1" would be confusing next to the log's own
 /// line number).
-pub(crate) fn parse(text: &str) -> Result<Line<'_>, String> {
-    serde_json::from_str::<Line<'_>>(text).map_err(|e| {
+pub(crate) fn parse(text: &str) -> Result<Line<'_>, LineError> {
+    let line = serde_json::from_str::<Line<'_>>(text).map_err(|e| {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
-        match full.strip_suffix(&suffix) {
+        let message = match full.strip_suffix(&suffix) {
             Some(msg) if e.line() == 1 => format!("{msg} (column {})", e.column()),
             _ => full,
+        };
+        let cause = message
+            .starts_with("unknown field")
+            .then_some(Cause::UnknownKey);
+        LineError { message, cause }
+    })?;
+    if !rpol_engine::is_rfc3339(&line.time) {
+        return Err(LineError {
+            message: format!("`time` {:?} is not an RFC 3339 date-time", clip(&line.time)),
+            cause: Some(Cause::BadTime),
+        });
+    }
+    // A request the engine cannot read is reported by the replay itself.
+    if let Ok(head) = serde_json::from_str::<Head<'_>>(line.request.get()) {
+        for (field, id) in head.subject.iter().flatten() {
+            if !rpol_engine::is_pseudonym(id) {
+                return Err(LineError {
+                    message: format!(
+                        "`subject.{}` is not a pseudonym (`hmac:` and 32 hex digits): a log must not hold raw subject ids",
+                        clip(field)
+                    ),
+                    cause: Some(Cause::RawSubjectId),
+                });
+            }
         }
-    })
+    }
+    Ok(line)
+}
+
+/// At most 64 characters of a value quoted in a message.
+fn clip(s: &str) -> String {
+    s.chars().take(64).collect()
 }

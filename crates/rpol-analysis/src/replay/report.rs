@@ -108,6 +108,25 @@ pub struct Malformed {
     pub message: String,
 }
 
+/// Why well-formed JSON was still refused as a log line; each is also a
+/// [`Malformed`] line, counted here by cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Refused {
+    /// A key no log line has (a forged or foreign line).
+    pub unknown_key: u64,
+    /// A `time` that is not an RFC 3339 date-time.
+    pub bad_time: u64,
+    /// A subject id that is not a pseudonym (`hmac:` and 32 hex digits): a
+    /// log must never hold raw user ids.
+    pub raw_subject_id: u64,
+}
+
+impl Refused {
+    pub fn total(&self) -> u64 {
+        self.unknown_key + self.bad_time + self.raw_subject_id
+    }
+}
+
 /// A logged request that the policy rejects now (a service would serve the
 /// fallback decision instead).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,6 +201,8 @@ pub struct ReplayReport {
     pub digests: Vec<(String, u64)>,
     pub more_digests: u64,
     pub malformed: Issues<Malformed>,
+    /// Of the malformed lines, those refused for a cause worth its own count.
+    pub refused: Refused,
     pub now_invalid: Issues<NowInvalid>,
     pub undecidable: Issues<Undecidable>,
     /// One entry per [`ChangeKind`], in [`ChangeKind::ALL`] order.
@@ -236,6 +257,9 @@ impl ReplayReport {
         }
         self.more_digests += other.more_digests;
         self.malformed.merge(other.malformed, max);
+        self.refused.unknown_key += other.refused.unknown_key;
+        self.refused.bad_time += other.refused.bad_time;
+        self.refused.raw_subject_id += other.refused.raw_subject_id;
         self.now_invalid.merge(other.now_invalid, max);
         self.undecidable.merge(other.undecidable, max);
         for (mine, theirs) in self.changes.iter_mut().zip(other.changes) {
@@ -289,6 +313,11 @@ impl ReplayReport {
             "malformed": {
                 "count": self.malformed.count,
                 "first": self.malformed.first.iter().map(|m| json!({"line": m.line, "message": m.message})).collect::<Vec<_>>(),
+                "refused": {
+                    "unknown_key": self.refused.unknown_key,
+                    "bad_time": self.refused.bad_time,
+                    "raw_subject_id": self.refused.raw_subject_id,
+                },
             },
             "now_invalid": {
                 "count": self.now_invalid.count,

@@ -30,6 +30,8 @@ pub struct Client {
     pub publish_version: BTreeMap<String, Value>,
     /// Methods of the requests the server sent us, in order.
     pub server_requests: Vec<String>,
+    /// Error responses with a `null` id (answers to malformed messages).
+    pub errors: Vec<Value>,
 }
 
 fn read_message(r: &mut impl BufRead) -> Option<Value> {
@@ -83,6 +85,7 @@ impl Client {
             publish_count: BTreeMap::new(),
             publish_version: BTreeMap::new(),
             server_requests: Vec::new(),
+            errors: Vec::new(),
         };
         let init = c.request(
             "initialize",
@@ -102,6 +105,29 @@ impl Client {
         assert!(init.get("result").is_some(), "initialize failed: {init}");
         c.notify("initialized", json!({}));
         c
+    }
+
+    /// Writes raw bytes, framing and all (to send malformed messages).
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
+    /// The process id of the server.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the next error response with a `null` id.
+    pub fn wait_error(&mut self) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        while self.errors.is_empty() {
+            let Some(m) = self.next(deadline) else {
+                panic!("no error response within {TIMEOUT:?}");
+            };
+            self.handle(m);
+        }
+        self.errors.remove(0)
     }
 
     fn send(&mut self, msg: &Value) {
@@ -132,6 +158,7 @@ impl Client {
                 self.diagnostics
                     .insert(uri, m["params"]["diagnostics"].clone());
             }
+            (None, Some(Value::Null)) if m.get("error").is_some() => self.errors.push(m),
             _ => {}
         }
     }
@@ -210,14 +237,37 @@ impl Client {
     pub fn shutdown(mut self) -> i32 {
         let r = self.request("shutdown", json!(null));
         assert!(r.get("error").is_none(), "shutdown failed: {r}");
+        self.exit()
+    }
+
+    /// Sends `exit` and returns the server's exit status.
+    pub fn exit(mut self) -> i32 {
         self.notify("exit", json!(null));
+        self.wait_exit()
+    }
+
+    /// Closes the server's input and returns its exit status.
+    pub fn close_input(self) -> i32 {
+        let Client { child, stdin, .. } = self;
+        drop(stdin);
+        Client::wait_child(child)
+    }
+
+    fn wait_exit(self) -> i32 {
+        let Client { child, stdin, .. } = self;
+        let status = Client::wait_child(child);
+        drop(stdin);
+        status
+    }
+
+    fn wait_child(mut child: Child) -> i32 {
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
+            if let Some(status) = child.try_wait().expect("wait") {
                 return status.code().unwrap_or(-1);
             }
             if Instant::now() > deadline {
-                let _ = self.child.kill();
+                let _ = child.kill();
                 panic!("rpol lsp did not exit after `exit`");
             }
             std::thread::sleep(Duration::from_millis(20));

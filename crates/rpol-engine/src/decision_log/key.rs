@@ -58,11 +58,18 @@ impl LogKey {
     }
 
     /// A key as written in configuration (`RPOL_LOG_KEY`): `hex:` followed by
-    /// hex digits, or else the text's own UTF-8 bytes.
+    /// hex digits, or else the text's own UTF-8 bytes. The prefix is taken in
+    /// any case (`HEX:`, `Hex:`): a key meant as hex must never silently
+    /// become the bytes of its text.
     pub fn parse(text: &str) -> Result<LogKey, LogKeyError> {
-        match text.strip_prefix("hex:") {
-            Some(hex) => LogKey::new(&decode_hex(hex.trim()).ok_or(LogKeyError::BadHex)?),
-            None => LogKey::new(text.as_bytes()),
+        let prefixed = text
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("hex:"));
+        match text.get(4..) {
+            Some(hex) if prefixed => {
+                LogKey::new(&decode_hex(hex.trim()).ok_or(LogKeyError::BadHex)?)
+            }
+            _ => LogKey::new(text.as_bytes()),
         }
     }
 
@@ -82,6 +89,14 @@ impl fmt::Debug for LogKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "LogKey(<redacted, {} bytes>)", self.len)
     }
+}
+
+/// Whether `s` has the form of a pseudonym this module writes (`hmac:` and
+/// 32 lowercase hex digits): a replayed log must hold no raw subject id.
+pub fn is_pseudonym(s: &str) -> bool {
+    s.strip_prefix("hmac:").is_some_and(|h| {
+        h.len() == PSEUDONYM_HEX && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
@@ -114,6 +129,20 @@ mod tests {
         );
         assert_eq!(LogKey::parse("hex:abc").unwrap_err(), LogKeyError::BadHex);
         assert_eq!(LogKey::parse("hex:zz").unwrap_err(), LogKeyError::BadHex);
+        // The prefix in another case is still a hex key, never text.
+        assert_eq!(LogKey::parse("HEX:zz").unwrap_err(), LogKeyError::BadHex);
+        let upper = LogKey::parse("HEX:000102030405060708090A0B0C0D0E0F").unwrap();
+        let mixed = LogKey::parse("Hex:000102030405060708090a0b0c0d0e0f").unwrap();
+        assert_eq!(upper.pseudonym("u1"), mixed.pseudonym("u1"));
+        assert!(is_pseudonym(&upper.pseudonym("u1")));
+        for raw in [
+            "u1",
+            "hmac:",
+            "hmac:ABCDEF0123456789abcdef0123456789",
+            "hmac:00",
+        ] {
+            assert!(!is_pseudonym(raw), "{raw}");
+        }
         let hex = LogKey::parse("hex:000102030405060708090a0b0c0d0e0f").unwrap();
         let raw = LogKey::new(&(0u8..16).collect::<Vec<_>>()).unwrap();
         assert_eq!(hex.pseudonym("u1"), raw.pseudonym("u1"));
