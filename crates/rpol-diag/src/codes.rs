@@ -37,6 +37,15 @@ pub const CODES: &[CodeInfo] = &[
         right: "source s { when: tenant == \"a\" }",
     },
     CodeInfo {
+        code: "E0102",
+        title: "character not allowed in a policy file",
+        severity: E,
+        explanation: "A policy file must read the same to rpol as it looks in an editor. A carriage return without a line feed (a lone CR) is a line break to every editor but not to rpol, so `# reviewed\\rforbid feature x` would be a comment that looks like a rule; the line and paragraph separators U+2028 and U+2029 and other control characters (U+0000 to U+001F except tab and line feed, U+007F to U+009F) are refused for the same reason, wherever they appear. Strings may not contain them either, written raw or as a `\\u{…}` escape (they reach users through reason texts); `\\n` and `\\t` are the escapes for a line break and a tab. LF and CRLF line ends are both accepted.",
+        lang: "rpol",
+        wrong: "reason ring { text: \"Ding\\u{7}\", codes: [\"ring_*\"] }",
+        right: "reason ring { text: \"Ding\", codes: [\"ring_*\"] }",
+    },
+    CodeInfo {
         code: "E0201",
         title: "unknown name",
         severity: E,
@@ -332,6 +341,15 @@ pub const CODES: &[CodeInfo] = &[
         lang: "rpol",
         wrong: "mode frozen { grants: [] }\nresolve mode {\n  else => basic\n}",
         right: "mode frozen { grants: [] }\nresolve mode {\n  when tenant == \"frozen_co\" => frozen\n  else => basic\n}",
+    },
+    CodeInfo {
+        code: "L010",
+        title: "bidirectional control character in a string or comment",
+        severity: W,
+        explanation: "Unicode bidirectional controls (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F and U+061C) reorder how the text around them is displayed, so a reviewer can see code that differs from what rpol reads (\"Trojan Source\", CVE-2021-42574). Names cannot hold them, so they can only sit in strings and comments. Write them as `\\u{…}` escapes in a string if a text really needs one.",
+        lang: "rpol",
+        wrong: "# allowed for bank_a only \u{202e} }",
+        right: "# allowed for bank_a only",
     },
 ];
 
