@@ -118,7 +118,8 @@ impl SourceCode for Src<'_> {
         let win_line = first.saturating_sub(before);
         let win_start = f.line_start(win_line);
         let win_end = f.line_start(last + after + 2).max(win_start);
-        let window = f.slice(Span::new(win_start, win_end));
+        // The printable text: a snippet must not carry terminal controls.
+        let window = &f.printable()[win_start..win_end];
         let inner = SourceSpan::from((start - win_start, len.min(window.len() + win_start - start)));
         let c = window.read_span(&inner, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(

@@ -1,4 +1,4 @@
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::{FileId, Span};
 
@@ -15,6 +15,8 @@ pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
     line_starts: Vec<usize>,
+    /// [`SourceFile::printable`], made on first use.
+    printable: OnceLock<Option<Box<str>>>,
 }
 
 impl SourceFile {
@@ -31,7 +33,45 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            printable: OnceLock::new(),
         }
+    }
+
+    /// The text as it may be printed on a terminal: control characters (but
+    /// tab and line ends), a lone CR, the line and paragraph separators and
+    /// bidirectional controls replaced by a placeholder of the same length in
+    /// bytes (`?`, `¿` or `�`), so that every span still applies. A snippet
+    /// must never move the cursor, clear the screen or reorder what is shown.
+    pub fn printable(&self) -> &str {
+        self.printable
+            .get_or_init(|| {
+                let t = &*self.text;
+                let unsafe_at = |i: usize, c: char| match c {
+                    '\t' | '\n' => false,
+                    '\r' => t.as_bytes().get(i + 1) != Some(&b'\n'),
+                    '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{061C}' => true,
+                    '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
+                    c => c.is_control(),
+                };
+                if !t.char_indices().any(|(i, c)| unsafe_at(i, c)) {
+                    return None;
+                }
+                let mut out = String::with_capacity(t.len());
+                for (i, c) in t.char_indices() {
+                    if !unsafe_at(i, c) {
+                        out.push(c);
+                        continue;
+                    }
+                    out.push(match c.len_utf8() {
+                        1 => '?',
+                        2 => '¿',
+                        _ => '\u{FFFD}',
+                    });
+                }
+                Some(out.into_boxed_str())
+            })
+            .as_deref()
+            .unwrap_or(&self.text)
     }
 
     fn clamp(&self, offset: usize) -> usize {
@@ -146,5 +186,15 @@ mod tests {
         assert_eq!(f.line_col(6), LineCol { line: 2, column: 2 });
         assert_eq!(f.utf16_position(6), (1, 1));
         assert_eq!(f.offset_of_utf16(1, 1), 6);
+    }
+
+    #[test]
+    fn printable_keeps_lengths() {
+        let t = "a\r\nb\rc\u{1b}[2J\u{85}\u{202e}d\te";
+        let f = SourceFile::new("a.rpol", t);
+        assert_eq!(f.printable(), "a\r\nb?c?[2J¿\u{FFFD}d\te");
+        assert_eq!(f.printable().len(), t.len());
+        let plain = SourceFile::new("b.rpol", "x\r\ny\n");
+        assert_eq!(plain.printable(), "x\r\ny\n");
     }
 }
