@@ -22,11 +22,15 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
+        // Lines end at LF, CRLF or a lone CR, as in editors and the language
+        // server protocol. rpol refuses a lone CR in a policy (E0102), but the
+        // error must point where the editor shows it, and YAML allows it.
+        let b = text.as_bytes();
         let mut line_starts = vec![0];
         line_starts.extend(
-            text.bytes()
+            b.iter()
                 .enumerate()
-                .filter(|(_, b)| *b == b'\n')
+                .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')))
                 .map(|(i, _)| i + 1),
         );
         SourceFile {
@@ -38,9 +42,10 @@ impl SourceFile {
     }
 
     /// The text as it may be printed on a terminal: control characters (but
-    /// tab and line ends), a lone CR, the line and paragraph separators and
+    /// tab and line ends), the line and paragraph separators and
     /// bidirectional controls replaced by a placeholder of the same length in
-    /// bytes (`?`, `¿` or `�`), so that every span still applies. A snippet
+    /// bytes (`?`, `¿` or `�`), so that every span still applies, and a lone
+    /// CR by a line feed (it ends a line, see [`SourceFile::new`]). A snippet
     /// must never move the cursor, clear the screen or reorder what is shown.
     pub fn printable(&self) -> &str {
         self.printable
@@ -63,6 +68,7 @@ impl SourceFile {
                         continue;
                     }
                     out.push(match c.len_utf8() {
+                        _ if c == '\r' => '\n',
                         1 => '?',
                         2 => '¿',
                         _ => '\u{FFFD}',
@@ -129,7 +135,7 @@ impl SourceFile {
             .unwrap_or(self.text.len());
         let mut units = 0u32;
         for (i, ch) in self.text[start..end].char_indices() {
-            if units >= col || ch == '\n' {
+            if units >= col || ch == '\n' || ch == '\r' {
                 return start + i;
             }
             units += ch.len_utf16() as u32;
@@ -189,10 +195,20 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_cr_ends_a_line_as_in_editors() {
+        let f = SourceFile::new("a.rpol", "# ok\rforbid\r\nx");
+        assert_eq!(f.line_col(5), LineCol { line: 2, column: 1 });
+        assert_eq!(f.line_col(13), LineCol { line: 3, column: 1 });
+        assert_eq!(f.utf16_position(5), (1, 0));
+        assert_eq!(f.offset_of_utf16(0, 99), 4);
+        assert_eq!(f.offset_of_utf16(1, 99), 11);
+    }
+
+    #[test]
     fn printable_keeps_lengths() {
         let t = "a\r\nb\rc\u{1b}[2J\u{85}\u{202e}d\te";
         let f = SourceFile::new("a.rpol", t);
-        assert_eq!(f.printable(), "a\r\nb?c?[2J¿\u{FFFD}d\te");
+        assert_eq!(f.printable(), "a\r\nb\nc?[2J¿\u{FFFD}d\te");
         assert_eq!(f.printable().len(), t.len());
         let plain = SourceFile::new("b.rpol", "x\r\ny\n");
         assert_eq!(plain.printable(), "x\r\ny\n");
