@@ -13,11 +13,11 @@ fn main() -> std::io::Result<()> {
     let out = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "hostile".to_string());
-    for (name, text, features) in hostile::shapes() {
+    for (name, text, registry) in hostile::shapes() {
         let dir = std::path::Path::new(&out).join(name);
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join("policy.rpol"), &text)?;
-        std::fs::write(dir.join("features.yaml"), hostile::registry(features))?;
+        std::fs::write(dir.join("features.yaml"), registry)?;
         println!("{}: {} lines", dir.display(), text.lines().count());
     }
     Ok(())

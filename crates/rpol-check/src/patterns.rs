@@ -148,17 +148,22 @@ pub fn partners(patterns: &[&str], wanted: impl Fn(usize, usize) -> bool) -> Vec
             .map(|(i, (p, s))| (i as u32, s.unwrap_or(p).as_bytes(), true)),
     );
     let is_star = |j: u32| split[j as usize].1.is_some();
+    // Stars ending at each node, counted once (a root holding every star
+    // would otherwise be counted again for each pattern).
+    let stars_at = |t: &Trie| -> Vec<usize> {
+        t.at.iter()
+            .map(|ids| ids.iter().filter(|j| is_star(**j)).count())
+            .collect()
+    };
+    let (pre_stars, suf_stars) = (stars_at(&pre), stars_at(&suf));
     let mut out = Vec::with_capacity(patterns.len());
     for (i, (p, s)) in split.iter().enumerate() {
         // Candidates on one side: the stars on the path to the key, and (for a
         // star) every pattern in the subtree below it.
-        let side = |t: &Trie, key: &str, reversed: bool| {
+        let side = |t: &Trie, stars: &[usize], key: &str, reversed: bool| {
             let path = t.path(key.as_bytes(), reversed);
             let end = *path.last().unwrap_or(&0);
-            let above: usize = path
-                .iter()
-                .map(|n| t.at[*n as usize].iter().filter(|j| is_star(**j)).count())
-                .sum();
+            let above: usize = path.iter().map(|n| stars[*n as usize]).sum();
             let below = if s.is_some() {
                 t.subtree(end).len()
             } else {
@@ -166,8 +171,8 @@ pub fn partners(patterns: &[&str], wanted: impl Fn(usize, usize) -> bool) -> Vec
             };
             (path, end, above + below)
         };
-        let (ppath, pend, pcount) = side(&pre, p, false);
-        let (spath, send, scount) = side(&suf, s.unwrap_or(p), true);
+        let (ppath, pend, pcount) = side(&pre, &pre_stars, p, false);
+        let (spath, send, scount) = side(&suf, &suf_stars, s.unwrap_or(p), true);
         let (t, path, end) = if pcount <= scount {
             (&pre, ppath, pend)
         } else {

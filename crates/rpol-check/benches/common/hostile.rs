@@ -48,6 +48,17 @@ pub fn registry(extra: usize) -> String {
     s
 }
 
+/// A registry of `n` features that no mode can allow (one L007 each).
+pub fn dead_registry(n: usize) -> String {
+    let mut s = registry(0);
+    for i in 0..n {
+        s.push_str(&format!(
+            "  - name: dead_{i}\n    entity: item\n    privacy_class: public\n    allowed_privacy_modes: []\n    allowed_purposes: [personalization]\n"
+        ));
+    }
+    s
+}
+
 fn policy(body: &str, with_resolve: bool, with_context: bool) -> String {
     let mut s = String::from(HEAD);
     if with_context {
@@ -142,16 +153,17 @@ pub fn big_policy(lines: usize) -> String {
     s
 }
 
-/// Every shape: (name, policy text, generated registry features), at the
-/// sizes the issue reported.
-pub fn shapes() -> Vec<(&'static str, String, usize)> {
+/// Every shape: (name, policy text, registry text), at the sizes the issue
+/// reported.
+pub fn shapes() -> Vec<(&'static str, String, String)> {
     vec![
-        ("sets_1000", overlapping_sets(1_000), 0),
-        ("identical_patterns_400", identical_patterns(400), 0),
-        ("reasons_50000", many_reasons(50_000), 0),
-        ("enum_80000", enum_variants(80_000), 0),
-        ("arms_10000", resolve_arms(10_000), 0),
-        ("registry_10000", policy("", true, true), 10_000),
-        ("big_50000_lines", big_policy(50_000), 10_000),
+        ("sets_1000", overlapping_sets(1_000), registry(0)),
+        ("identical_patterns_400", identical_patterns(400), registry(0)),
+        ("reasons_50000", many_reasons(50_000), registry(0)),
+        ("enum_80000", enum_variants(80_000), registry(0)),
+        ("arms_10000", resolve_arms(10_000), registry(0)),
+        ("registry_10000", policy("", true, true), registry(10_000)),
+        ("dead_registry_10000", policy("", true, true), dead_registry(10_000)),
+        ("big_50000_lines", big_policy(50_000), registry(10_000)),
     ]
 }
