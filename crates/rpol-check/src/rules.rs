@@ -229,6 +229,7 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
         } else {
             let names: Vec<&str> = owners.iter().map(|&r| reasons[r].1.name.as_str()).collect();
             let mut d = Diagnostic::error("E0505", fb, sb, format!("pattern `{pat}` appears in {} reasons: {}", owners.len(), first_few(&names)))
+                .with_label("used again here")
                 .with_secondary(Label::new(fa, sa).with_message("first used here"));
             for &r in owners.iter().skip(2).take(GROUP_LABELS - 1) {
                 let (f, sp) = pattern_span(r, pat);

@@ -259,10 +259,12 @@ pub fn human_capped<'a>(
 
 /// The line that replaces the diagnostics left out by [`human_capped`].
 pub fn omitted_line(omitted: usize, how: &str) -> String {
-    format!(
-        "… and {} more not shown ({how})",
-        plural(omitted, "diagnostic")
-    )
+    let noun = if omitted == 1 {
+        "diagnostic"
+    } else {
+        "diagnostics"
+    };
+    format!("… and {omitted} more {noun} not shown ({how})")
 }
 
 /// The `--format json` document of `check` and `lint`.
