@@ -20,12 +20,15 @@ fn bench(c: &mut Criterion) {
             text,
         }];
         let run = |lints: bool| {
-            let checked = rpol_check::check(files.clone(), Some(Path::new("features.yaml")), &|_| {
-                Ok(registry.clone())
-            });
+            let checked =
+                rpol_check::check(files.clone(), Some(Path::new("features.yaml")), &|_| {
+                    Ok(registry.clone())
+                });
             rpol_check::lint::reported(&checked, lints).len()
         };
-        g.bench_function(format!("check_{name}"), |b| b.iter(|| black_box(run(false))));
+        g.bench_function(format!("check_{name}"), |b| {
+            b.iter(|| black_box(run(false)))
+        });
         g.bench_function(format!("lint_{name}"), |b| b.iter(|| black_box(run(true))));
     }
     g.finish();

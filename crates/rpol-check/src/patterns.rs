@@ -164,11 +164,7 @@ pub fn partners(patterns: &[&str], wanted: impl Fn(usize, usize) -> bool) -> Vec
             let path = t.path(key.as_bytes(), reversed);
             let end = *path.last().unwrap_or(&0);
             let above: usize = path.iter().map(|n| stars[*n as usize]).sum();
-            let below = if s.is_some() {
-                t.subtree(end).len()
-            } else {
-                0
-            };
+            let below = if s.is_some() { t.subtree(end).len() } else { 0 };
             (path, end, above + below)
         };
         let (ppath, pend, pcount) = side(&pre, &pre_stars, p, false);
@@ -183,9 +179,10 @@ pub fn partners(patterns: &[&str], wanted: impl Fn(usize, usize) -> bool) -> Vec
             .flat_map(|n| t.at[*n as usize].iter())
             .filter(|j| is_star(**j));
         let below: &[u32] = if s.is_some() { t.subtree(end) } else { &[] };
-        let hit = above.chain(below).map(|j| *j as usize).find(|&j| {
-            j != i && overlap(patterns[i], patterns[j]) && wanted(i.min(j), i.max(j))
-        });
+        let hit = above
+            .chain(below)
+            .map(|j| *j as usize)
+            .find(|&j| j != i && overlap(patterns[i], patterns[j]) && wanted(i.min(j), i.max(j)));
         out.push(hit);
     }
     out

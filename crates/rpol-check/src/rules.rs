@@ -136,8 +136,18 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
         let mode = s.modes.name(mode);
         let help = "give them disjoint `modes` or `surfaces` so that each request has one route";
         let d = if later.len() == 1 {
-            Diagnostic::error("E0503", db.file, name_span(db), format!("feature sets `{}` and `{}` both match mode `{mode}` on {surface}", fa.name, fb.name))
-                .with_secondary(Label::new(da.file, name_span(da)).with_message("the other feature set"))
+            Diagnostic::error(
+                "E0503",
+                db.file,
+                name_span(db),
+                format!(
+                    "feature sets `{}` and `{}` both match mode `{mode}` on {surface}",
+                    fa.name, fb.name
+                ),
+            )
+            .with_secondary(
+                Label::new(da.file, name_span(da)).with_message("the other feature set"),
+            )
         } else {
             let names: Vec<&str> = later.iter().map(|&j| sets[j].1.name.as_str()).collect();
             let mut d = Diagnostic::error("E0503", db.file, name_span(db), format!("feature set `{}` and {} later feature sets can match the same surface and mode: {}", fa.name, later.len(), first_few(&names)))
@@ -145,7 +155,10 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
                 .with_secondary(Label::new(da.file, name_span(da)).with_message("the first feature set"));
             for &j in later.iter().skip(1).take(GROUP_LABELS - 1) {
                 let dj = sets[j].0;
-                d = d.with_secondary(Label::new(dj.file, name_span(dj)).with_message(format!("overlaps `{}` too", fa.name)));
+                d = d.with_secondary(
+                    Label::new(dj.file, name_span(dj))
+                        .with_message(format!("overlaps `{}` too", fa.name)),
+                );
             }
             d
         };
@@ -215,7 +228,8 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
         let d = reasons[ri].0;
         (d.file, string_span_in(cx, d, pat).unwrap_or(d.item.span))
     };
-    let help = "make the patterns disjoint, e.g. with distinct prefixes, so each code has one explanation";
+    let help =
+        "make the patterns disjoint, e.g. with distinct prefixes, so each code has one explanation";
     for (pat, owners) in &distinct {
         let [first, second, ..] = owners[..] else {
             continue;
@@ -228,9 +242,18 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
                 .with_secondary(Label::new(fa, sa).with_message("the other pattern"))
         } else {
             let names: Vec<&str> = owners.iter().map(|&r| reasons[r].1.name.as_str()).collect();
-            let mut d = Diagnostic::error("E0505", fb, sb, format!("pattern `{pat}` appears in {} reasons: {}", owners.len(), first_few(&names)))
-                .with_label("used again here")
-                .with_secondary(Label::new(fa, sa).with_message("first used here"));
+            let mut d = Diagnostic::error(
+                "E0505",
+                fb,
+                sb,
+                format!(
+                    "pattern `{pat}` appears in {} reasons: {}",
+                    owners.len(),
+                    first_few(&names)
+                ),
+            )
+            .with_label("used again here")
+            .with_secondary(Label::new(fa, sa).with_message("first used here"));
             for &r in owners.iter().skip(2).take(GROUP_LABELS - 1) {
                 let (f, sp) = pattern_span(r, pat);
                 d = d.with_secondary(Label::new(f, sp).with_message("and here"));
@@ -246,7 +269,10 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
         x.len() > 1 || y.len() > 1 || x[0] != y[0]
     };
     let mut reported = HashSet::new();
-    for (k, partner) in crate::patterns::partners(&pats, differ).into_iter().enumerate() {
+    for (k, partner) in crate::patterns::partners(&pats, differ)
+        .into_iter()
+        .enumerate()
+    {
         let Some(j) = partner else { continue };
         let (i, j) = (k.min(j), k.max(j));
         let ra = distinct[i].1[0];
@@ -305,8 +331,10 @@ fn shared_route(
         (Some(x), None) | (None, Some(x)) => x.first(),
         (Some(x), Some(y)) => x.iter().find(|s| y.contains(s)),
     };
-    let surface =
-        surface.map_or_else(|| "any surface".to_string(), |s| format!("surface `{}`", s_name(cx, *s)));
+    let surface = surface.map_or_else(
+        || "any surface".to_string(),
+        |s| format!("surface `{}`", s_name(cx, *s)),
+    );
     (mode, surface)
 }
 
@@ -369,4 +397,3 @@ fn string_span_in(
     }
     None
 }
-

@@ -38,8 +38,14 @@ pub fn run(paths: &[PathBuf], o: &Options<'_>) -> Result<ExitCode, CliError> {
             sarif.add(d, &checked.sources);
         }
         if o.format == CheckFormat::Human {
-            omitted +=
-                render::human_capped(&diags, &checked.sources, colour, true, &mut shown, &mut human);
+            omitted += render::human_capped(
+                &diags,
+                &checked.sources,
+                colour,
+                true,
+                &mut shown,
+                &mut human,
+            );
         }
         if let Some(p) = &checked.policy {
             summaries.push(format!(

@@ -120,7 +120,8 @@ impl SourceCode for Src<'_> {
         let win_end = f.line_start(last + after + 2).max(win_start);
         // The printable text: a snippet must not carry terminal controls.
         let window = &f.printable()[win_start..win_end];
-        let inner = SourceSpan::from((start - win_start, len.min(window.len() + win_start - start)));
+        let inner =
+            SourceSpan::from((start - win_start, len.min(window.len() + win_start - start)));
         let c = window.read_span(&inner, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             f.name.clone(),

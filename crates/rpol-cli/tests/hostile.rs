@@ -19,7 +19,10 @@ fn policy_dir(name: &str, text: &str) -> String {
 fn base() -> String {
     std::fs::read_to_string(workspace().join("tests/check/ok.rpol"))
         .unwrap()
-        .replace("registries/base.yaml", "../../tests/check/registries/base.yaml")
+        .replace(
+            "registries/base.yaml",
+            "../../tests/check/registries/base.yaml",
+        )
 }
 
 #[test]
@@ -33,9 +36,7 @@ fn human_output_is_capped_json_is_not() {
     assert_eq!(code, 1);
     assert_eq!(human.matches("unknown capability").count(), 200, "{human}");
     assert!(
-        human.contains(
-            "… and 100 more diagnostics not shown (`--format json` lists every one)"
-        ),
+        human.contains("… and 100 more diagnostics not shown (`--format json` lists every one)"),
         "{human}"
     );
     assert!(human.ends_with("check: 300 errors\n"), "{human}");
@@ -58,7 +59,10 @@ fn a_long_span_shows_its_first_and_last_lines() {
     let dir = policy_dir("span", &text);
     let (code, human, _) = rpol(&["check", &dir]);
     assert_eq!(code, 1);
-    assert!(human.contains("`resolve mode` has no `else` arm"), "{human}");
+    assert!(
+        human.contains("`resolve mode` has no `else` arm"),
+        "{human}"
+    );
     assert!(human.contains("resolve mode {"), "{human}");
     assert!(human.contains("tenant == \"t0\""), "{human}");
     assert!(!human.contains("tenant == \"t20\""), "{human}");

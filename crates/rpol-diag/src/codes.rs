@@ -348,7 +348,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: W,
         explanation: "Unicode bidirectional controls (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F and U+061C) reorder how the text around them is displayed, so a reviewer can see code that differs from what rpol reads (\"Trojan Source\", CVE-2021-42574). Names cannot hold them, so they can only sit in strings and comments. Write them as `\\u{…}` escapes in a string if a text really needs one.",
         lang: "rpol",
-        wrong: "# allowed for bank_a only \u{202e} }",
+        wrong: "# allowed for bank_a only <U+202E written raw> }",
         right: "# allowed for bank_a only",
     },
 ];

@@ -155,8 +155,7 @@ pub fn did_you_mean<'a>(
     for cand in candidates {
         // The distance is at least the difference in length: skipping those
         // keeps a lookup among 80,000 names cheap.
-        if cand.len().abs_diff(name.len()) > 4 * limit
-            || cand.chars().count().abs_diff(len) > limit
+        if cand.len().abs_diff(name.len()) > 4 * limit || cand.chars().count().abs_diff(len) > limit
         {
             continue;
         }

@@ -77,7 +77,10 @@ fn fuzz_regressions_round_trip() {
                 matches!(rpol_fmt::format(src), Err(rpol_fmt::FormatError::Syntax(d)) if d.code == "E0102"),
                 "{name}: a lone CR was accepted"
             );
-            let lf = src.replace("\r\n", "\u{0}").replace('\r', "\n").replace('\u{0}', "\r\n");
+            let lf = src
+                .replace("\r\n", "\u{0}")
+                .replace('\r', "\n")
+                .replace('\u{0}', "\r\n");
             if rpol_syntax::parse(FileId(0), &lf).is_ok() {
                 assert_round_trip(name, &lf);
             }

@@ -25,7 +25,10 @@ pub fn unescape(raw: &str) -> Result<String, (usize, &'static str, String)> {
                         Some((_, '}')) => break,
                         Some((_, h)) if h.is_ascii_hexdigit() && hex.len() < 6 => hex.push(h),
                         _ => {
-                            return Err((i, "E0100", "expected 1 to 6 hex digits and `}` in `\\u{…}`".into(),
+                            return Err((
+                                i,
+                                "E0100",
+                                "expected 1 to 6 hex digits and `}` in `\\u{…}`".into(),
                             ));
                         }
                     }
@@ -35,20 +38,44 @@ pub fn unescape(raw: &str) -> Result<String, (usize, &'static str, String)> {
                 match char::from_u32(v) {
                     // Strings reach users (reason texts, `because`): an
                     // escaped control character is refused like a raw one.
-                    Some(ch) if !hex.is_empty() && crate::scan::refused(ch, Some(b'\n')).is_some() => {
-                        return Err((i, "E0102", format!("`\\u{{{hex}}}` is control character `U+{:04X}`, not allowed in a string; write `\\n` or `\\t` for a line break or a tab", ch as u32)));
+                    Some(ch)
+                        if !hex.is_empty() && crate::scan::refused(ch, Some(b'\n')).is_some() =>
+                    {
+                        return Err((
+                            i,
+                            "E0102",
+                            format!(
+                                "`\\u{{{hex}}}` is control character `U+{:04X}`, not allowed in a string; write `\\n` or `\\t` for a line break or a tab",
+                                ch as u32
+                            ),
+                        ));
                     }
                     Some(ch) if !hex.is_empty() => out.push(ch),
-                    _ => return Err((i, "E0100", format!("`\\u{{{hex}}}` is not a Unicode scalar value"))),
+                    _ => {
+                        return Err((
+                            i,
+                            "E0100",
+                            format!("`\\u{{{hex}}}` is not a Unicode scalar value"),
+                        ));
+                    }
                 }
             }
             Some((_, other)) => {
-                return Err((i, "E0100", format!(
+                return Err((
+                    i,
+                    "E0100",
+                    format!(
                         "unknown escape `\\{other}`; use `\\\"`, `\\\\`, `\\n`, `\\t` or `\\u{{…}}`"
                     ),
                 ));
             }
-            None => return Err((i, "E0100", "unfinished escape at the end of the string".into())),
+            None => {
+                return Err((
+                    i,
+                    "E0100",
+                    "unfinished escape at the end of the string".into(),
+                ));
+            }
         }
     }
     Ok(out)

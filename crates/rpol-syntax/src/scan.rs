@@ -129,13 +129,10 @@ fn characters(file: FileId, text: &str) -> Result<(), Diagnostic> {
             continue;
         };
         if let Some((what, help)) = refused(ch, b.get(i + 1).copied()) {
-            return Err(Diagnostic::error(
-                "E0102",
-                file,
-                Span::new(i, i + ch.len_utf8()),
-                what,
-            )
-            .with_help(help));
+            return Err(
+                Diagnostic::error("E0102", file, Span::new(i, i + ch.len_utf8()), what)
+                    .with_help(help),
+            );
         }
     }
     Ok(())

@@ -158,12 +158,20 @@ pub fn big_policy(lines: usize) -> String {
 pub fn shapes() -> Vec<(&'static str, String, String)> {
     vec![
         ("sets_1000", overlapping_sets(1_000), registry(0)),
-        ("identical_patterns_400", identical_patterns(400), registry(0)),
+        (
+            "identical_patterns_400",
+            identical_patterns(400),
+            registry(0),
+        ),
         ("reasons_50000", many_reasons(50_000), registry(0)),
         ("enum_80000", enum_variants(80_000), registry(0)),
         ("arms_10000", resolve_arms(10_000), registry(0)),
         ("registry_10000", policy("", true, true), registry(10_000)),
-        ("dead_registry_10000", policy("", true, true), dead_registry(10_000)),
+        (
+            "dead_registry_10000",
+            policy("", true, true),
+            dead_registry(10_000),
+        ),
         ("big_50000_lines", big_policy(50_000), registry(10_000)),
     ]
 }
