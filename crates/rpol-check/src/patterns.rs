@@ -224,7 +224,7 @@ mod tests {
             pats.dedup();
             let refs: Vec<&str> = pats.iter().map(String::as_str).collect();
             // Some pairs are not wanted (as two patterns of one reason are not).
-            let wanted = |a: usize, b: usize| parity || (a + b) % 3 != 0;
+            let wanted = |a: usize, b: usize| parity || !(a + b).is_multiple_of(3);
             let got = partners(&refs, wanted);
             for (i, g) in got.iter().enumerate() {
                 let any = (0..refs.len()).any(|j| {
