@@ -275,8 +275,15 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
     {
         let Some(j) = partner else { continue };
         let (i, j) = (k.min(j), k.max(j));
-        let ra = distinct[i].1[0];
-        let Some(&rb) = distinct[j].1.iter().find(|&&r| r != ra) else {
+        // Two different reasons, one listing each pattern (`differ` made sure
+        // there are).
+        let (oi, oj) = (&distinct[i].1, &distinct[j].1);
+        let pair = oj
+            .iter()
+            .find(|&&y| y != oi[0])
+            .map(|&y| (oi[0], y))
+            .or_else(|| oi.iter().find(|&&x| x != oj[0]).map(|&x| (x, oj[0])));
+        let Some((ra, rb)) = pair else {
             continue;
         };
         let (ra, rb, pa, pb) = if ra < rb {
