@@ -513,7 +513,7 @@ fn declare_context(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) {
                 .declare(&f.name.name, file, f.name.span, &mut cx.diags)
                 .is_some()
         {
-            cx.scope.context_types.push(ty);
+            cx.scope.push_context_type(ty);
         }
     }
 }

@@ -114,6 +114,14 @@ pub fn enum_variants(n: usize) -> String {
     policy(&b, true, false)
 }
 
+/// An enum of `n` variants and a condition listing every one of them.
+pub fn enum_list(n: usize) -> String {
+    let names: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
+    let list = names.join(", ");
+    let b = format!("context {{\n  e: [{list}]\n}}\nsource s {{ when: context.e in [{list}] }}\n");
+    policy(&b, true, false)
+}
+
 /// `resolve` with `n` distinct arms.
 pub fn resolve_arms(n: usize) -> String {
     let mut b = String::from("resolve mode {\n");
@@ -165,6 +173,7 @@ pub fn shapes() -> Vec<(&'static str, String, String)> {
         ),
         ("reasons_50000", many_reasons(50_000), registry(0)),
         ("enum_80000", enum_variants(80_000), registry(0)),
+        ("enum_list_50000", enum_list(50_000), registry(0)),
         ("arms_10000", resolve_arms(10_000), registry(0)),
         ("registry_10000", policy("", true, true), registry(10_000)),
         (
