@@ -2,6 +2,7 @@
 //! cross-check. Errors are collected, never thrown, so one run reports them all.
 
 use std::cell::OnceCell;
+use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -484,9 +485,11 @@ fn declare_context(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) {
         let ty = match crate::fields::as_expr(&f.value).map(|e| &e.kind) {
             Some(ast::ExprKind::List(items)) => {
                 let mut variants: Vec<String> = Vec::new();
+                // A set beside the list: 80,000 variants took 16 s with `contains`.
+                let mut seen: HashSet<&str> = HashSet::new();
                 for it in items {
                     match bare_name(it) {
-                        Some(id) if variants.contains(&id.name) => cx.diags.push(
+                        Some(id) if !seen.insert(id.name.as_str()) => cx.diags.push(
                             Diagnostic::error(
                                 "E0202",
                                 file,
@@ -541,7 +544,7 @@ fn declare_context(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) {
                 .declare(&f.name.name, file, f.name.span, &mut cx.diags)
                 .is_some()
         {
-            cx.scope.context_types.push(ty);
+            cx.scope.push_context_type(ty);
         }
     }
 }

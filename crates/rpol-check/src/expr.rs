@@ -527,19 +527,15 @@ impl<'s> ExprChecker<'s> {
                 }),
             Ty::Enum(f) => {
                 let variants = s.context_variants(f);
-                variants
-                    .iter()
-                    .position(|v| *v == id.name)
-                    .map(|p| p as u32)
-                    .ok_or_else(|| {
-                        unknown_name(
-                            &format!("variant of `context.{}`", s.context.name(f)),
-                            &id.name,
-                            self.file,
-                            id.span,
-                            variants.iter().map(String::as_str),
-                        )
-                    })
+                s.context_variant_id(f, &id.name).ok_or_else(|| {
+                    unknown_name(
+                        &format!("variant of `context.{}`", s.context.name(f)),
+                        &id.name,
+                        self.file,
+                        id.span,
+                        variants.iter().map(String::as_str),
+                    )
+                })
             }
             Ty::Str | Ty::Int | Ty::Bool | Ty::Duration | Ty::RoleSet => {
                 let d = ty.describe(s);

@@ -15,6 +15,7 @@ mod items;
 pub mod lint;
 pub mod load;
 pub mod names;
+pub mod patterns;
 mod registry_cache;
 mod registry_check;
 mod rules;

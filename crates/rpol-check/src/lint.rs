@@ -1,7 +1,7 @@
-//! Lints L001–L009 (spec 5): legal but dangerous or dead policy.
+//! Lints L001–L010 (spec 5, and L010 from issue 16): legal but dangerous or dead policy.
 //! L003 (not fail-safe) is an error unless allowed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rpol_diag::{Diagnostic, FileId, Severity, Span};
 use rpol_engine::model::{Expr, Literal, Operand, Path, PolicyModel};
@@ -29,7 +29,16 @@ pub fn lint(checked: &Checked) -> Vec<Diagnostic> {
     l.dead_features(&mut out);
     l.ungrantable_sources(&mut out);
     l.unused_modes(&mut out);
-    out.retain(|d| !allowed(checked, d));
+    l.bidi_controls(&mut out);
+    // One answer per (file, item, code): thousands of lints inside one item
+    // would otherwise each walk the comment lines above it.
+    let mut memo: HashMap<(FileId, usize, &'static str), bool> = HashMap::new();
+    out.retain(|d| {
+        let at = allow_anchor(checked, d.primary.file, d.primary.span);
+        !*memo
+            .entry((d.primary.file, at, d.code))
+            .or_insert_with(|| allowed_at(checked, d.code, d.primary.file, at))
+    });
     out.sort_by_key(|d| (d.primary.file, d.primary.span.start, d.code));
     out
 }
@@ -159,6 +168,10 @@ impl Linter<'_> {
         let arms = &self.model.resolve;
         let spans = &self.policy.spans.arms;
         let mut always: Option<usize> = None;
+        // Earlier conditions by their printed form (the model's expressions
+        // are not `Hash`): comparing each arm with every earlier one took 21 s
+        // for 10,000 arms.
+        let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, arm) in arms.iter().enumerate() {
             let (file, span) = spans[i];
             let cond = arm.condition.as_ref();
@@ -175,7 +188,8 @@ impl Linter<'_> {
                 ));
                 continue;
             }
-            if let Some(j) = arms[..i].iter().position(|b| b.condition.as_ref() == cond) {
+            let key = format!("{cond:?}");
+            if let Some(&j) = seen.get(&key) {
                 out.push(warn(
                     "L002",
                     file,
@@ -186,6 +200,8 @@ impl Linter<'_> {
                     ),
                     "remove the duplicate arm",
                 ));
+            } else {
+                seen.insert(key, i);
             }
             if cond.is_some_and(|c| a.eval(c) == T) {
                 always = Some(i);
@@ -411,6 +427,47 @@ impl Linter<'_> {
         }
     }
 
+    /// L010: Unicode bidirectional controls (Trojan Source, CVE-2021-42574)
+    /// make an editor display text in another order than rpol reads it.
+    /// Names are ASCII, so in a file that parsed they sit in strings or
+    /// comments. One finding per line.
+    fn bidi_controls(&self, out: &mut Vec<Diagnostic>) {
+        for (file, ast) in &self.checked.asts {
+            let f = self.checked.sources.get(*file);
+            let mut last_line = None;
+            for (i, &b) in f.text.as_bytes().iter().enumerate() {
+                // Every bidi control is encoded starting E2 or D8.
+                if b != 0xe2 && b != 0xd8 {
+                    continue;
+                }
+                let Some(ch) = f.text.get(i..).and_then(|t| t.chars().next()) else {
+                    continue;
+                };
+                let Some(name) = bidi_name(ch) else { continue };
+                let line = f.line_index(i);
+                if last_line == Some(line) {
+                    continue;
+                }
+                last_line = Some(line);
+                let k = ast.comments.partition_point(|c| c.span.start <= i);
+                let place = match k.checked_sub(1).map(|k| ast.comments[k].span) {
+                    Some(c) if i < c.end => "a comment",
+                    _ => "a string",
+                };
+                out.push(warn(
+                    "L010",
+                    *file,
+                    Span::new(i, i + ch.len_utf8()),
+                    format!(
+                        "bidirectional control character `U+{:04X}` ({name}) in {place}: editors may show the code around it in another order than rpol reads it",
+                        ch as u32
+                    ),
+                    "remove it; if a string really needs it, write it as a `\\u{…}` escape so that it is visible",
+                ));
+            }
+        }
+    }
+
     /// L009: a mode no `resolve` arm yields.
     fn unused_modes(&self, out: &mut Vec<Diagnostic>) {
         let m = self.model;
@@ -494,6 +551,25 @@ pub fn is_snake_case(s: &str) -> bool {
         && !s.ends_with('_')
 }
 
+/// The Unicode bidirectional formatting characters, by name.
+fn bidi_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{202A}' => "left-to-right embedding",
+        '\u{202B}' => "right-to-left embedding",
+        '\u{202C}' => "pop directional formatting",
+        '\u{202D}' => "left-to-right override",
+        '\u{202E}' => "right-to-left override",
+        '\u{2066}' => "left-to-right isolate",
+        '\u{2067}' => "right-to-left isolate",
+        '\u{2068}' => "first strong isolate",
+        '\u{2069}' => "pop directional isolate",
+        '\u{200E}' => "left-to-right mark",
+        '\u{200F}' => "right-to-left mark",
+        '\u{061C}' => "arabic letter mark",
+        _ => return None,
+    })
+}
+
 fn to_snake_case(s: &str) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -524,26 +600,29 @@ fn to_snake_case(s: &str) -> String {
 /// Whether a `# rpol: allow(CODE)` comment covers the item at `span`
 /// (`rpol verify` honours an allowed L003 on the `resolve` block).
 pub fn is_allowed(checked: &Checked, code: &'static str, file: FileId, span: Span) -> bool {
-    allowed(
-        checked,
-        &Diagnostic::warning(code, file, span, String::new()),
-    )
+    allowed_at(checked, code, file, allow_anchor(checked, file, span))
 }
 
-fn allowed(checked: &Checked, d: &Diagnostic) -> bool {
-    let file = checked.sources.get(d.primary.file);
-    let start = if Some(d.primary.file) == checked.registry_file {
-        d.primary.span.start
-    } else {
-        let Some((_, ast)) = checked.asts.iter().find(|(f, _)| *f == d.primary.file) else {
-            return false;
-        };
-        let at = d.primary.span.start;
-        ast.items
-            .iter()
-            .find(|i| i.span.start <= at && at < i.span.end.max(i.span.start + 1))
-            .map_or(at, |i| i.span.start)
+/// Where the allow comments for a finding at `span` sit above: the start of
+/// the item holding it (policy files), or the span itself (the registry).
+fn allow_anchor(checked: &Checked, file: FileId, span: Span) -> usize {
+    let at = span.start;
+    if Some(file) == checked.registry_file {
+        return at;
+    }
+    let Some((_, ast)) = checked.asts.iter().find(|(f, _)| *f == file) else {
+        return at;
     };
+    // Items are in source order: the last one starting at or before `at`.
+    let i = ast.items.partition_point(|i| i.span.start <= at);
+    match i.checked_sub(1).map(|i| &ast.items[i]) {
+        Some(item) if at < item.span.end.max(item.span.start + 1) => item.span.start,
+        _ => at,
+    }
+}
+
+fn allowed_at(checked: &Checked, code: &str, file_id: FileId, start: usize) -> bool {
+    let file = checked.sources.get(file_id);
     let mut line = file.line_index(start);
     while line > 0 {
         line -= 1;
@@ -557,7 +636,7 @@ fn allowed(checked: &Checked, d: &Diagnostic) -> bool {
             && rest
                 .split(')')
                 .next()
-                .is_some_and(|codes| codes.split(',').any(|c| c.trim() == d.code))
+                .is_some_and(|codes| codes.split(',').any(|c| c.trim() == code))
         {
             return true;
         }

@@ -1,5 +1,7 @@
 //! The declared names of a policy, per kind, and the registry's feature names.
 
+use std::collections::HashMap;
+
 use rpol_engine::model::ContextType;
 
 use crate::expr::Ty;
@@ -14,6 +16,10 @@ pub struct Scope {
     pub surfaces: Names,
     pub context: Names,
     pub context_types: Vec<ContextType>,
+    /// Per context field, its enum variants by name (empty for other types):
+    /// resolving a variant by scanning the list was quadratic for a list of
+    /// many variants against an enum of many.
+    pub context_variant_ids: Vec<HashMap<String, u32>>,
     pub modes: Names,
     pub classes: Names,
     pub sources: Names,
@@ -34,6 +40,7 @@ impl Default for Scope {
             surfaces: Names::new("surface"),
             context: Names::new("context field"),
             context_types: Vec::new(),
+            context_variant_ids: Vec::new(),
             modes: Names::new("mode"),
             classes: Names::new("class"),
             sources: Names::new("source"),
@@ -54,6 +61,29 @@ impl Scope {
             Some(ContextType::Duration) => Ty::Duration,
             Some(ContextType::Enum(_)) => Ty::Enum(field),
         }
+    }
+
+    /// Declares a context field's type (after its name, same index).
+    pub fn push_context_type(&mut self, ty: ContextType) {
+        let ids = match &ty {
+            ContextType::Enum(v) => v
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, n)| (n.clone(), i as u32))
+                .collect(),
+            _ => HashMap::new(),
+        };
+        self.context_types.push(ty);
+        self.context_variant_ids.push(ids);
+    }
+
+    /// The id of variant `name` of enum field `field`.
+    pub fn context_variant_id(&self, field: u32, name: &str) -> Option<u32> {
+        self.context_variant_ids
+            .get(field as usize)?
+            .get(name)
+            .copied()
     }
 
     pub fn context_variants(&self, field: u32) -> &[String] {

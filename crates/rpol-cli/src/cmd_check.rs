@@ -24,6 +24,7 @@ pub fn run(paths: &[PathBuf], o: &Options<'_>) -> Result<ExitCode, CliError> {
     let mut human = String::new();
     let colour = render::stdout_colour();
     let mut summaries = Vec::new();
+    let (mut shown, mut omitted) = (0, 0);
     for path in paths {
         let checked = check_path(path, o.registry)?;
         let mut diags = rpol_check::lint::reported(&checked, o.lint);
@@ -35,10 +36,16 @@ pub fn run(paths: &[PathBuf], o: &Options<'_>) -> Result<ExitCode, CliError> {
         for d in &diags {
             report.add(d, &checked.sources);
             sarif.add(d, &checked.sources);
-            if o.format == CheckFormat::Human {
-                human.push_str(&render::human(d, &checked.sources, colour));
-                human.push('\n');
-            }
+        }
+        if o.format == CheckFormat::Human {
+            omitted += render::human_capped(
+                &diags,
+                &checked.sources,
+                colour,
+                true,
+                &mut shown,
+                &mut human,
+            );
         }
         if let Some(p) = &checked.policy {
             summaries.push(format!(
@@ -62,6 +69,12 @@ pub fn run(paths: &[PathBuf], o: &Options<'_>) -> Result<ExitCode, CliError> {
         ),
         CheckFormat::Human => {
             out!("{human}");
+            if omitted > 0 {
+                outln!(
+                    "{}\n",
+                    render::omitted_line(omitted, "`--format json` lists every one")
+                );
+            }
             for s in &summaries {
                 outln!("{s}");
             }

@@ -43,12 +43,7 @@ pub fn run(paths: &[PathBuf], a: &TestArgs<'_>) -> Result<ExitCode, CliError> {
         let checked = check_path(path, a.registry)?;
         let Some(policy) = &checked.policy else {
             // A policy with check errors reports them and runs nothing.
-            for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-                eprint!(
-                    "{}",
-                    render::human(d, &checked.sources, render::stderr_colour())
-                );
-            }
+            crate::policy::print_errors(&checked);
             eprintln!(
                 "error: `{}` has check errors; no test was run",
                 rpol_check::load::display(path)

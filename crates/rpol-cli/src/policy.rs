@@ -52,13 +52,29 @@ pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compi
 
 /// Prints a policy's check errors on stderr, then that it has them.
 pub fn print_check_errors(checked: &Checked, path: &Path) {
-    for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
-        eprint!(
+    print_errors(checked);
+    eprintln!("error: `{}` has check errors", load::display(path));
+}
+
+/// A policy's check errors on stderr, at most [`render::MAX_HUMAN_DIAGNOSTICS`].
+pub fn print_errors(checked: &Checked) {
+    let mut out = String::new();
+    let errors = checked.diagnostics.iter().filter(|d| d.is_error());
+    let omitted = render::human_capped(
+        errors,
+        &checked.sources,
+        render::stderr_colour(),
+        false,
+        &mut 0,
+        &mut out,
+    );
+    eprint!("{out}");
+    if omitted > 0 {
+        eprintln!(
             "{}",
-            render::human(d, &checked.sources, render::stderr_colour())
+            render::omitted_line(omitted, "`rpol check --format json` lists every one")
         );
     }
-    eprintln!("error: `{}` has check errors", load::display(path));
 }
 
 /// Compiles a checked model; failing is a bug, not a user error.

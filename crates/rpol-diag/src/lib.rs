@@ -149,9 +149,16 @@ pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1) + 1;
+    let len = name.chars().count();
+    let limit = (len / 3).max(1) + 1;
     let mut best: Option<(usize, &'a str)> = None;
     for cand in candidates {
+        // The distance is at least the difference in length: skipping those
+        // keeps a lookup among 80,000 names cheap.
+        if cand.len().abs_diff(name.len()) > 4 * limit || cand.chars().count().abs_diff(len) > limit
+        {
+            continue;
+        }
         let d = edit_distance(name, cand);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));

@@ -67,9 +67,30 @@ fn example_is_formatted_as_documented() {
 
 #[test]
 fn fuzz_regressions_round_trip() {
+    // Inputs with a lone CR are refused since issue 16 (E0103); each is also
+    // checked with its lone CRs turned into line feeds (as editors show it)
+    // when that parses.
+    fn fuzz_case(name: &str, src: &str) {
+        let lone = src.replace("\r\n", "").contains('\r');
+        if lone {
+            assert!(
+                matches!(rpol_fmt::format(src), Err(rpol_fmt::FormatError::Syntax(d)) if d.code == "E0103"),
+                "{name}: a lone CR was accepted"
+            );
+            let lf = src
+                .replace("\r\n", "\u{0}")
+                .replace('\r', "\n")
+                .replace('\u{0}', "\r\n");
+            if rpol_syntax::parse(FileId(0), &lf).is_ok() {
+                assert_round_trip(name, &lf);
+            }
+        } else {
+            assert_round_trip(name, src);
+        }
+    }
     // Found by `cargo fuzz run fmt`: a doc comment with trailing spaces.
     for src in ["##  \nsource _{}", "##\t\n## a  \nmode m { grants: [] }\n"] {
-        assert_round_trip("fuzz regression", src);
+        fuzz_case("fuzz regression", src);
     }
     // Found by `cargo fuzz run fmt` (session 2): comments between `forbid
     // feature` and its target were printed before the next item, where a `##`
@@ -80,40 +101,40 @@ fn fuzz_regressions_round_trip() {
         "forbid source # why\n[a, b] when tenant == \"t\" # end\n## doc\nforbid feature\n",
         "forbid feature\n## x\nd ## y\nbecause \"b\"\nforbid source\n",
     ] {
-        assert_round_trip("fuzz regression", src);
+        fuzz_case("fuzz regression", src);
     }
     assert_eq!(
         rpol_fmt::format("forbid feature\n## x\nd## a\nforbid feature\n").unwrap(),
         "forbid feature d\n## x\n## a\n\nforbid feature\n"
     );
     // A doc comment attached to both items of one line (fixed in the parser).
-    assert_round_trip("fuzz regression", "##\nforbid source forbid feature");
+    fuzz_case("fuzz regression", "##\nforbid source forbid feature");
     // A span that kept half of a trailing `## ` comment (fixed in the parser).
-    assert_round_trip(
+    fuzz_case(
         "fuzz regression",
         "forbid source when t\r\n## \nforbid feature",
     );
     // A comment ending in `{` looked like an opened block, so the blank line
     // that keeps it off the next item's doc comment was dropped.
-    assert_round_trip("fuzz regression", "##{\n\n##\nreason u{}");
+    fuzz_case("fuzz regression", "##{\n\n##\nreason u{}");
     // A comment between a vocabulary keyword and its list.
-    assert_round_trip(
+    fuzz_case(
         "fuzz regression",
         "capabilities##e o\n\r [srin]\nsurfaces [ pdp]\n",
     );
-    assert_round_trip(
+    fuzz_case(
         "fuzz regression",
         "capabilities # c\n[a, b]\n## d\nroles [r]\n",
     );
     // The same between a block's name and its empty braces.
-    assert_round_trip("fuzz regression", "reason u ##c\n{}\nreason v {}");
+    fuzz_case("fuzz regression", "reason u ##c\n{}\nreason v {}");
     // The whole inputs the fuzzer found, byte for byte.
     for crash in [
         &include_bytes!("fuzz/fmt-forbid-interior-comment.rpol")[..],
         &include_bytes!("fuzz/fmt-two-items-one-line-doc.rpol")[..],
         &include_bytes!("fuzz/fmt-vocab-header-comment.rpol")[..],
     ] {
-        assert_round_trip("fuzz crash", std::str::from_utf8(crash).unwrap());
+        fuzz_case("fuzz crash", std::str::from_utf8(crash).unwrap());
     }
 }
 
@@ -217,5 +238,59 @@ proptest! {
         if rpol_syntax::parse(FileId(0), &text).is_ok() {
             assert_round_trip("generated", &text);
         }
+    }
+}
+
+/// Generated policies as in `generated_policies_round_trip`.
+fn generated_text() -> impl Strategy<Value = String> {
+    prop::collection::vec((item(), prop::option::of("[a-z ]{0,10}")), 1..6).prop_map(|items| {
+        let mut text = String::new();
+        for (it, comment) in items {
+            if let Some(c) = comment {
+                text.push_str(&format!("# {c}\n"));
+            }
+            text.push_str(&it);
+            text.push('\n');
+        }
+        text
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// CRLF line ends are accepted and format exactly like LF ones (the output
+    /// has LF line ends, and formatting it again changes nothing).
+    #[test]
+    fn crlf_formats_like_lf(text in generated_text()) {
+        prop_assume!(rpol_syntax::parse(FileId(0), &text).is_ok());
+        let lf = rpol_fmt::format(&text).unwrap();
+        let crlf = rpol_fmt::format(&text.replace('\n', "\r\n")).unwrap();
+        prop_assert_eq!(&crlf, &lf);
+        prop_assert!(!crlf.contains('\r'));
+        prop_assert_eq!(rpol_fmt::format(&crlf).unwrap(), crlf);
+    }
+
+    /// A lone CR anywhere is refused (E0103) at its own offset, and its line
+    /// and column are the ones an editor shows (a lone CR ends a line there).
+    #[test]
+    fn a_lone_cr_is_refused_where_editors_see_it(text in generated_text(), pick in any::<prop::sample::Index>()) {
+        let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+        prop_assume!(!newlines.is_empty());
+        let at = newlines[pick.index(newlines.len())];
+        let mut bad = text.clone();
+        bad.replace_range(at..at + 1, "\r");
+        let err = match rpol_fmt::format(&bad) {
+            Err(rpol_fmt::FormatError::Syntax(d)) => d,
+            other => panic!("a lone CR was accepted: {other:?}"),
+        };
+        prop_assert_eq!(err.code, "E0103");
+        prop_assert_eq!(err.primary.span.start, at);
+        let editor_line = bad[..at].split(['\n', '\r']).count();
+        let f = rpol_diag::SourceFile::new("x.rpol", bad.as_str());
+        prop_assert_eq!(f.line_col(at).line, editor_line);
+        // The character after the CR starts the next line.
+        prop_assert_eq!(f.line_col(at + 1).line, editor_line + 1);
+        prop_assert_eq!(f.line_col(at + 1).column, 1);
     }
 }

@@ -192,8 +192,14 @@ impl Lower<'_> {
     fn string(&self, p: Pair<'_, Rule>) -> R<StrLit> {
         let sp = self.span(&p);
         let raw = p.into_inner().next().map_or("", |i| i.as_str());
-        let value = unescape(raw).map_err(|(off, msg)| {
-            self.err(Span::new(sp.start + 1 + off, sp.start + 3 + off), msg)
+        let value = unescape(raw).map_err(|(off, code, msg)| {
+            let at = Span::new(sp.start + 1 + off, sp.start + 3 + off);
+            let d = self.err(at, msg);
+            if code == "E0100" {
+                d
+            } else {
+                Diagnostic { code, ..d }
+            }
         })?;
         Ok(StrLit { value, span: sp })
     }

@@ -22,6 +22,7 @@ pub fn scan(file: FileId, text: &str) -> Result<Vec<Comment>, Diagnostic> {
             "split the policy into several files".into(),
         ));
     }
+    characters(file, text)?;
     let b = text.as_bytes();
     let mut comments = Vec::new();
     let mut depth = 0usize;
@@ -109,4 +110,51 @@ pub fn scan(file: FileId, text: &str) -> Result<Vec<Comment>, Diagnostic> {
         i += 1;
     }
     Ok(comments)
+}
+
+/// E0103: characters that make an editor show something other than what rpol
+/// reads. A lone CR ends a line in every editor but not in rpol (so
+/// `# reviewed\rforbid …` would be a comment that looks like a rule); control
+/// characters and the Unicode line and paragraph separators likewise. Tabs,
+/// line feeds and CRLF line ends are fine.
+fn characters(file: FileId, text: &str) -> Result<(), Diagnostic> {
+    let b = text.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        // Only these bytes can start a refused character; the rest is skipped
+        // without decoding.
+        if c >= 0x20 && c != 0x7f && c != 0xc2 && c != 0xe2 {
+            continue;
+        }
+        let Some(ch) = text.get(i..).and_then(|t| t.chars().next()) else {
+            continue;
+        };
+        if let Some((what, help)) = refused(ch, b.get(i + 1).copied()) {
+            return Err(
+                Diagnostic::error("E0103", file, Span::new(i, i + ch.len_utf8()), what)
+                    .with_help(help),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Why `ch` (followed by the byte `next`) may not appear in a policy file.
+pub(crate) fn refused(ch: char, next: Option<u8>) -> Option<(String, String)> {
+    match ch {
+        '\t' | '\n' => None,
+        '\r' if next == Some(b'\n') => None,
+        '\r' => Some((
+            "a carriage return (`\\r`) without a line feed: editors show a line break that rpol does not read".into(),
+            "use LF or CRLF line ends; a lone CR can make a comment look like code".into(),
+        )),
+        '\u{2028}' | '\u{2029}' => Some((
+            format!("`U+{:04X}` ({}) is not allowed: editors may show a line break that rpol does not read", ch as u32, if ch == '\u{2028}' { "line separator" } else { "paragraph separator" }),
+            "use a line feed to end a line".into(),
+        )),
+        c if c.is_control() => Some((
+            format!("control character `U+{:04X}` is not allowed in a policy file", c as u32),
+            "remove it; in a string, write `\\n` or `\\t` for a line break or a tab".into(),
+        )),
+        _ => None,
+    }
 }

@@ -158,3 +158,26 @@ fn a_doc_comment_belongs_to_the_first_item_of_the_next_line_only() {
     assert_eq!(f.items[0].doc.as_deref(), Some("why"));
     assert_eq!(f.items[1].doc, None);
 }
+
+/// Issue 16: what an editor shows as a line break must be one to rpol too.
+#[test]
+fn lone_cr_and_control_characters_are_refused_crlf_is_not() {
+    let ok = "purposes [a]\r\n# note\r\nroles [r]\r\n";
+    assert!(rpol_syntax::parse(FileId(0), ok).is_ok());
+    for (src, at) in [
+        ("# reviewed\rforbid feature x\n", 10),
+        ("purposes [a]\n# \u{0} nul\n", 15),
+        ("purposes [a] # \u{2028}\n", 15),
+        ("reason r { text: \"\u{1b}[2J\" }\n", 18),
+        ("reason r { text: \"\u{85}\" }\n", 18),
+    ] {
+        let err = rpol_syntax::parse(FileId(0), src).unwrap_err();
+        assert_eq!(err.code, "E0103", "{src:?}: {}", err.message);
+        assert_eq!(err.primary.span.start, at, "{src:?}");
+        assert!(err.help.is_some());
+    }
+    // Escapes that make a control character are refused too, `\n` and `\t` are not.
+    let err = rpol_syntax::parse(FileId(0), "reason r { text: \"a\\u{0}\" }").unwrap_err();
+    assert_eq!(err.code, "E0103");
+    assert!(rpol_syntax::parse(FileId(0), "reason r { text: \"a\\n\\t\\u{e9}\" }").is_ok());
+}
