@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use rpol_engine::{LogKey, MIN_LOG_KEY_BYTES};
 
 use crate::cli_error::CliError;
-use crate::policy::compile_path;
+use crate::policy::compile_path_verified;
 
 /// Reads a request from a file or standard input (`-`).
 pub fn read_input(input: &str) -> Result<String, CliError> {
@@ -40,11 +40,12 @@ pub fn run(
     reasons: &[String],
     registry: Option<&Path>,
     log: Option<&Path>,
+    verify_key: Option<&Path>,
 ) -> Result<ExitCode, CliError> {
     // The key is checked first, so that a missing key never leaves a decision
     // printed but unlogged.
     let key = log.map(|_| log_key()).transpose()?;
-    let Some(compiled) = compile_path(path, registry)? else {
+    let Some(compiled) = compile_path_verified(path, registry, verify_key)? else {
         return Ok(ExitCode::from(1));
     };
     let text = read_input(input)?;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use rpol_check::{Checked, load};
-use rpol_engine::Compiled;
+use rpol_engine::{ArtifactError, Compiled};
 use rpol_engine::model::PolicyModel;
 
 use crate::cli_error::CliError;
@@ -35,9 +35,15 @@ pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compi
             CliError::Load(format!("cannot read `{}`: {e}", load::display(path)), None)
         })?;
         return Compiled::from_artifact(&bytes).map(Some).map_err(|e| {
+            let help = match e {
+                ArtifactError::NotCanonical | ArtifactError::Refused(_) => {
+                    "it was edited after `rpol compile`: recompile it from its source, and sign artifacts (`rpol compile --sign`) that others can write to"
+                }
+                _ => "recompile it with `rpol compile`",
+            };
             CliError::Load(
                 format!("`{}`: {e}", load::display(path)),
-                Some("recompile it with `rpol compile`".into()),
+                Some(help.into()),
             )
         });
     }
@@ -47,6 +53,42 @@ pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compi
         return Ok(None);
     };
     build(policy.model).map(Some)
+}
+
+/// [`compile_path`], or with `verify_key` (`--verify-key PUBFILE`) only a
+/// compiled artifact signed with the matching secret key.
+pub fn compile_path_verified(
+    path: &Path,
+    registry: Option<&Path>,
+    verify_key: Option<&Path>,
+) -> Result<Option<Compiled>, CliError> {
+    let Some(key_file) = verify_key else {
+        return compile_path(path, registry);
+    };
+    let key = crate::cmd_keygen::read_public_key(key_file)?;
+    if !is_artifact(path) {
+        return Err(CliError::Usage(
+            format!(
+                "`{}` is not a compiled artifact; `--verify-key` only loads signed artifacts",
+                load::display(path)
+            ),
+            Some("compile and sign it first: `rpol compile PATH -o OUT --sign KEYFILE`".into()),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        CliError::Load(format!("cannot read `{}`: {e}", load::display(path)), None)
+    })?;
+    Compiled::from_signed_artifact(&bytes, &key)
+        .map(Some)
+        .map_err(|e| {
+            CliError::Load(
+                format!("`{}`: {e}", load::display(path)),
+                Some(format!(
+                    "sign it with `rpol compile PATH -o OUT --sign KEYFILE`, where `{}` is `KEYFILE.pub`",
+                    key_file.display()
+                )),
+            )
+        })
 }
 
 /// Prints a policy's check errors on stderr, then that it has them.

@@ -20,6 +20,12 @@ fn usage_and_io_errors_exit_2() {
         &["compile", "policies/home"],
         &["explain", "E9999"],
         &["export", "rego", "policies/home"],
+        &["keygen"],
+        &["compile", "policies/home", "-o", "x.rpolc", "--sign", "no/such/key"],
+        &["compile", "policies/home", "-o", "x.rpolc", "--sign"],
+        &["eval", "policies/home", "--input", "policies/requests/granted.json", "--verify-key", "no/such/key.pub"],
+        &["eval", "policies/home", "--input", "policies/requests/granted.json", "--verify-key"],
+        &["bench", "policies/home", "--input", "policies/requests/granted.json", "--verify-key", "no/such/key.pub"],
         &["frobnicate"],
     ];
     for args in cases {
