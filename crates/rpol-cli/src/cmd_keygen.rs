@@ -104,7 +104,10 @@ pub fn read_public_key(path: &Path) -> Result<PublicKey, CliError> {
     PublicKey::from_key_file(&read_key_file(path)?).map_err(|e| {
         CliError::Load(
             format!("key file `{}`: {e}", path.display()),
-            Some("`--verify-key` takes the public key file `KEYFILE.pub` written by `rpol keygen`".into()),
+            Some(
+                "`--verify-key` takes the public key file `KEYFILE.pub` written by `rpol keygen`"
+                    .into(),
+            ),
         )
     })
 }

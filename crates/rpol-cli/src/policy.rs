@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use rpol_check::{Checked, load};
-use rpol_engine::{ArtifactError, Compiled};
 use rpol_engine::model::PolicyModel;
+use rpol_engine::{ArtifactError, Compiled};
 
 use crate::cli_error::CliError;
 use crate::render;
@@ -75,9 +75,8 @@ pub fn compile_path_verified(
             Some("compile and sign it first: `rpol compile PATH -o OUT --sign KEYFILE`".into()),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        CliError::Load(format!("cannot read `{}`: {e}", load::display(path)), None)
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::Load(format!("cannot read `{}`: {e}", load::display(path)), None))?;
     Compiled::from_signed_artifact(&bytes, &key)
         .map(Some)
         .map_err(|e| {

@@ -75,9 +75,15 @@ fn keygen_writes_a_private_key_and_a_public_key_and_never_overwrites() {
     assert_eq!(code, 0);
     assert_ne!(std::fs::read_to_string(d.path("k2")).unwrap(), secret);
     // Neither file is replaced, even if only the `.pub` exists.
-    refused(&["keygen", "-o", &key], "already exists; refusing to overwrite it");
+    refused(
+        &["keygen", "-o", &key],
+        "already exists; refusing to overwrite it",
+    );
     std::fs::write(d.path("only.pub"), "x").unwrap();
-    refused(&["keygen", "-o", &d.path("only")], "only.pub` already exists");
+    refused(
+        &["keygen", "-o", &d.path("only")],
+        "only.pub` already exists",
+    );
     assert!(!Path::new(&d.path("only")).exists());
     assert_eq!(std::fs::read_to_string(&key).unwrap(), secret);
 }
@@ -117,7 +123,14 @@ fn signed_artifacts_load_with_their_key_and_nothing_else_does() {
         "is not signed",
     );
     refused(
-        &["eval", "policies/home", "--input", REQ, "--verify-key", &pubkey],
+        &[
+            "eval",
+            "policies/home",
+            "--input",
+            REQ,
+            "--verify-key",
+            &pubkey,
+        ],
         "`policies/home` is not a compiled artifact; `--verify-key` only loads signed artifacts",
     );
     refused(
@@ -125,10 +138,20 @@ fn signed_artifacts_load_with_their_key_and_nothing_else_does() {
         "not an rpol key file of this kind (expected `rpol-ed25519-public-key v1`)",
     );
     refused(
-        &["compile", "policies/home", "-o", &d.path("x"), "--sign", &pubkey],
+        &[
+            "compile",
+            "policies/home",
+            "-o",
+            &d.path("x"),
+            "--sign",
+            &pubkey,
+        ],
         "(expected `rpol-ed25519-secret-key v1`)",
     );
-    assert!(!Path::new(&d.path("x")).exists(), "no artifact on a bad key");
+    assert!(
+        !Path::new(&d.path("x")).exists(),
+        "no artifact on a bad key"
+    );
 
     // An edited body with the old signature kept and the checksum recomputed.
     let bytes = std::fs::read_to_string(&signed).unwrap();
@@ -147,7 +170,14 @@ fn signed_artifacts_load_with_their_key_and_nothing_else_does() {
     );
     std::fs::write(d.path("forged.rpolc"), forged).unwrap();
     refused(
-        &["eval", &d.path("forged.rpolc"), "--input", REQ, "--verify-key", &pubkey],
+        &[
+            "eval",
+            &d.path("forged.rpolc"),
+            "--input",
+            REQ,
+            "--verify-key",
+            &pubkey,
+        ],
         "signature does not verify",
     );
 }
@@ -169,7 +199,10 @@ fn a_forged_unsafe_fallback_is_refused_by_eval() {
         .position(|m| m["name"] == "personalized")
         .unwrap();
     // Edit the text in place (no re-encoding), as `sed` would.
-    let old = format!("\"fallback\":{{\"condition\":null,\"mode\":{}", model["fallback"]["mode"]);
+    let old = format!(
+        "\"fallback\":{{\"condition\":null,\"mode\":{}",
+        model["fallback"]["mode"]
+    );
     assert!(body.contains(&old), "{old}");
     let body = body.replacen(
         &old,

@@ -31,7 +31,10 @@ pub enum ArtifactError {
     NotAnArtifact,
     UnsupportedVersion(String),
     Truncated,
-    ChecksumMismatch { expected: String, actual: String },
+    ChecksumMismatch {
+        expected: String,
+        actual: String,
+    },
     Corrupt(String),
     /// The body decodes, but is not the canonical encoding of what it decodes
     /// to: it was edited by hand (or by a tool other than `rpol compile`).
@@ -42,7 +45,9 @@ pub enum ArtifactError {
     /// A signed artifact was required and this one carries no signature.
     Unsigned,
     /// The signature does not verify with the given public key.
-    BadSignature { key: String },
+    BadSignature {
+        key: String,
+    },
 }
 
 impl fmt::Display for ArtifactError {
@@ -89,13 +94,15 @@ struct Parts<'b> {
 }
 
 fn split(bytes: &[u8]) -> Result<Parts<'_>, ArtifactError> {
-    let nl = bytes.iter().position(|b| *b == b'\n').ok_or(
-        if bytes.starts_with(MAGIC.as_bytes()) {
-            ArtifactError::Truncated
-        } else {
-            ArtifactError::NotAnArtifact
-        },
-    )?;
+    let nl =
+        bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .ok_or(if bytes.starts_with(MAGIC.as_bytes()) {
+                ArtifactError::Truncated
+            } else {
+                ArtifactError::NotAnArtifact
+            })?;
     let line = std::str::from_utf8(&bytes[..nl]).map_err(|_| ArtifactError::NotAnArtifact)?;
     let parts: Vec<&str> = line.split(' ').collect();
     if parts.first() != Some(&MAGIC) {

@@ -76,8 +76,12 @@ impl fmt::Display for Refusal {
                 name.escape_debug()
             ),
             Refusal::OutOfRange { place, what } => write!(f, "{what} in {place} is out of range"),
-            Refusal::IllTyped { place, what } => write!(f, "ill-typed condition in {place}: {what}"),
-            Refusal::Misplaced { place, path } => write!(f, "{place} reads `{path}`, which has no value there"),
+            Refusal::IllTyped { place, what } => {
+                write!(f, "ill-typed condition in {place}: {what}")
+            }
+            Refusal::Misplaced { place, path } => {
+                write!(f, "{place} reads `{path}`, which has no value there")
+            }
             Refusal::NegativeRetention { kind } => {
                 write!(f, "retention kind `{kind}` has a negative duration")
             }
@@ -151,7 +155,10 @@ fn names(m: &PolicyModel) -> Result<(), Refusal> {
     list("class", m.classes.iter().map(|x| x.name.as_str()))?;
     list("source", m.sources.iter().map(|x| x.name.as_str()))?;
     list("feature", m.features.iter().map(|x| x.name.as_str()))?;
-    list("feature set", m.feature_sets.iter().map(|x| x.name.as_str()))?;
+    list(
+        "feature set",
+        m.feature_sets.iter().map(|x| x.name.as_str()),
+    )?;
     list("reason", m.reasons.iter().map(|x| x.name.as_str()))?;
     list("retention kind", m.retention.iter().map(|x| x.0.as_str()))?;
     // Rule locations are printed in decisions; they need not be unique.
@@ -166,10 +173,13 @@ fn names(m: &PolicyModel) -> Result<(), Refusal> {
     }
     let mut roles = HashSet::new();
     for (r, _) in &m.debug {
-        let name = m.roles.get(*r as usize).ok_or_else(|| Refusal::OutOfRange {
-            place: "`debug`".into(),
-            what: format!("role id `{r}`"),
-        })?;
+        let name = m
+            .roles
+            .get(*r as usize)
+            .ok_or_else(|| Refusal::OutOfRange {
+                place: "`debug`".into(),
+                what: format!("role id `{r}`"),
+            })?;
         if !roles.insert(*r) {
             return Err(Refusal::Duplicate {
                 kind: "debug clearance of role",
@@ -194,12 +204,13 @@ fn fallback(m: &PolicyModel) -> Result<(), Refusal> {
     };
     for class in m.classes.iter().filter(|c| c.personal) {
         if let Some(cap) = class.requires.iter().find(|r| mode.grants.contains(r)) {
-            let capability = m.capabilities.get(*cap as usize).ok_or_else(|| {
-                Refusal::OutOfRange {
-                    place: format!("class `{}`", class.name),
-                    what: format!("capability id `{cap}`"),
-                }
-            })?;
+            let capability =
+                m.capabilities
+                    .get(*cap as usize)
+                    .ok_or_else(|| Refusal::OutOfRange {
+                        place: format!("class `{}`", class.name),
+                        what: format!("capability id `{cap}`"),
+                    })?;
             return Err(Refusal::UnsafeFallback {
                 mode: mode.name.clone(),
                 capability: capability.clone(),
@@ -449,9 +460,7 @@ impl Place<'_> {
                 for o in [a, b] {
                     let t = self.operand(o)?;
                     if t != Ty::Str {
-                        return Err(
-                            self.ill_typed(format!("`starts_with` of {}", describe(t)))
-                        );
+                        return Err(self.ill_typed(format!("`starts_with` of {}", describe(t))));
                     }
                 }
                 Ok(())

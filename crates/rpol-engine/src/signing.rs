@@ -34,7 +34,10 @@ impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeyError::WrongHeader { expected } => {
-                write!(f, "not an rpol key file of this kind (expected `{expected}`)")
+                write!(
+                    f,
+                    "not an rpol key file of this kind (expected `{expected}`)"
+                )
             }
             KeyError::Malformed => f.write_str("the key is not 64 hex digits"),
             KeyError::InvalidPublicKey => f.write_str("the key is not a valid Ed25519 public key"),
@@ -53,7 +56,11 @@ pub struct PublicKey(pub(crate) VerifyingKey);
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretKey(public {})", hex(self.0.verifying_key().as_bytes()))
+        write!(
+            f,
+            "SecretKey(public {})",
+            hex(self.0.verifying_key().as_bytes())
+        )
     }
 }
 

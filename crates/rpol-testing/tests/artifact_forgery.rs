@@ -76,7 +76,10 @@ fn the_untouched_artifact_loads_and_decides_alike() {
 #[test]
 fn a_personalized_fallback_is_refused() {
     let (e, msg) = refused(&forge(|m| m.fallback.mode = mode(m, "personalized")));
-    assert!(matches!(e, ArtifactError::Refused(Refusal::UnsafeFallback { .. })));
+    assert!(matches!(
+        e,
+        ArtifactError::Refused(Refusal::UnsafeFallback { .. })
+    ));
     assert_eq!(
         msg,
         "compiled policy is refused: not fail-safe: the `else` mode `personalized` grants `behavior`, which personal class `behavioral_personal` requires (L003)"
@@ -94,7 +97,10 @@ fn two_routes_for_one_mode_are_refused() {
             .unwrap();
         fs.modes.push(p);
     }));
-    assert!(matches!(e, ArtifactError::Refused(Refusal::RouteConflict { .. })));
+    assert!(matches!(
+        e,
+        ArtifactError::Refused(Refusal::RouteConflict { .. })
+    ));
     assert_eq!(
         msg,
         "compiled policy is refused: feature sets `home_personalized` and `home_contextual` both route surface `home` in mode `personalized` (E0503)"
@@ -110,10 +116,14 @@ fn an_out_of_range_symbol_is_refused() {
             rhs: Operand::Lit(Literal::Sym(99)),
         });
     }));
-    assert!(matches!(e, ArtifactError::Refused(Refusal::OutOfRange { .. })));
+    assert!(matches!(
+        e,
+        ArtifactError::Refused(Refusal::OutOfRange { .. })
+    ));
     assert!(
-        msg.starts_with("compiled policy is refused: symbol `99` of surface (2 declared) in resolve arm `")
-            && msg.ends_with("home.rpol:30` is out of range"),
+        msg.starts_with(
+            "compiled policy is refused: symbol `99` of surface (2 declared) in resolve arm `"
+        ) && msg.ends_with("home.rpol:30` is out of range"),
         "{msg}"
     );
 }
@@ -127,8 +137,14 @@ fn an_ill_typed_condition_is_refused() {
             rhs: Operand::Lit(Literal::Int(3)),
         });
     }));
-    assert!(matches!(e, ArtifactError::Refused(Refusal::IllTyped { .. })));
-    assert!(msg.contains("ill-typed condition in resolve arm `"), "{msg}");
+    assert!(matches!(
+        e,
+        ArtifactError::Refused(Refusal::IllTyped { .. })
+    ));
+    assert!(
+        msg.contains("ill-typed condition in resolve arm `"),
+        "{msg}"
+    );
     assert!(msg.contains("home.rpol:30`: "), "{msg}");
     assert!(msg.ends_with("a string compared with an int"), "{msg}");
 }
@@ -142,8 +158,14 @@ fn mode_read_inside_resolve_is_refused() {
             rhs: Operand::Lit(Literal::Sym(0)),
         });
     }));
-    assert!(matches!(e, ArtifactError::Refused(Refusal::Misplaced { .. })));
-    assert!(msg.ends_with("reads `mode`, which has no value there"), "{msg}");
+    assert!(matches!(
+        e,
+        ArtifactError::Refused(Refusal::Misplaced { .. })
+    ));
+    assert!(
+        msg.ends_with("reads `mode`, which has no value there"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -152,8 +174,14 @@ fn a_duplicate_name_is_refused() {
         let first = m.sources[0].clone();
         m.sources.push(first);
     }));
-    assert!(matches!(e, ArtifactError::Refused(Refusal::Duplicate { .. })));
-    assert!(msg.contains("source `") && msg.ends_with("` is declared twice"), "{msg}");
+    assert!(matches!(
+        e,
+        ArtifactError::Refused(Refusal::Duplicate { .. })
+    ));
+    assert!(
+        msg.contains("source `") && msg.ends_with("` is declared twice"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -187,7 +215,10 @@ fn an_out_of_range_id_in_a_table_is_refused() {
         let purpose = id(m, &m.purposes.clone(), "training");
         m.features[0].allowed_purposes.push(purpose + 64);
     }));
-    assert!(msg.contains("purpose id") && msg.contains("out of range"), "{msg}");
+    assert!(
+        msg.contains("purpose id") && msg.contains("out of range"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -203,7 +234,10 @@ fn a_hand_edited_encoding_is_refused() {
     ] {
         let e = Compiled::from_artifact(&with_checksum(edited.as_bytes()));
         assert!(
-            matches!(e, Err(ArtifactError::NotCanonical | ArtifactError::Corrupt(_))),
+            matches!(
+                e,
+                Err(ArtifactError::NotCanonical | ArtifactError::Corrupt(_))
+            ),
             "{e:?}"
         );
     }
@@ -272,7 +306,11 @@ fn unsigned_and_malformed_signatures_are_refused() {
     let (head, rest) = text.split_once('\n').unwrap();
     for bad in [
         format!("{} ed25519:00\n{rest}", head.rsplit_once(' ').unwrap().0),
-        format!("{} rsa:{}\n{rest}", head.rsplit_once(' ').unwrap().0, "0".repeat(128)),
+        format!(
+            "{} rsa:{}\n{rest}",
+            head.rsplit_once(' ').unwrap().0,
+            "0".repeat(128)
+        ),
     ] {
         let e = Compiled::from_signed_artifact(bad.as_bytes(), &pk).unwrap_err();
         assert_eq!(
