@@ -164,8 +164,21 @@ fn signed_message(header: &str, body: &[u8]) -> Vec<u8> {
 /// Decodes the body, demands its canonical encoding, re-checks the
 /// invariants, and builds the tables.
 fn load(body: &[u8]) -> Result<Compiled, ArtifactError> {
-    let model: PolicyModel =
-        serde_json::from_slice(body).map_err(|e| ArtifactError::Corrupt(e.to_string()))?;
+    // The decoder's message may quote the body (`unknown variant …`): control
+    // characters are escaped so that a forged file cannot reach a terminal.
+    let model: PolicyModel = serde_json::from_slice(body).map_err(|e| {
+        ArtifactError::Corrupt(
+            e.to_string()
+                .chars()
+                .flat_map(|c| {
+                    let esc = c.is_control().then(|| c.escape_default());
+                    esc.into_iter()
+                        .flatten()
+                        .chain((!c.is_control()).then_some(c))
+                })
+                .collect(),
+        )
+    })?;
     // Unknown keys, duplicate or reordered fields, other number spellings or
     // whitespace all decode to a model whose encoding differs from the body.
     if serde_json::to_vec(&model).ok().as_deref() != Some(body) {

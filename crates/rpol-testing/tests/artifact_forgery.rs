@@ -243,6 +243,27 @@ fn a_hand_edited_encoding_is_refused() {
     );
 }
 
+#[test]
+fn a_decoder_error_never_prints_control_characters() {
+    let real = common::compiled("policies/home").to_artifact();
+    let text = std::str::from_utf8(body(&real)).unwrap();
+    let forged = text.replacen(
+        "\"kind\":\"Feature\"",
+        "\"kind\":\"\\u001b]0;pwned\\u0007\"",
+        1,
+    );
+    assert_ne!(forged, text);
+    let msg = Compiled::from_artifact(&with_checksum(forged.as_bytes()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.starts_with("compiled policy is corrupted: unknown variant"),
+        "{msg}"
+    );
+    assert!(!msg.chars().any(char::is_control), "{msg:?}");
+    assert!(msg.contains("\\u{1b}]0;pwned"), "{msg}");
+}
+
 /// Forbid rules removed and a digest swapped for another policy's: a checked
 /// source could compile to either, so an unsigned load cannot tell; the
 /// signature can.
