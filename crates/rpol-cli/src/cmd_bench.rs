@@ -12,7 +12,7 @@ use rpol_engine::{Compiled, FeatureId};
 
 use crate::cli_error::CliError;
 use crate::cmd_eval::read_input;
-use crate::policy::compile_path;
+use crate::policy::compile_path_verified;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BenchFormat {
@@ -67,8 +67,9 @@ pub fn run(
     registry: Option<&Path>,
     format: BenchFormat,
     rego: bool,
+    verify_key: Option<&Path>,
 ) -> Result<ExitCode, CliError> {
-    let Some(c) = compile_path(path, registry)? else {
+    let Some(c) = compile_path_verified(path, registry, verify_key)? else {
         return Ok(ExitCode::from(1));
     };
     let text = read_input(input)?;

@@ -25,6 +25,7 @@ mod cmd_eval;
 mod cmd_explain;
 mod cmd_export;
 mod cmd_fmt;
+mod cmd_keygen;
 mod cmd_replay;
 mod cmd_test;
 mod cmd_verify;
@@ -99,6 +100,9 @@ enum Command {
         /// subject ids are hashed with the key in `RPOL_LOG_KEY`.
         #[arg(long, value_name = "FILE")]
         log: Option<PathBuf>,
+        /// Load only a compiled artifact signed by this public key's pair.
+        #[arg(long, value_name = "PUBFILE")]
+        verify_key: Option<PathBuf>,
     },
     /// Run the policy's `test` blocks through the compiled engine.
     Test {
@@ -126,6 +130,14 @@ enum Command {
         output: PathBuf,
         #[arg(long)]
         registry: Option<PathBuf>,
+        /// Sign the artifact with this secret key (from `rpol keygen`).
+        #[arg(long, value_name = "KEYFILE")]
+        sign: Option<PathBuf>,
+    },
+    /// Write a new Ed25519 key pair for signed artifacts: KEYFILE and KEYFILE.pub.
+    Keygen {
+        #[arg(short, long, value_name = "KEYFILE")]
+        output: PathBuf,
     },
     /// Time a full decision, a single feature check and an explanation.
     Bench {
@@ -141,6 +153,9 @@ enum Command {
         /// print both medians and their ratio.
         #[arg(long)]
         rego: bool,
+        /// Load only a compiled artifact signed by this public key's pair.
+        #[arg(long, value_name = "PUBFILE")]
+        verify_key: Option<PathBuf>,
     },
     /// Print the long description of an error or lint code.
     Explain { code: String },
@@ -267,7 +282,15 @@ fn main() -> ExitCode {
             registry,
             format: _,
             log,
-        } => cmd_eval::run(&path, &input, &reasons, registry.as_deref(), log.as_deref()),
+            verify_key,
+        } => cmd_eval::run(
+            &path,
+            &input,
+            &reasons,
+            registry.as_deref(),
+            log.as_deref(),
+            verify_key.as_deref(),
+        ),
         Command::Test {
             paths,
             registry,
@@ -289,14 +312,24 @@ fn main() -> ExitCode {
             path,
             output,
             registry,
-        } => cmd_compile::run(&path, &output, registry.as_deref()),
+            sign,
+        } => cmd_compile::run(&path, &output, registry.as_deref(), sign.as_deref()),
+        Command::Keygen { output } => cmd_keygen::run(&output),
         Command::Bench {
             path,
             input,
             registry,
             format,
             rego,
-        } => cmd_bench::run(&path, &input, registry.as_deref(), format, rego),
+            verify_key,
+        } => cmd_bench::run(
+            &path,
+            &input,
+            registry.as_deref(),
+            format,
+            rego,
+            verify_key.as_deref(),
+        ),
         Command::Explain { code } => cmd_explain::run(&code),
         Command::Fmt { paths, check } => cmd_fmt::run(&paths, check),
         Command::Export {

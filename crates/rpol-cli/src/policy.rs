@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use rpol_check::{Checked, load};
-use rpol_engine::Compiled;
 use rpol_engine::model::PolicyModel;
+use rpol_engine::{ArtifactError, Compiled};
 
 use crate::cli_error::CliError;
 use crate::render;
@@ -36,9 +36,15 @@ pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compi
     if is_artifact(path) {
         let bytes = load::read_bounded(path, MAX_ARTIFACT_BYTES)?;
         return Compiled::from_artifact(&bytes).map(Some).map_err(|e| {
+            let help = match e {
+                ArtifactError::NotCanonical | ArtifactError::Refused(_) => {
+                    "it was edited after `rpol compile`: recompile it from its source, and sign artifacts (`rpol compile --sign`) that others can write to"
+                }
+                _ => "recompile it with `rpol compile`",
+            };
             CliError::Load(
                 format!("`{}`: {e}", load::display(path)),
-                Some("recompile it with `rpol compile`".into()),
+                Some(help.into()),
             )
         });
     }
@@ -48,6 +54,41 @@ pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compi
         return Ok(None);
     };
     build(policy.model).map(Some)
+}
+
+/// [`compile_path`], or with `verify_key` (`--verify-key PUBFILE`) only a
+/// compiled artifact signed with the matching secret key.
+pub fn compile_path_verified(
+    path: &Path,
+    registry: Option<&Path>,
+    verify_key: Option<&Path>,
+) -> Result<Option<Compiled>, CliError> {
+    let Some(key_file) = verify_key else {
+        return compile_path(path, registry);
+    };
+    let key = crate::cmd_keygen::read_public_key(key_file)?;
+    if !is_artifact(path) {
+        return Err(CliError::Usage(
+            format!(
+                "`{}` is not a compiled artifact; `--verify-key` only loads signed artifacts",
+                load::display(path)
+            ),
+            Some("compile and sign it first: `rpol compile PATH -o OUT --sign KEYFILE`".into()),
+        ));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::Load(format!("cannot read `{}`: {e}", load::display(path)), None))?;
+    Compiled::from_signed_artifact(&bytes, &key)
+        .map(Some)
+        .map_err(|e| {
+            CliError::Load(
+                format!("`{}`: {e}", load::display(path)),
+                Some(format!(
+                    "sign it with `rpol compile PATH -o OUT --sign KEYFILE`, where `{}` is `KEYFILE.pub`",
+                    key_file.display()
+                )),
+            )
+        })
 }
 
 /// Prints a policy's check errors on stderr, then that it has them.

@@ -8,7 +8,8 @@
 //! [`Engine`] swaps compiled policies atomically while other threads decide.
 //!
 //! This crate depends on serde, serde_json, sha2, hmac (keyed hashes of subject
-//! ids in decision logs) and arc-swap only.
+//! ids in decision logs), arc-swap and ed25519-dalek (signed artifacts, no
+//! default features) only.
 
 mod artifact;
 mod cache_scope;
@@ -19,9 +20,11 @@ mod decision;
 mod decision_log;
 mod engine;
 mod eval;
+mod invariants;
 mod json;
 pub mod model;
 mod request;
+mod signing;
 
 pub use artifact::ArtifactError;
 pub use compile::{Compiled, MAX_SET, ModelError};
@@ -33,10 +36,12 @@ pub use decision_log::{
     allowed_set_hash, is_pseudonym, is_rfc3339, log_code_index, rfc3339_ms,
 };
 pub use engine::Engine;
+pub use invariants::Refusal;
 pub use request::{
     CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS, Request,
     RequestError, RequestErrors, parse_duration,
 };
+pub use signing::{KeyError, PUBLIC_KEY_HEADER, PublicKey, SECRET_KEY_HEADER, SecretKey};
 
 /// Why a source, feature or reason was denied or suppressed (spec 3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -303,6 +303,15 @@ proptest! {
         let built = Compiled::build(m.clone());
         prop_assume!(built.is_ok(), "refused: {:?}", built.as_ref().err());
         let Ok(c) = built else { unreachable!() };
+        // The artifact loads again unless its `else` mode is not fail-safe
+        // (issue 16: the loader re-checks what `rpol check` guarantees, and L003
+        // on the `else` arm), so the loader refuses no shape the checker makes.
+        let grants = &m.modes[m.fallback.mode as usize].grants;
+        let unsafe_else = m.classes.iter().any(|k| k.personal && k.requires.iter().any(|r| grants.contains(r)));
+        match Compiled::from_artifact(&c.to_artifact()) {
+            Ok(l) => prop_assert!(!unsafe_else && l.model() == c.model()),
+            Err(e) => prop_assert!(unsafe_else, "refused: {e}"),
+        }
         let text = req.to_string();
         // 1. Total and deterministic.
         let d1 = c.decide_json(&text, &["x", "trending_region_1"]).map_err(|(e, _)| TestCaseError::fail(format!("valid request refused: {e}")))?;
