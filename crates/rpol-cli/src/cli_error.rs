@@ -29,4 +29,7 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Analysis(#[from] rpol_analysis::AnalysisError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Serve(#[from] rpol_serve::ServeError),
 }

@@ -26,6 +26,7 @@ mod cmd_explain;
 mod cmd_export;
 mod cmd_fmt;
 mod cmd_replay;
+mod cmd_serve;
 mod cmd_test;
 mod cmd_verify;
 mod policy;
@@ -215,6 +216,9 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: AnalysisFormat,
     },
+    /// Serve decisions over HTTP (docs/serving.md), with Prometheus metrics
+    /// and hot reload on SIGHUP or `--watch`.
+    Serve(cmd_serve::ServeArgs),
 }
 
 #[derive(Subcommand)]
@@ -341,6 +345,7 @@ fn main() -> ExitCode {
             registry,
             format,
         } => cmd_replay::run(&path, &log, registry.as_deref(), format),
+        Command::Serve(args) => cmd_serve::run(args),
         Command::Lsp => rpol_lsp::run_stdio()
             .map(|()| ExitCode::SUCCESS)
             .map_err(|e| CliError::Load(format!("language server: {e}"), None)),
