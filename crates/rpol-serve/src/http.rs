@@ -95,9 +95,7 @@ async fn auth_and_time(State(st): State<Arc<AppState>>, req: Request, next: Next
         return r;
     }
     let resp = next.run(req).await;
-    st.metrics
-        .http(route)
-        .observe(t0.elapsed().as_secs_f64());
+    st.metrics.http(route).observe(t0.elapsed().as_secs_f64());
     resp
 }
 
@@ -229,7 +227,10 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// The body of a JSON POST, or the 4xx that refuses it.
-async fn read_body(req: Request, limit: usize) -> Result<(Option<String>, axum::body::Bytes), Response> {
+async fn read_body(
+    req: Request,
+    limit: usize,
+) -> Result<(Option<String>, axum::body::Bytes), Response> {
     if !is_json(req.headers()) {
         return Err(error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -287,7 +288,13 @@ enum Outcome {
 
 /// Decides one request text with `served`, counting and logging it.
 /// `id` names the decision in the log (`None`: a fresh UUID when logging).
-fn decide_one(st: &AppState, served: &Served, text: &str, codes: &[&str], id: Option<&str>) -> Outcome {
+fn decide_one(
+    st: &AppState,
+    served: &Served,
+    text: &str,
+    codes: &[&str],
+    id: Option<&str>,
+) -> Outcome {
     let c = &served.compiled;
     let t0 = Instant::now();
     match c.parse_request(text) {
@@ -658,11 +665,20 @@ mod tests {
     fn bearer() {
         let mut h = HeaderMap::new();
         assert!(!bearer_ok(&h, b"secret"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer secret"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer secret"),
+        );
         assert!(bearer_ok(&h, b"secret"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer secreT"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer secreT"),
+        );
         assert!(!bearer_ok(&h, b"secret"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer secret2"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer secret2"),
+        );
         assert!(!bearer_ok(&h, b"secret"));
     }
 }

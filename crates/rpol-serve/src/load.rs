@@ -48,17 +48,19 @@ pub fn load_policy(
             )
         })?;
         if bytes.starts_with(ARTIFACT_MAGIC) {
-            return Compiled::from_artifact(&bytes).map(|c| (c, None)).map_err(|e| {
-                Refused::one(
-                    "rpol::io",
-                    format!("`{}`: {e}", load::display(path)),
-                    Some("recompile it with `rpol compile`"),
-                )
-            });
+            return Compiled::from_artifact(&bytes)
+                .map(|c| (c, None))
+                .map_err(|e| {
+                    Refused::one(
+                        "rpol::io",
+                        format!("`{}`: {e}", load::display(path)),
+                        Some("recompile it with `rpol compile`"),
+                    )
+                });
         }
     }
-    let files = load::read_policy(path)
-        .map_err(|e| Refused::one("rpol::io", e.to_string(), e.help()))?;
+    let files =
+        load::read_policy(path).map_err(|e| Refused::one("rpol::io", e.to_string(), e.help()))?;
     let checked = rpol_check::check(files, registry, &load::read_registry);
     // Errors, then L003 (an error unless allowed): a policy that could serve
     // personal data with consent unknown is never put in service.
@@ -90,11 +92,13 @@ pub fn load_policy(
             None,
         ));
     };
-    Compiled::build(policy.model).map(|c| (c, registry_file)).map_err(|e| {
-        Refused::one(
-            "rpol::io",
-            format!("internal error: the checked policy does not compile: {e}"),
-            None,
-        )
-    })
+    Compiled::build(policy.model)
+        .map(|c| (c, registry_file))
+        .map_err(|e| {
+            Refused::one(
+                "rpol::io",
+                format!("internal error: the checked policy does not compile: {e}"),
+                None,
+            )
+        })
 }

@@ -289,7 +289,11 @@ impl Metrics {
         let forbid = m
             .forbids
             .iter()
-            .map(|f| self.forbid.get_or_create(&[("rule", f.rule.clone())]).clone())
+            .map(|f| {
+                self.forbid
+                    .get_or_create(&[("rule", f.rule.clone())])
+                    .clone()
+            })
             .collect();
         let personal = m
             .modes

@@ -117,7 +117,11 @@ fn describe(c: &Compiled) -> String {
 
 pub fn run(opts: Options) -> Result<(), ServeError> {
     let addr = tcp_addr(&opts)?;
-    let token = opts.auth_token_file.as_deref().map(read_token).transpose()?;
+    let token = opts
+        .auth_token_file
+        .as_deref()
+        .map(read_token)
+        .transpose()?;
     let metrics = Metrics::new();
     let log_file = match &opts.decision_log {
         Some((path, key)) => Some((
@@ -195,15 +199,11 @@ async fn serve(
     let first = tokio::task::spawn_blocking(move || load_policy(&path, registry.as_deref()))
         .await
         .map_err(|e| ServeError::Runtime(format!("loading the policy failed: {e}")))?;
-    let registry_file = match first {
+    let (registry_file, what) = match first {
         Ok((c, reg)) => {
-            log(&format!(
-                "serving policy {} from `{}`",
-                describe(&c),
-                state.source
-            ));
+            let what = describe(&c);
             install(&state, c);
-            reg
+            (reg, what)
         }
         Err(refused) => {
             for l in &refused.lines {
@@ -221,6 +221,8 @@ async fn serve(
     } else {
         None
     };
+    // Printed once the policy is in force and watched: scripts wait for it.
+    log(&format!("serving policy {what} from `{}`", state.source));
     tokio::spawn(reload_loop(
         state.clone(),
         opts.path.clone(),
@@ -401,9 +403,10 @@ async fn reload_loop(
         };
         match loaded {
             Ok(Ok((c, _))) => {
-                log(&format!("reloaded ({cause}): now serving {}", describe(&c)));
+                let what = describe(&c);
                 install(&st, c);
                 st.metrics.reload_ok.inc();
+                log(&format!("reloaded ({cause}): now serving {what}"));
             }
             Ok(Err(refused)) => {
                 for l in &refused.lines {
@@ -414,9 +417,7 @@ async fn reload_loop(
                     .load()
                     .as_deref()
                     .map_or_else(String::new, |s| describe(&s.compiled));
-                log(&format!(
-                    "reload refused ({cause}): still serving {still}"
-                ));
+                log(&format!("reload refused ({cause}): still serving {still}"));
                 st.metrics.reload_refused.inc();
             }
             Err(e) => {
@@ -436,11 +437,7 @@ fn watch(
     use notify::{EventKind, RecursiveMode, Watcher};
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let policy = canon(&opts.path);
-    let registry = opts
-        .registry
-        .as_deref()
-        .or(registry_file)
-        .map(canon);
+    let registry = opts.registry.as_deref().or(registry_file).map(canon);
     let log_path = opts.decision_log.as_ref().map(|(p, _)| canon(p));
     let is_dir = policy.is_dir();
     let (p2, r2) = (policy.clone(), registry.clone());
