@@ -158,6 +158,9 @@ async fn serve(
     addr: Option<SocketAddr>,
     state: Arc<AppState>,
 ) -> Result<(), ServeError> {
+    // Handlers first: a SIGTERM that comes as soon as we listen must stop us
+    // gracefully, not kill us.
+    let signals = Signals::install();
     // Listen first, so that `/health` answers while the policy loads.
     let tcp = match addr {
         Some(a) => {
@@ -229,7 +232,7 @@ async fn serve(
         opts.registry.clone(),
         reload_rx,
     ));
-    signals(reload_tx).await;
+    signals.wait(reload_tx).await;
     log("shutting down: no new connections; finishing requests in flight");
     let _ = stop_tx.send(true);
     match acceptor.await {
@@ -353,31 +356,60 @@ enum Trigger {
     Watch,
 }
 
-/// Waits for SIGTERM or SIGINT; SIGHUP asks for a reload meanwhile.
+/// SIGHUP, SIGTERM and SIGINT, installed once at start.
 #[cfg(unix)]
-async fn signals(reload: mpsc::Sender<Trigger>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::hangup()),
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        log("error: cannot install signal handlers; stop with SIGKILL");
-        std::future::pending::<()>().await;
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = hup.recv() => { let _ = reload.try_send(Trigger::Signal); }
-            _ = term.recv() => return,
-            _ = int.recv() => return,
+struct Signals(
+    Option<(
+        tokio::signal::unix::Signal,
+        tokio::signal::unix::Signal,
+        tokio::signal::unix::Signal,
+    )>,
+);
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::hangup()),
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(h), Ok(t), Ok(i)) => Signals(Some((h, t, i))),
+            _ => {
+                log("error: cannot install signal handlers; stop with SIGKILL");
+                Signals(None)
+            }
+        }
+    }
+
+    /// Waits for SIGTERM or SIGINT; SIGHUP asks for a reload meanwhile.
+    async fn wait(self, reload: mpsc::Sender<Trigger>) {
+        let Some((mut hup, mut term, mut int)) = self.0 else {
+            std::future::pending::<()>().await;
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = hup.recv() => { let _ = reload.try_send(Trigger::Signal); }
+                _ = term.recv() => return,
+                _ = int.recv() => return,
+            }
         }
     }
 }
 
 #[cfg(not(unix))]
-async fn signals(_reload: mpsc::Sender<Trigger>) {
-    let _ = tokio::signal::ctrl_c().await;
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> Signals {
+        Signals
+    }
+    async fn wait(self, _reload: mpsc::Sender<Trigger>) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Re-checks and recompiles on each trigger; a refused policy leaves the
