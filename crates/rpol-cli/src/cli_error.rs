@@ -32,6 +32,9 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     File(#[from] FileError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Serve(#[from] rpol_serve::ServeError),
 }
 
 /// A file the loader refused or could not read: a refusal keeps its code

@@ -115,7 +115,7 @@ pub const LOG_KEY_VAR: &str = "RPOL_LOG_KEY";
 
 /// The log key from `RPOL_LOG_KEY`: `hex:` and hex digits, or the text's own
 /// bytes. Without one, `--log` is refused rather than logging raw ids.
-fn log_key() -> Result<LogKey, CliError> {
+pub(crate) fn log_key() -> Result<LogKey, CliError> {
     let help = format!(
         "set `{LOG_KEY_VAR}` to a secret of at least {MIN_LOG_KEY_BYTES} bytes, or to `hex:` and its hex digits (e.g. `hex:$(openssl rand -hex 32)`)"
     );

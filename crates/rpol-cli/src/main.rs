@@ -27,6 +27,7 @@ mod cmd_export;
 mod cmd_fmt;
 mod cmd_keygen;
 mod cmd_replay;
+mod cmd_serve;
 mod cmd_test;
 mod cmd_verify;
 mod policy;
@@ -230,6 +231,9 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: AnalysisFormat,
     },
+    /// Serve decisions over HTTP (docs/serving.md), with Prometheus metrics
+    /// and hot reload on SIGHUP or `--watch`.
+    Serve(cmd_serve::ServeArgs),
 }
 
 #[derive(Subcommand)]
@@ -374,6 +378,7 @@ fn main() -> ExitCode {
             registry,
             format,
         } => cmd_replay::run(&path, &log, registry.as_deref(), format),
+        Command::Serve(args) => cmd_serve::run(args),
         Command::Lsp => rpol_lsp::run_stdio()
             .map(|ending| ExitCode::from(ending.exit_code()))
             .map_err(|e| CliError::Load(format!("language server: {e}"), None)),
