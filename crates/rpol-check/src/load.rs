@@ -20,6 +20,10 @@ use crate::SourceInput;
 pub const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The registry file's limit: the registry loader's own.
+/// Largest compiled artifact read (docs/limits.md): far above what the
+/// policy and registry limits can produce.
+pub const MAX_ARTIFACT_BYTES: u64 = 256 * 1024 * 1024;
+
 pub const MAX_REGISTRY_READ_BYTES: u64 = rpol_registry::MAX_REGISTRY_BYTES as u64;
 
 #[derive(Debug)]

@@ -80,15 +80,9 @@ fn read_key_file(path: &Path) -> Result<String, CliError> {
             Some("create a key pair with `rpol keygen -o KEYFILE`".into()),
         )
     };
-    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Err(fail("not a regular file".into()));
-    }
-    let mut text = String::new();
-    file.take(MAX_KEY_FILE_BYTES)
-        .read_to_string(&mut text)
-        .map_err(|e| fail(e.to_string()))?;
-    Ok(text)
+    // Checked as a regular file before it is opened: a FIFO would block.
+    let bytes = rpol_check::load::read_bounded(path, MAX_KEY_FILE_BYTES)?;
+    String::from_utf8(bytes).map_err(|_| fail("not valid UTF-8".into()))
 }
 
 pub fn read_secret_key(path: &Path) -> Result<SecretKey, CliError> {

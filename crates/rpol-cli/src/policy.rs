@@ -15,9 +15,7 @@ pub fn check_path(path: &Path, registry: Option<&Path>) -> Result<Checked, CliEr
     Ok(rpol_check::check(files, registry, &load::read_registry))
 }
 
-/// Largest compiled artifact read (docs/limits.md): far above what the
-/// policy and registry limits can produce.
-pub const MAX_ARTIFACT_BYTES: u64 = 256 * 1024 * 1024;
+pub use load::MAX_ARTIFACT_BYTES;
 
 /// Whether `path` is a compiled artifact written by `rpol compile`.
 fn is_artifact(path: &Path) -> bool {
@@ -76,8 +74,7 @@ pub fn compile_path_verified(
             Some("compile and sign it first: `rpol compile PATH -o OUT --sign KEYFILE`".into()),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| CliError::Load(format!("cannot read `{}`: {e}", load::display(path)), None))?;
+    let bytes = load::read_bounded(path, MAX_ARTIFACT_BYTES)?;
     Compiled::from_signed_artifact(&bytes, &key)
         .map(Some)
         .map_err(|e| {

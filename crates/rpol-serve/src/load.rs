@@ -40,13 +40,8 @@ pub fn load_policy(
     registry: Option<&Path>,
 ) -> Result<(Compiled, Option<PathBuf>), Refused> {
     if path.is_file() {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Refused::one(
-                "rpol::io",
-                format!("cannot read `{}`: {e}", load::display(path)),
-                None,
-            )
-        })?;
+        let bytes = load::read_bounded(path, load::MAX_ARTIFACT_BYTES)
+            .map_err(|e| Refused::one(e.code().unwrap_or("rpol::io"), e.to_string(), e.help()))?;
         if bytes.starts_with(ARTIFACT_MAGIC) {
             return Compiled::from_artifact(&bytes)
                 .map(|c| (c, None))

@@ -74,12 +74,16 @@ fn tcp_addr(opts: &Options) -> Result<Option<SocketAddr>, ServeError> {
     Ok(Some(first))
 }
 
+/// A token file is one line; anything longer is not one.
+const MAX_TOKEN_FILE_BYTES: u64 = 4096;
+
 fn read_token(path: &Path) -> Result<Vec<u8>, ServeError> {
     let err = |reason: String| ServeError::Token {
         path: rpol_check::load::display(path),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let bytes = rpol_check::load::read_bounded(path, MAX_TOKEN_FILE_BYTES)
+        .map_err(|e| err(e.to_string()))?;
     let token = bytes.trim_ascii().to_vec();
     if token.len() < MIN_TOKEN_BYTES {
         return Err(err(format!(
