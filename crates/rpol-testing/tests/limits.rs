@@ -33,12 +33,15 @@ fn check_with_registry(registry: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs `f` and asserts it took less than `limit` (generous: the point is
-/// that nothing expands exponentially, not a timing target).
+/// Runs `f` and asserts it ended within `limit` times a margin. This is no
+/// timing target (criterion measures speed): an input that expanded
+/// exponentially would take hours, so a bound 12 times the nominal one
+/// catches a runaway and never a machine that is merely busy (the nominal
+/// 5 s was once exceeded by a debug build on two loaded cores).
 fn quickly<T>(what: &str, limit: Duration, f: impl FnOnce() -> T) -> T {
     let t = Instant::now();
     let out = f();
-    assert!(t.elapsed() < limit, "{what} took {:?}", t.elapsed());
+    assert!(t.elapsed() < limit * 12, "{what} took {:?}", t.elapsed());
     out
 }
 
