@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rpol_engine::{Compiled, FeatureId, SourceId};
+use rpol_engine::Compiled;
 
 fn policy() -> &'static Compiled {
     static P: OnceLock<Compiled> = OnceLock::new();
@@ -24,10 +24,10 @@ fuzz_target!(|data: &[u8]| {
             let req = c.parse_request(&text).unwrap();
             let p = c.prepare(&req);
             for (i, v) in &d.features {
-                assert_eq!(*v, c.check_feature(&p, FeatureId(*i)));
+                assert_eq!(*v, c.check_feature(&p, c.feature_at(*i).expect("a decided feature is in range")));
             }
             for (i, v) in d.sources.iter().enumerate() {
-                assert_eq!(*v, c.check_source(&p, SourceId(i as u32)));
+                assert_eq!(*v, c.check_source(&p, c.source_at(i as u32).expect("a decided source is in range")));
             }
             let _ = d.to_json(c);
         }
