@@ -144,8 +144,13 @@ pub fn run(opts: Options) -> Result<(), ServeError> {
         token,
         source: rpol_check::load::display(&opts.path),
     });
+    // Policies are checked on blocking threads at (re)load: the parser
+    // recurses per bracket (64 deep at most, E0101), which needs more than
+    // tokio's 2 MiB default in an unoptimised build; the main thread's 8 MiB
+    // is what `rpol check` has.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
         .build()
         .map_err(|e| ServeError::Runtime(format!("cannot start the runtime: {e}")))?;
     let result = rt.block_on(serve(opts, addr, state.clone()));

@@ -130,6 +130,39 @@ fn limits_refuse_hostile_input_quickly() {
     assert_eq!(error(&nots).0, "E0101");
 }
 
+/// `not(` nested to the depth limit, closed or not, parses in linear work:
+/// `not` was also a call's name, so each level was parsed twice on failure
+/// (2^depth, found by fuzzing `rpol verify --query`). With the old grammar
+/// this test never ends.
+#[test]
+fn nested_not_calls_parse_in_linear_work() {
+    // The parser recurses per bracket; an unoptimised build needs the 8 MiB
+    // of a main thread (the CLI's) at the depth limit, not a test thread's 2.
+    std::thread::Builder::new()
+        .stack_size(8 * 1024 * 1024)
+        .spawn(nested_not_calls)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn nested_not_calls() {
+    let depth = 60;
+    let closed = format!(
+        "source s {{ when: {}tenant == \"a\"{} }}",
+        "not(".repeat(depth),
+        ")".repeat(depth)
+    );
+    assert!(parse(FileId(0), &closed).is_ok());
+    let unclosed = format!(
+        "source s {{ when: x == d or {}",
+        "n(not(not(".repeat(depth / 3)
+    );
+    assert_eq!(error(&unclosed).0, "E0100");
+    let query = format!("x == d or {}", "n(not(not(nt(".repeat(depth / 4));
+    assert!(rpol_syntax::parse_expr(FileId(0), &query).is_err());
+}
+
 #[test]
 fn keywords_may_be_names() {
     let f = parse(FileId(0), "capabilities [context, mode]\nmode m { grants: [context] }\nforbid source [context] when consent.session == granted").unwrap();
