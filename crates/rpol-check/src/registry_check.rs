@@ -144,38 +144,31 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
         if let Some(c) = &f.requires_consent {
             diags.extend(undeclared("consent topic", &s.consent, c));
         }
-        if let Some(r) = &f.retention_days
-            && r.value > model::MAX_RETENTION_DAYS
-        {
-            diags.push(
-                Diagnostic::error(
-                    "E0304",
-                    rfile,
-                    r.span,
+        // One retention is either out of range above or not positive, never both.
+        if let Some(r) = &f.retention_days {
+            let out_of_range = if r.value > model::MAX_RETENTION_DAYS {
+                Some((
                     format!(
                         "`retention_days` of feature `{name}` is `{}`, over the maximum of {} days (100 years)",
                         r.value,
                         model::MAX_RETENTION_DAYS
                     ),
-                )
-                .with_help("give the number of days the feature's data is actually kept; data kept for ever cannot be given a retention"),
-            );
-        }
-        if let Some(r) = &f.retention_days
-            && r.value <= 0
-        {
-            diags.push(
-                Diagnostic::error(
-                    "E0304",
-                    rfile,
-                    r.span,
+                    "give the number of days the feature's data is actually kept; data kept for ever cannot be given a retention",
+                ))
+            } else if r.value <= 0 {
+                Some((
                     format!(
                         "`retention_days` of feature `{name}` must be positive, found `{}`",
                         r.value
                     ),
-                )
-                .with_help("give the number of days the feature's data is kept, such as `90`"),
-            );
+                    "give the number of days the feature's data is kept, such as `90`",
+                ))
+            } else {
+                None
+            };
+            if let Some((message, help)) = out_of_range {
+                diags.push(Diagnostic::error("E0304", rfile, r.span, message).with_help(help));
+            }
         }
         let Some(class) = s.classes.get(&f.privacy_class.value) else {
             continue;

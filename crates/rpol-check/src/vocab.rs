@@ -12,17 +12,7 @@ pub const CLASS_FIELDS: &[&str] = &[
 ];
 
 /// Keys of a test's `given` block: the request of spec 7.1.
-pub const GIVEN_FIELDS: &[&str] = &[
-    "tenant",
-    "surface",
-    "purpose",
-    "subject",
-    "consent",
-    "consent_version",
-    "context",
-    "roles",
-    "features",
-];
+pub const GIVEN_FIELDS: &[&str] = &rpol_engine::REQUEST_KEYS;
 
 /// `feature.*` paths in a `forbid feature` condition (spec 4).
 pub const FEATURE_FIELDS: &[&str] = &[

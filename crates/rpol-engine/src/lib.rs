@@ -38,8 +38,8 @@ pub use decision_log::{
 pub use engine::Engine;
 pub use invariants::Refusal;
 pub use request::{
-    CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS, Request,
-    RequestError, RequestErrors, parse_duration,
+    CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS,
+    REQUEST_KEYS, Request, RequestError, RequestErrors, parse_duration,
 };
 pub use signing::{KeyError, PUBLIC_KEY_HEADER, PublicKey, SECRET_KEY_HEADER, SecretKey};
 

@@ -265,7 +265,7 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
     let mut seen_unknown: HashSet<&str> = HashSet::new();
     for (k, v) in &top {
         let k: &str = k;
-        let dup = match KEYS.iter().position(|x| *x == k) {
+        let dup = match REQUEST_KEYS.iter().position(|x| *x == k) {
             Some(i) => {
                 let dup = seen_known >> i & 1 == 1;
                 seen_known |= 1 << i;
@@ -501,7 +501,7 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             ),
         }
     }
-    for (i, required) in KEYS.iter().enumerate().take(3) {
+    for (i, required) in REQUEST_KEYS.iter().enumerate().take(3) {
         if seen_known >> i & 1 == 0 {
             bad!(errs, "$".to_string(), "missing required key `{required}`");
         }
@@ -564,8 +564,9 @@ fn unique_keys<'j>(
     out
 }
 
-/// The keys of a request (spec 7.1); the first three are required.
-const KEYS: [&str; 9] = [
+/// The keys of a request (spec 7.1), in the spec's order; the first three
+/// are required. A test's `given` block has the same keys.
+pub const REQUEST_KEYS: [&str; 9] = [
     "tenant",
     "surface",
     "purpose",
