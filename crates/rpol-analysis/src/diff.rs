@@ -79,16 +79,16 @@ impl DiffReport {
 }
 
 /// A group being accumulated.
-struct Group {
-    regions: u64,
+pub(crate) struct Group {
+    pub(crate) regions: u64,
     /// The best witness region seen ([`Space::better`]).
-    first: Vec<usize>,
+    pub(crate) first: Vec<usize>,
     /// Per axis, the classes of the group's regions.
-    seen: Vec<BTreeSet<usize>>,
+    pub(crate) seen: Vec<BTreeSet<usize>>,
 }
 
 /// Names present in either policy, each with its index in old and new.
-fn union(old: &[String], new: &[String]) -> Vec<(String, Option<usize>, Option<usize>)> {
+pub(crate) fn union(old: &[String], new: &[String]) -> Vec<(String, Option<usize>, Option<usize>)> {
     let mut out: Vec<(String, Option<usize>, Option<usize>)> = old
         .iter()
         .enumerate()
@@ -234,7 +234,7 @@ pub fn diff(old: &Compiled, new: &Compiled, max_regions: u64) -> Result<DiffRepo
     })
 }
 
-fn difference(
+pub(crate) fn difference(
     space: &Space,
     bo: &Bound<'_>,
     bn: &Bound<'_>,

@@ -13,6 +13,8 @@ pub mod query;
 pub mod regions;
 pub mod replay;
 pub mod sweep;
+pub mod symbolic;
 pub mod verify;
+pub mod wide;
 
 pub use error::AnalysisError;

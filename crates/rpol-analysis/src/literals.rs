@@ -99,6 +99,14 @@ pub fn collect(models: &[&PolicyModel], extra: &[Cond<'_>]) -> Result<Reads, Ana
     Ok(reads)
 }
 
+/// The request fields one condition reads (its part of a cone of influence).
+pub fn fields_of(m: &PolicyModel, e: &Expr) -> BTreeSet<Field> {
+    let mut reads = Reads::new();
+    // A relational comparison was refused when the space was built.
+    let _ = walk(m, e, &mut reads);
+    reads.into_keys().collect()
+}
+
 fn uses(reads: &mut Reads, f: Field) -> &mut Uses {
     reads.entry(f).or_default()
 }

@@ -54,12 +54,12 @@ impl<'c> Bound<'c> {
         Bound { compiled, sets }
     }
 
-    fn base(&self) -> Request {
+    pub(crate) fn base(&self) -> Request {
         self.compiled.blank_request()
     }
 
     /// Applies class `class` of axis `axis`; false when it makes the request invalid.
-    fn apply(&self, axis: usize, class: usize, req: &mut Request) -> bool {
+    pub(crate) fn apply(&self, axis: usize, class: usize, req: &mut Request) -> bool {
         match &self.sets[axis][class] {
             Set::Tenant(s) => req.tenant = Some(s.clone()),
             Set::Surface(s) => req.surface = Some(*s),
@@ -74,6 +74,11 @@ impl<'c> Bound<'c> {
             Set::Invalid => return false,
         }
         true
+    }
+
+    /// Whether class `class` of axis `axis` is valid for this policy.
+    pub(crate) fn valid(&self, axis: usize, class: usize) -> bool {
+        !matches!(self.sets[axis][class], Set::Invalid)
     }
 
     /// The request of one region, or `None` when it is invalid for this policy.

@@ -90,9 +90,9 @@ impl QueryReport {
 
 /// How many regions fail, and the best witness among them ([`Space::better`]).
 #[derive(Default)]
-struct Tally {
-    failing: u64,
-    first: Option<(Vec<usize>, Value, String)>,
+pub(crate) struct Tally {
+    pub(crate) failing: u64,
+    pub(crate) first: Option<(Vec<usize>, Value, String)>,
 }
 
 impl Tally {
@@ -121,7 +121,7 @@ impl Tally {
         self
     }
 
-    fn into_property(self, name: &'static str, proved: String, regions: u64) -> Property {
+    pub(crate) fn into_property(self, name: &'static str, proved: String, regions: u64) -> Property {
         match self.first {
             None => Property {
                 name,
@@ -156,7 +156,7 @@ fn space_of(c: &Compiled, extra: &[Cond<'_>], max: u64) -> Result<(Space, u64), 
 }
 
 /// The name of what a verdict index means, for messages.
-fn what(m: &PolicyModel, source: bool, i: usize) -> String {
+pub(crate) fn what(m: &PolicyModel, source: bool, i: usize) -> String {
     if source {
         format!("source `{}`", m.sources[i].name)
     } else {
@@ -165,7 +165,7 @@ fn what(m: &PolicyModel, source: bool, i: usize) -> String {
 }
 
 /// The first source or feature allowed in `b` but denied in `a`.
-fn newly_allowed(a: &Outcome, b: &Outcome) -> Option<(bool, usize, Verdict)> {
+pub(crate) fn newly_allowed(a: &Outcome, b: &Outcome) -> Option<(bool, usize, Verdict)> {
     let find = |x: &[Verdict], y: &[Verdict]| {
         x.iter()
             .zip(y)
@@ -177,7 +177,7 @@ fn newly_allowed(a: &Outcome, b: &Outcome) -> Option<(bool, usize, Verdict)> {
     find(&a.features, &b.features).map(|i| (false, i, a.features[i]))
 }
 
-fn with_features(w: Value, m: &PolicyModel, source: bool, i: usize) -> Value {
+pub(crate) fn with_features(w: Value, m: &PolicyModel, source: bool, i: usize) -> Value {
     if source {
         w
     } else {
@@ -185,8 +185,48 @@ fn with_features(w: Value, m: &PolicyModel, source: bool, i: usize) -> Value {
     }
 }
 
-fn code(v: Verdict) -> &'static str {
+pub(crate) fn code(v: Verdict) -> &'static str {
     v.code().map_or("allowed", |c| c.as_str())
+}
+
+pub(crate) fn consent_why(
+    m: &PolicyModel,
+    topic: &str,
+    state: &str,
+    source: bool,
+    i: usize,
+    was: Verdict,
+) -> String {
+    format!(
+        "lowering `consent.{topic}` from granted to {state} allows {} (denied `{}` when granted)",
+        what(m, source, i),
+        code(was)
+    )
+}
+
+pub(crate) fn fail_safe_why(m: &PolicyModel, mode: u32, cap: u32) -> String {
+    format!(
+        "with every consent topic unknown, mode `{}` is resolved and grants `{}`, which a personal class requires",
+        m.modes[mode as usize].name, m.capabilities[cap as usize]
+    )
+}
+
+pub(crate) fn mode_why(
+    m: &PolicyModel,
+    a: usize,
+    b: usize,
+    source: bool,
+    i: usize,
+    was: Verdict,
+) -> String {
+    format!(
+        "mode `{}` grants a subset of `{}` but allows {}, which `{}` denies `{}`",
+        m.modes[a].name,
+        m.modes[b].name,
+        what(m, source, i),
+        m.modes[b].name,
+        code(was)
+    )
 }
 
 /// Proves or refutes the four properties of `rpol verify`.
@@ -265,11 +305,7 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
                     consent.fail(&space, choice2, || {
                         (
                             with_features(space.witness(choice2), m, source, i),
-                            format!(
-                                "lowering `consent.{topic}` from granted to {state} allows {} (denied `{}` when granted)",
-                                what(m, source, i),
-                                code(was)
-                            ),
+                            consent_why(m, topic, state, source, i, was),
                         )
                     });
                     // Count each granted region once.
@@ -284,10 +320,7 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
                 fail_safe.fail(&space, choice, || {
                     (
                         space.witness(choice),
-                        format!(
-                            "with every consent topic unknown, mode `{}` is resolved and grants `{}`, which a personal class requires",
-                            m.modes[here.mode as usize].name, m.capabilities[*cap as usize]
-                        ),
+                        fail_safe_why(m, here.mode, *cap),
                     )
                 });
             }
@@ -305,14 +338,7 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
                 modes.fail(&space, choice, || {
                     (
                         with_features(space.witness(choice), m, source, i),
-                        format!(
-                            "mode `{}` grants a subset of `{}` but allows {}, which `{}` denies `{}`",
-                            m.modes[a].name,
-                            m.modes[b].name,
-                            what(m, source, i),
-                            m.modes[b].name,
-                            code(was)
-                        ),
+                        mode_why(m, a, b, source, i, was),
                     )
                 });
             }
@@ -330,8 +356,17 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
         modes,
         ..
     } = sweep_par(&space, &[&bound], init, visit, merge);
-    let topics = consent_axes.len();
-    let mut properties = vec![
+    let mut properties = tallied(consent_axes.len(), pairs.len(), [consent, fail_safe, modes], regions);
+    properties.push(live_forbids(c, &space, regions)?);
+    Ok(VerifyReport {
+        regions,
+        properties,
+    })
+}
+
+/// The first three properties from their tallies.
+pub(crate) fn tallied(topics: usize, pairs: usize, [consent, fail_safe, modes]: [Tally; 3], regions: u64) -> Vec<Property> {
+    vec![
         consent.into_property(
             "consent_monotonicity",
             format!("lowering any of the {topics} consent topics read from granted to denied or unknown never allows a denied source or feature"),
@@ -344,15 +379,10 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
         ),
         modes.into_property(
             "mode_monotonicity",
-            format!("of {} mode pairs where one grants a subset of the other, the smaller never allows what the larger denies", pairs.len()),
+            format!("of {pairs} mode pairs where one grants a subset of the other, the smaller never allows what the larger denies"),
             regions,
         ),
-    ];
-    properties.push(live_forbids(c, &space, regions)?);
-    Ok(VerifyReport {
-        regions,
-        properties,
-    })
+    ]
 }
 
 /// A forbid rule is live when, in some region, it matches a source, feature
@@ -424,13 +454,18 @@ fn live_forbids(c: &Compiled, space: &Space, regions: u64) -> Result<Property, A
         a
     };
     let live = sweep_par(space, &refs, init, visit, merge).live;
+    Ok(live_property(m, &live, regions))
+}
+
+/// The `live_forbids` verdict from which rules were seen to deny something.
+pub(crate) fn live_property(m: &PolicyModel, live: &[bool], regions: u64) -> Property {
     let dead: Vec<String> = live
         .iter()
         .enumerate()
         .filter(|(_, l)| !**l)
         .map(|(i, _)| format!("the forbid rule at {}", m.forbids[i].rule))
         .collect();
-    Ok(if dead.is_empty() {
+    if dead.is_empty() {
         Property {
             name: "live_forbids",
             holds: true,
@@ -454,7 +489,7 @@ fn live_forbids(c: &Compiled, space: &Space, regions: u64) -> Result<Property, A
             witness: None,
             accepted: None,
         }
-    })
+    }
 }
 
 /// Finds a request for which `q` is true, or proves there is none.

@@ -9,7 +9,7 @@ use rpol_analysis::regions::Space;
 use rpol_check::load;
 use serde_json::Value;
 
-use crate::AnalysisFormat;
+use crate::{AnalysisEngine, AnalysisFormat};
 use crate::cli_error::CliError;
 use crate::policy::compile_path;
 
@@ -20,6 +20,7 @@ pub struct DiffArgs<'a> {
     pub new_registry: Option<&'a Path>,
     pub format: AnalysisFormat,
     pub max_regions: u64,
+    pub engine: AnalysisEngine,
 }
 
 pub fn run(a: &DiffArgs<'_>) -> Result<ExitCode, CliError> {
@@ -30,7 +31,10 @@ pub fn run(a: &DiffArgs<'_>) -> Result<ExitCode, CliError> {
         // Check errors are on stderr; 1 means "they differ" here, so errors are 2.
         return Ok(ExitCode::from(2));
     };
-    let report = diff(&old, &new, a.max_regions)?;
+    let report = match a.engine {
+        AnalysisEngine::Enumerate => diff(&old, &new, a.max_regions)?,
+        AnalysisEngine::Symbolic => rpol_analysis::symbolic::diff(&old, &new)?,
+    };
     match a.format {
         AnalysisFormat::Json => outln!(
             "{}",

@@ -10,7 +10,7 @@ use rpol_analysis::regions::Space;
 use rpol_analysis::verify::{query, verify};
 use rpol_check::load;
 
-use crate::AnalysisFormat;
+use crate::{AnalysisEngine, AnalysisFormat};
 use crate::cli_error::CliError;
 use crate::policy::{build, check_path, print_check_errors};
 use crate::render;
@@ -21,6 +21,7 @@ pub fn run(
     query_text: Option<&str>,
     format: AnalysisFormat,
     max_regions: u64,
+    engine: AnalysisEngine,
 ) -> Result<ExitCode, CliError> {
     let mut checked = check_path(path, registry)?;
     let Some(policy) = checked.policy.take() else {
@@ -32,6 +33,12 @@ pub fn run(
     let compiled = build(policy.model)?;
     let name = load::display(path);
     if let Some(text) = query_text {
+        if engine == AnalysisEngine::Symbolic {
+            return Err(CliError::Usage(
+                "the symbolic engine does not answer `--query` yet".into(),
+                Some("leave out `--engine symbolic` to answer the query by enumeration".into()),
+            ));
+        }
         let file = checked.sources.add("<query>", text.to_string());
         let q = match rpol_analysis::query::compile(text, file, &checked.scope, compiled.model()) {
             Ok(q) => q,
@@ -75,7 +82,10 @@ pub fn run(
             ExitCode::from(1)
         });
     }
-    let mut r = verify(&compiled, max_regions)?;
+    let mut r = match engine {
+        AnalysisEngine::Enumerate => verify(&compiled, max_regions)?,
+        AnalysisEngine::Symbolic => rpol_analysis::symbolic::verify(&compiled)?,
+    };
     if l003_allowed {
         r.accept(
             "fail_safe",

@@ -71,6 +71,15 @@ pub enum AnalysisFormat {
     Json,
 }
 
+/// How `diff` and `verify` cover the request space.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalysisEngine {
+    /// Visit every region (bounded by `--max-regions`).
+    Enumerate,
+    /// Decision diagrams built per decision from the fields it reads.
+    Symbolic,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Parse, resolve and type-check policies against their feature registry.
@@ -203,6 +212,9 @@ enum Command {
         /// Refuse (exit 2) when the request space splits into more regions.
         #[arg(long, value_name = "N", default_value_t = rpol_analysis::regions::DEFAULT_MAX_REGIONS)]
         max_regions: u64,
+        /// `symbolic`: decision diagrams, for policies too large to enumerate.
+        #[arg(long, value_enum, default_value = "enumerate")]
+        engine: AnalysisEngine,
     },
     /// Prove or refute consent monotonicity, fail-safety, mode monotonicity and
     /// live forbids, or answer a query, over every region of the request space.
@@ -219,6 +231,9 @@ enum Command {
         /// Refuse (exit 2) when the request space splits into more regions.
         #[arg(long, value_name = "N", default_value_t = rpol_analysis::regions::DEFAULT_MAX_REGIONS)]
         max_regions: u64,
+        /// `symbolic`: decision diagrams, for policies too large to enumerate.
+        #[arg(long, value_enum, default_value = "enumerate")]
+        engine: AnalysisEngine,
     },
     /// Re-decide every logged request (JSON lines) under PATH and report what
     /// would change (exit 0 nothing, 1 something).
@@ -351,6 +366,7 @@ fn main() -> ExitCode {
             new_registry,
             format,
             max_regions,
+            engine,
         } => cmd_diff::run(&cmd_diff::DiffArgs {
             old: &old,
             new: &new,
@@ -358,6 +374,7 @@ fn main() -> ExitCode {
             new_registry: new_registry.as_deref(),
             format,
             max_regions,
+            engine,
         }),
         Command::Verify {
             path,
@@ -365,12 +382,14 @@ fn main() -> ExitCode {
             query,
             format,
             max_regions,
+            engine,
         } => cmd_verify::run(
             &path,
             registry.as_deref(),
             query.as_deref(),
             format,
             max_regions,
+            engine,
         ),
         Command::Replay {
             path,
