@@ -583,6 +583,53 @@ fn live_forbids(
     let codes = reason_codes(c);
     let mut live = vec![false; m.forbids.len()];
     for (i, rule) in m.forbids.iter().enumerate() {
+        let targets_of = |count: usize| -> Vec<usize> {
+            match &rule.targets {
+                Some(t) => t.iter().map(|&x| x as usize).collect(),
+                None => (0..count).collect(),
+            }
+        };
+        // A rule that does not read `feature.*` fires for all its targets
+        // alike: alone, it denies target `o` exactly where the policy
+        // without forbid rules allows `o` and the rule fires (its `when`
+        // true or unknown), so no copy of the policy is needed.
+        let per_feature = rule.kind == rpol_engine::model::ForbidKind::Feature
+            && rule.when.as_ref().is_some_and(Expr::reads_feature);
+        if !per_feature {
+            let cond = rule.when.as_ref().map(rpol_engine::condition::Condition::new);
+            let cone = ctx.axes_of(rule.when.iter(), m);
+            let fires = dfree.tabulate(ctx, &cone, m.modes.len(), |c, req, out| {
+                for mode in 0..c.model().modes.len() {
+                    if cond
+                        .as_ref()
+                        .is_none_or(|w| w.eval(req, Some(mode as u32)) != Some(false))
+                    {
+                        out.push(mode);
+                    }
+                }
+            })?;
+            let (kind, count) = match rule.kind {
+                rpol_engine::model::ForbidKind::Source => (0, m.sources.len()),
+                rpol_engine::model::ForbidKind::Feature => (1, m.features.len()),
+                rpol_engine::model::ForbidKind::Reason => (2, m.reasons.len()),
+            };
+            'targets: for o in targets_of(count) {
+                let allowed = match kind {
+                    0 => dfree.source_in(ctx, o)?,
+                    1 => dfree.feature_in(ctx, o)?,
+                    _ => dfree.reason_in(ctx, o, &codes[o])?,
+                };
+                for (mode, (&a, &f)) in allowed.iter().zip(&fires).enumerate() {
+                    let x = ctx.mdd.and(a, f)?;
+                    let x = ctx.mdd.and(x, dfree.modes[mode])?;
+                    if ctx.mdd.and(x, valid)? != FALSE {
+                        live[i] = true;
+                        break 'targets;
+                    }
+                }
+            }
+            continue;
+        }
         let alone = build(Some(i))?;
         let mut dalone = Decisions::new(ctx, &alone)?;
         let count = match rule.kind {
@@ -590,11 +637,7 @@ fn live_forbids(
             rpol_engine::model::ForbidKind::Feature => m.features.len(),
             rpol_engine::model::ForbidKind::Reason => m.reasons.len(),
         };
-        let targets: Vec<usize> = match &rule.targets {
-            Some(t) => t.iter().map(|&x| x as usize).collect(),
-            None => (0..count).collect(),
-        };
-        for o in targets {
+        for o in targets_of(count) {
             let (before, after) = match rule.kind {
                 rpol_engine::model::ForbidKind::Source => {
                     (dfree.source(ctx, o)?, dalone.source(ctx, o)?)
