@@ -25,10 +25,14 @@ pub enum AnalysisError {
         )
     )]
     Relational { lhs: String, rhs: String },
-    #[error("a decision reads {count} combinations of the classes of {fields}, over the bound of {bound}")]
+    #[error(
+        "a decision reads {count} combinations of the classes of {fields}, over the bound of {bound}"
+    )]
     #[diagnostic(
         code(E0703),
-        help("the symbolic engine builds each decision from the fields it reads; split the condition that reads all of these fields, or use `--engine enumerate` with `--max-regions`")
+        help(
+            "the symbolic engine builds each decision from the fields it reads; split the condition that reads all of these fields, or use `--engine enumerate` with `--max-regions`"
+        )
     )]
     ConeTooBig {
         fields: String,
@@ -38,13 +42,17 @@ pub enum AnalysisError {
     #[error("the decision diagrams need more than {bound} nodes")]
     #[diagnostic(
         code(E0704),
-        help("this is the memory bound of the symbolic engine (about 1 GiB); use `--engine enumerate` with `--max-regions` on a smaller policy")
+        help(
+            "this is the memory bound of the symbolic engine (about 1 GiB); use `--engine enumerate` with `--max-regions` on a smaller policy"
+        )
     )]
     DiagramTooBig { bound: u64 },
     #[error("the request space has more than 18446744073709551615 regions")]
     #[diagnostic(
         code(E0705),
-        help("region counts are reported in 64 bits; fewer consent topics or literals split the space less")
+        help(
+            "region counts are reported in 64 bits; fewer consent topics or literals split the space less"
+        )
     )]
     CountOverflow,
     #[error("internal error: a policy variant does not compile: {0}")]

@@ -121,7 +121,12 @@ impl Tally {
         self
     }
 
-    pub(crate) fn into_property(self, name: &'static str, proved: String, regions: u64) -> Property {
+    pub(crate) fn into_property(
+        self,
+        name: &'static str,
+        proved: String,
+        regions: u64,
+    ) -> Property {
         match self.first {
             None => Property {
                 name,
@@ -318,10 +323,7 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
             let grants = &m.modes[here.mode as usize].grants;
             if let Some(cap) = personal.iter().find(|p| grants.contains(p)) {
                 fail_safe.fail(&space, choice, || {
-                    (
-                        space.witness(choice),
-                        fail_safe_why(m, here.mode, *cap),
-                    )
+                    (space.witness(choice), fail_safe_why(m, here.mode, *cap))
                 });
             }
         }
@@ -356,7 +358,12 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
         modes,
         ..
     } = sweep_par(&space, &[&bound], init, visit, merge);
-    let mut properties = tallied(consent_axes.len(), pairs.len(), [consent, fail_safe, modes], regions);
+    let mut properties = tallied(
+        consent_axes.len(),
+        pairs.len(),
+        [consent, fail_safe, modes],
+        regions,
+    );
     properties.push(live_forbids(c, &space, regions)?);
     Ok(VerifyReport {
         regions,
@@ -365,7 +372,12 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
 }
 
 /// The first three properties from their tallies.
-pub(crate) fn tallied(topics: usize, pairs: usize, [consent, fail_safe, modes]: [Tally; 3], regions: u64) -> Vec<Property> {
+pub(crate) fn tallied(
+    topics: usize,
+    pairs: usize,
+    [consent, fail_safe, modes]: [Tally; 3],
+    regions: u64,
+) -> Vec<Property> {
     vec![
         consent.into_property(
             "consent_monotonicity",

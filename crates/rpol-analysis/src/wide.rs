@@ -53,6 +53,16 @@ pub fn forbidden_source(tenant: usize, shape: &Shape) -> usize {
     (tenant * 7) % shape.sources.max(1)
 }
 
+/// The index into the generator's mode lists of a non-personal feature.
+fn mode_of(i: usize) -> usize {
+    (i / 4 + 2) % 3
+}
+
+/// Non-personal and allowed in every mode (feature 0 always is).
+fn usable_everywhere(i: usize) -> bool {
+    i % 4 < 2 && mode_of(i) == 2
+}
+
 /// Generates the policy; `drop_forbid` leaves out the rule of that tenant
 /// (for a diff that must find exactly that difference).
 pub fn generate(shape: &Shape, drop_forbid: Option<usize>) -> Wide {
@@ -79,7 +89,11 @@ pub fn generate(shape: &Shape, drop_forbid: Option<usize>) -> Wide {
             p,
             "  when context.age < {} => {}",
             13 + 3 * k,
-            if k == 0 { "non_personalized" } else { "contextual_only" }
+            if k == 0 {
+                "non_personalized"
+            } else {
+                "contextual_only"
+            }
         );
     }
     p.push_str(
@@ -93,7 +107,13 @@ pub fn generate(shape: &Shape, drop_forbid: Option<usize>) -> Wide {
          class behavioral_personal { requires: [behavior] personal: true }\n\
          class sensitive_inferred { requires: [behavior, profile] personal: true sensitive: true }\n\n",
     );
-    let caps = ["[behavior]", "[context]", "[coarse_context]", "[]", "[behavior, profile]"];
+    let caps = [
+        "[behavior]",
+        "[context]",
+        "[coarse_context]",
+        "[]",
+        "[behavior, profile]",
+    ];
     for s in 0..shape.sources {
         let _ = write!(p, "source src_{s} {{ requires: {}", caps[s % caps.len()]);
         if s % 5 != 3 {
@@ -107,18 +127,20 @@ pub fn generate(shape: &Shape, drop_forbid: Option<usize>) -> Wide {
         let n = shape.features.max(1);
         // Personalized routes take any feature; contextual ones only
         // features usable in every mode (non-personal, all modes allowed).
+        let usable: Vec<usize> = (0..n).filter(|&i| usable_everywhere(i)).collect();
         let pick = |k: usize| -> Vec<String> {
-            (0..8)
+            let mut ids: Vec<usize> = (0..8)
                 .map(|j| {
-                    let i = if k == 0 {
-                        u * 13 + j * 31
+                    if k == 0 {
+                        (u * 13 + j * 31) % n
                     } else {
-                        let g = u * 8 + j;
-                        4 * (3 * g + 2) + g % 2
-                    };
-                    feature(i % n)
+                        usable[(u * 8 + j) % usable.len().max(1)]
+                    }
                 })
-                .collect()
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids.into_iter().map(feature).collect()
         };
         let _ = writeln!(
             p,
@@ -177,7 +199,7 @@ pub fn generate(shape: &Shape, drop_forbid: Option<usize>) -> Wide {
             if class.ends_with("personal") || class == "sensitive_inferred" {
                 modes[0]
             } else {
-                modes[(i / 4) % modes.len()]
+                modes[mode_of(i)]
             },
             purposes[(i / 3) % purposes.len()],
         );

@@ -9,9 +9,9 @@ use rpol_analysis::regions::Space;
 use rpol_check::load;
 use serde_json::Value;
 
-use crate::{AnalysisEngine, AnalysisFormat};
 use crate::cli_error::CliError;
 use crate::policy::compile_path;
+use crate::{AnalysisEngine, AnalysisFormat};
 
 pub struct DiffArgs<'a> {
     pub old: &'a Path,

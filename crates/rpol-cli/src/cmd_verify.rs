@@ -10,10 +10,10 @@ use rpol_analysis::regions::Space;
 use rpol_analysis::verify::{query, verify};
 use rpol_check::load;
 
-use crate::{AnalysisEngine, AnalysisFormat};
 use crate::cli_error::CliError;
 use crate::policy::{build, check_path, print_check_errors};
 use crate::render;
+use crate::{AnalysisEngine, AnalysisFormat};
 
 pub fn run(
     path: &Path,

@@ -176,7 +176,9 @@ impl<'c> Decisions<'c> {
         };
         let v = self.tabulate(ctx, &cone, m.modes.len(), |c, req, out| {
             for mode in 0..c.model().modes.len() {
-                if c.check_source(&c.prepare_in(req, mode as u32), id).is_allowed() {
+                if c.check_source(&c.prepare_in(req, mode as u32), id)
+                    .is_allowed()
+                {
                     out.push(mode);
                 }
             }
@@ -197,7 +199,9 @@ impl<'c> Decisions<'c> {
         };
         let v = self.tabulate(ctx, &cone, m.modes.len(), |c, req, out| {
             for mode in 0..c.model().modes.len() {
-                if c.check_feature(&c.prepare_in(req, mode as u32), id).is_allowed() {
+                if c.check_feature(&c.prepare_in(req, mode as u32), id)
+                    .is_allowed()
+                {
                     out.push(mode);
                 }
             }

@@ -100,7 +100,11 @@ impl Mdd {
     }
 
     /// The requests whose class on `level` is in `classes`.
-    pub fn literal(&mut self, level: usize, classes: impl Fn(usize) -> bool) -> Result<Node, TooBig> {
+    pub fn literal(
+        &mut self,
+        level: usize,
+        classes: impl Fn(usize) -> bool,
+    ) -> Result<Node, TooBig> {
         let kids: Vec<Node> = (0..self.sizes[level])
             .map(|c| if classes(c) { TRUE } else { FALSE })
             .collect();

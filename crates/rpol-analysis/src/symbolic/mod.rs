@@ -182,7 +182,10 @@ impl<'s> Ctx<'s> {
                 // A fixed level no longer appears in `r`, so `max_plain`
                 // counts it as plain; take off the fixed ones that are not.
                 let miss = lost + usize::from(class != plain);
-                if self.max_plain(r).is_some_and(|p| p - miss.min(p) == target && p >= miss) {
+                if self
+                    .max_plain(r)
+                    .is_some_and(|p| p - miss.min(p) == target && p >= miss)
+                {
                     *slot = class;
                     cur = r;
                     lost = miss;
@@ -216,9 +219,7 @@ impl<'s> Ctx<'s> {
     }
 
     fn count(&self, set: Node) -> Result<u64, AnalysisError> {
-        self.mdd
-            .count(set)
-            .ok_or(AnalysisError::CountOverflow)
+        self.mdd.count(set).ok_or(AnalysisError::CountOverflow)
     }
 
     /// Diagram sizes, for `--stats` and the docs.
@@ -245,7 +246,12 @@ pub fn diff(old: &Compiled, new: &Compiled) -> Result<DiffReport, AnalysisError>
     let gone = m.diff(dold.valid, dnew.valid)?;
     let came = m.diff(dnew.valid, dold.valid)?;
     sets.insert(Change::Validity { valid_before: true }, gone);
-    sets.insert(Change::Validity { valid_before: false }, came);
+    sets.insert(
+        Change::Validity {
+            valid_before: false,
+        },
+        came,
+    );
     let valid = m.and(dold.valid, dnew.valid)?;
     for (a, ma) in mo.modes.iter().enumerate() {
         for (b, mb) in mn.modes.iter().enumerate() {
@@ -444,7 +450,9 @@ pub fn verify(c: &Compiled) -> Result<VerifyReport, AnalysisError> {
             }
         }
         let (wj, why) = found.ok_or_else(|| {
-            AnalysisError::Model("the symbolic witness of consent monotonicity does not reproduce".into())
+            AnalysisError::Model(
+                "the symbolic witness of consent monotonicity does not reproduce".into(),
+            )
         })?;
         Tally {
             failing: consent_count,
@@ -474,7 +482,11 @@ pub fn verify(c: &Compiled) -> Result<VerifyReport, AnalysisError> {
     let fail_safe = tally(&mut ctx, fs, |w| {
         let mode = outcome(w, None).map_or(0, |o| o.mode);
         let g = &m.modes[mode as usize].grants;
-        let cap = personal.iter().copied().find(|p| g.contains(p)).unwrap_or(0);
+        let cap = personal
+            .iter()
+            .copied()
+            .find(|p| g.contains(p))
+            .unwrap_or(0);
         (space.witness(w), fail_safe_why(m, mode, cap))
     })?;
 
@@ -596,7 +608,10 @@ fn live_forbids(
         let per_feature = rule.kind == rpol_engine::model::ForbidKind::Feature
             && rule.when.as_ref().is_some_and(Expr::reads_feature);
         if !per_feature {
-            let cond = rule.when.as_ref().map(rpol_engine::condition::Condition::new);
+            let cond = rule
+                .when
+                .as_ref()
+                .map(rpol_engine::condition::Condition::new);
             let cone = ctx.axes_of(rule.when.iter(), m);
             let fires = dfree.tabulate(ctx, &cone, m.modes.len(), |c, req, out| {
                 for mode in 0..c.model().modes.len() {
