@@ -168,3 +168,43 @@ fn a_policy_with_errors_is_exit_2_for_diff() {
     ]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// `--engine symbolic` prints what the enumeration prints, exit codes included.
+#[test]
+fn the_symbolic_engine_answers_like_the_enumeration() {
+    let new = edited_home(
+        "engine",
+        "when: consent.session == granted",
+        "when: consent.session != granted",
+    );
+    let new = new.to_str().expect("utf-8 path");
+    for args in [
+        vec!["verify", "policies/home"],
+        vec!["verify", new],
+        vec!["verify", new, "--format", "json"],
+        vec!["diff", "policies/home", new],
+        vec!["diff", "policies/home", new, "--format", "json"],
+    ] {
+        let enumerated = rpol(&args);
+        let symbolic = rpol(&[args.as_slice(), &["--engine", "symbolic"]].concat());
+        assert_eq!(enumerated, symbolic, "{args:?}");
+    }
+}
+
+/// The symbolic engine does not answer `--query` yet, and says so.
+#[test]
+fn the_symbolic_engine_refuses_a_query() {
+    let (code, _, err) = rpol(&[
+        "verify",
+        "policies/home",
+        "--engine",
+        "symbolic",
+        "--query",
+        "mode == personalized",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("the symbolic engine does not answer `--query` yet"),
+        "{err}"
+    );
+}

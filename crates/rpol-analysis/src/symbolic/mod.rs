@@ -234,6 +234,14 @@ fn regions_of(space: &Space) -> Result<u64, AnalysisError> {
 
 /// [`crate::diff::diff`] on diagrams: the same groups, counts and witnesses.
 pub fn diff(old: &Compiled, new: &Compiled) -> Result<DiffReport, AnalysisError> {
+    diff_with_stats(old, new).map(|(r, _)| r)
+}
+
+/// [`diff`] and the number of diagram nodes it built.
+pub fn diff_with_stats(
+    old: &Compiled,
+    new: &Compiled,
+) -> Result<(DiffReport, usize), AnalysisError> {
     let (mo, mn) = (old.model(), new.model());
     let reads = literals::collect(&[mo, mn], &[])?;
     let space = Space::build(&[mo, mn], &reads)?;
@@ -326,10 +334,14 @@ pub fn diff(old: &Compiled, new: &Compiled) -> Result<DiffReport, AnalysisError>
         let g = ctx.group(set)?;
         differences.push(difference(&space, &dold.bound, &dnew.bound, change, g));
     }
-    Ok(DiffReport {
-        regions,
-        differences,
-    })
+    let nodes = ctx.nodes();
+    Ok((
+        DiffReport {
+            regions,
+            differences,
+        },
+        nodes,
+    ))
 }
 
 /// The regions of `set` as a tally: their count and the best of them, with
@@ -354,6 +366,11 @@ fn tally(
 /// [`crate::verify::verify`] on diagrams: the same verdicts, counts,
 /// witnesses and words.
 pub fn verify(c: &Compiled) -> Result<VerifyReport, AnalysisError> {
+    verify_with_stats(c).map(|(r, _)| r)
+}
+
+/// [`verify`] and the number of diagram nodes it built.
+pub fn verify_with_stats(c: &Compiled) -> Result<(VerifyReport, usize), AnalysisError> {
     let m = c.model();
     let reads = literals::collect(&[m], &[])?;
     let space = Space::build(&[m], &reads)?;
@@ -532,11 +549,14 @@ pub fn verify(c: &Compiled) -> Result<VerifyReport, AnalysisError> {
         [consent, fail_safe, modes],
         regions,
     );
-    properties.push(live_forbids(&mut ctx, &mut d, c, valid, regions)?);
-    Ok(VerifyReport {
-        regions,
-        properties,
-    })
+    properties.push(live_forbids(&mut ctx, c, valid, regions)?);
+    Ok((
+        VerifyReport {
+            regions,
+            properties,
+        },
+        ctx.nodes(),
+    ))
 }
 
 /// The first topic (axis) and lowered state at which region `x` fails
@@ -576,7 +596,6 @@ fn d_request(c: &Compiled, space: &Space, choice: &[usize]) -> Option<rpol_engin
 /// enumeration engine, but only for the outputs the rule can target.
 fn live_forbids(
     ctx: &mut Ctx<'_>,
-    _d: &mut Decisions<'_>,
     c: &Compiled,
     valid: Node,
     regions: u64,
