@@ -273,10 +273,10 @@ impl Mdd {
             if n == TRUE || !visited.insert(n) {
                 continue;
             }
-            for c in 0..self.sizes[l] {
+            for (c, seen) in out[l].iter_mut().enumerate() {
                 let k = self.child(n, l, c);
                 if k != FALSE {
-                    out[l][c] = true;
+                    *seen = true;
                     stack.push((k, l + 1));
                 }
             }
