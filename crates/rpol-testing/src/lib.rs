@@ -3,6 +3,7 @@
 
 mod coverage;
 pub mod hostile;
+pub mod workload;
 mod observe;
 mod report;
 mod run;
