@@ -46,8 +46,17 @@ impl Decision {
             .map(|(i, _)| *i)
     }
 
-    /// Compact JSON.
+    /// Compact JSON ([`Decision::write_json`] into a new string).
     pub fn to_json(&self, c: &Compiled) -> String {
+        let mut out = String::with_capacity(1024);
+        self.write_json(c, &mut out);
+        out
+    }
+
+    /// Compact JSON through the tree renderer of [`Decision::to_json_pretty`]:
+    /// the reference that [`Decision::write_json`] is tested against.
+    #[doc(hidden)]
+    pub fn to_json_via_tree(&self, c: &Compiled) -> String {
         let mut out = String::with_capacity(1024);
         self.tree(c).write(&mut out, None, 0);
         out

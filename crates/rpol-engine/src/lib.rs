@@ -17,11 +17,13 @@ mod compile;
 pub mod condition;
 mod decide;
 mod decision;
+mod decision_json;
 mod decision_log;
 mod engine;
 mod eval;
 mod invariants;
 mod json;
+mod lean;
 pub mod model;
 mod request;
 mod signing;
@@ -37,6 +39,7 @@ pub use decision_log::{
 };
 pub use engine::Engine;
 pub use invariants::Refusal;
+pub use lean::AllowedSet;
 pub use request::{
     CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS,
     REQUEST_KEYS, Request, RequestError, RequestErrors, parse_duration,

@@ -3,10 +3,10 @@
 
 mod coverage;
 pub mod hostile;
-pub mod workload;
 mod observe;
 mod report;
 mod run;
+pub mod workload;
 
 pub use coverage::{Coverage, CoverageItem, CoverageKind};
 pub use report::{human, json, junit};
