@@ -126,10 +126,10 @@ pub fn registry(n: usize) -> String {
         );
         if class >= 3 {
             let topic = if i % 7 == 0 { "ads" } else { "personalization" };
-            let _ = write!(s, "    requires_consent: {topic}\n");
+            let _ = writeln!(s, "    requires_consent: {topic}");
         }
         if i % 3 == 0 {
-            let _ = write!(s, "    retention_days: {}\n", 30 + (i % 400));
+            let _ = writeln!(s, "    retention_days: {}", 30 + (i % 400));
         }
     }
     s
