@@ -83,7 +83,7 @@ pub struct Compiled {
     pub(crate) reason_requires: Vec<u64>,
     /// `[surface * modes + mode]` → feature set.
     pub(crate) routes: Vec<Option<u32>>,
-    pub(crate) feature_index: HashMap<String, u32>,
+    pub(crate) feature_index: crate::names::FeatureTable,
     pub(crate) source_index: HashMap<String, u32>,
     pub(crate) role_clearance: Vec<Option<Clearance>>,
     /// Name → id for everything a request names, so that parsing is linear
@@ -308,7 +308,7 @@ impl Compiled {
         // Per-feature static verdicts for steps 2–5.
         let mut feature_static = vec![PASS; m.features.len() * np * nm];
         let mut feature_consent = Vec::with_capacity(m.features.len());
-        let mut feature_index = HashMap::with_capacity(m.features.len());
+        let mut feature_index = crate::names::FeatureTable::with_capacity(m.features.len());
         for (fi, f) in m.features.iter().enumerate() {
             let class = class_requires.get(f.class as usize).ok_or_else(|| {
                 ModelError(format!("feature `{}` has an undeclared class", f.name))

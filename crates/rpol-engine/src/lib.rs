@@ -22,7 +22,9 @@ mod engine;
 mod eval;
 mod invariants;
 mod json;
+mod json_fast;
 pub mod model;
+mod names;
 mod request;
 mod signing;
 
@@ -37,8 +39,9 @@ pub use decision_log::{
 };
 pub use engine::Engine;
 pub use invariants::Refusal;
+pub use names::{NameIter, NameList};
 pub use request::{
-    CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS,
+    CtxVal, FeatureName, Features, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS,
     REQUEST_KEYS, Request, RequestError, RequestErrors, parse_duration,
 };
 pub use signing::{KeyError, PUBLIC_KEY_HEADER, PublicKey, SECRET_KEY_HEADER, SecretKey};
