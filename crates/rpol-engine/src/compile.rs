@@ -1,6 +1,8 @@
 //! Building the serve-time tables from a checked [`PolicyModel`].
 
 use std::collections::HashMap;
+
+use crate::names::NameMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -96,17 +98,17 @@ pub struct Compiled {
 /// Name indexes of the request vocabulary (first declaration wins, as a scan would).
 #[derive(Debug, Default)]
 pub(crate) struct NameIndex {
-    pub surfaces: HashMap<String, u32>,
-    pub purposes: HashMap<String, u32>,
-    pub consent_topics: HashMap<String, u32>,
-    pub context: HashMap<String, u32>,
-    pub roles: HashMap<String, u32>,
+    pub surfaces: NameMap,
+    pub purposes: NameMap,
+    pub consent_topics: NameMap,
+    pub context: NameMap,
+    pub roles: NameMap,
     /// Per context field: its enum variants (empty for other types).
-    pub variants: Vec<HashMap<String, u32>>,
+    pub variants: Vec<NameMap>,
 }
 
-fn index_of<'a>(names: impl Iterator<Item = &'a String>) -> HashMap<String, u32> {
-    let mut map = HashMap::new();
+fn index_of<'a>(names: impl Iterator<Item = &'a String>) -> NameMap {
+    let mut map = NameMap::default();
     for (i, n) in names.enumerate() {
         map.entry(n.clone()).or_insert(i as u32);
     }
@@ -526,7 +528,7 @@ impl Compiled {
                 .iter()
                 .map(|f| match &f.ty {
                     ContextType::Enum(vs) => index_of(vs.iter()),
-                    _ => HashMap::new(),
+                    _ => NameMap::default(),
                 })
                 .collect(),
         };

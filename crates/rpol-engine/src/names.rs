@@ -17,6 +17,11 @@ use std::hash::BuildHasher;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
+/// Name → id for the rest of a request's vocabulary (surfaces, purposes,
+/// consent topics, context fields, roles, enum variants): looked up, never
+/// filled, by what a request names, with the same keyed hash as below.
+pub(crate) type NameMap = std::collections::HashMap<String, u32, RandomState>;
+
 /// Names kept end to end in one `String`: a list of 100,000 names is two
 /// allocations, not 100,000.
 #[derive(Clone, Default, PartialEq, Eq)]

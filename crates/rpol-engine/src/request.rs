@@ -2,9 +2,9 @@
 //! JSON path, and nothing invalid is ever silently defaulted.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use crate::names::{NameList, SeenNames};
+use crate::names::{NameList, NameMap, SeenNames};
 use std::fmt;
 
 use crate::compile::Compiled;
@@ -666,7 +666,7 @@ fn list_of<'a>(names: impl Iterator<Item = &'a str>, len: usize) -> String {
 
 fn context_value(
     ty: &ContextType,
-    variants: Option<&HashMap<String, u32>>,
+    variants: Option<&NameMap>,
     v: &J<'_>,
 ) -> Result<CtxVal, String> {
     match (ty, v) {
