@@ -1,6 +1,8 @@
 //! Building the serve-time tables from a checked [`PolicyModel`].
 
 use std::collections::HashMap;
+
+use crate::names::NameMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,7 +89,7 @@ pub struct Compiled {
     pub(crate) reason_requires: Vec<u64>,
     /// `[surface * modes + mode]` → feature set.
     pub(crate) routes: Vec<Option<u32>>,
-    pub(crate) feature_index: HashMap<String, u32>,
+    pub(crate) feature_index: crate::names::FeatureTable,
     pub(crate) source_index: HashMap<String, u32>,
     pub(crate) role_clearance: Vec<Option<Clearance>>,
     /// Name → id for everything a request names, so that parsing is linear
@@ -100,17 +102,17 @@ pub struct Compiled {
 /// Name indexes of the request vocabulary (first declaration wins, as a scan would).
 #[derive(Debug, Default)]
 pub(crate) struct NameIndex {
-    pub surfaces: HashMap<String, u32>,
-    pub purposes: HashMap<String, u32>,
-    pub consent_topics: HashMap<String, u32>,
-    pub context: HashMap<String, u32>,
-    pub roles: HashMap<String, u32>,
+    pub surfaces: NameMap,
+    pub purposes: NameMap,
+    pub consent_topics: NameMap,
+    pub context: NameMap,
+    pub roles: NameMap,
     /// Per context field: its enum variants (empty for other types).
-    pub variants: Vec<HashMap<String, u32>>,
+    pub variants: Vec<NameMap>,
 }
 
-fn index_of<'a>(names: impl Iterator<Item = &'a String>) -> HashMap<String, u32> {
-    let mut map = HashMap::new();
+fn index_of<'a>(names: impl Iterator<Item = &'a String>) -> NameMap {
+    let mut map = NameMap::default();
     for (i, n) in names.enumerate() {
         map.entry(n.clone()).or_insert(i as u32);
     }
@@ -312,7 +314,7 @@ impl Compiled {
         // Per-feature static verdicts for steps 2–5.
         let mut feature_static = vec![PASS; m.features.len() * np * nm];
         let mut feature_consent = Vec::with_capacity(m.features.len());
-        let mut feature_index = HashMap::with_capacity(m.features.len());
+        let mut feature_index = crate::names::FeatureTable::with_capacity(m.features.len());
         for (fi, f) in m.features.iter().enumerate() {
             let class = class_requires.get(f.class as usize).ok_or_else(|| {
                 ModelError(format!("feature `{}` has an undeclared class", f.name))
@@ -540,7 +542,7 @@ impl Compiled {
                 .iter()
                 .map(|f| match &f.ty {
                     ContextType::Enum(vs) => index_of(vs.iter()),
-                    _ => HashMap::new(),
+                    _ => NameMap::default(),
                 })
                 .collect(),
         };

@@ -8,7 +8,7 @@ use crate::compile::{Compiled, NO_INSTANCE, NO_TOPIC, PASS};
 use crate::decision::Decision;
 use crate::eval::{Env, Tri};
 use crate::model::{CONSENT_GRANTED, Clearance, Visibility};
-use crate::request::{FeatureName, Partial, Request, RequestErrors};
+use crate::request::{Partial, Request, RequestErrors};
 
 /// A registry feature: its registry position, tied to the registry of the
 /// policy that resolved it ([`Compiled::feature_id`]). An id used with a
@@ -632,32 +632,17 @@ impl Compiled {
         let (_, feature_bits) = bits.split_at_mut(ns.div_ceil(8));
         let route = self.route(p.req.surface, p.mode);
         let mut features: Vec<(u32, Verdict)> = Vec::new();
-        let mut unknown_features = Vec::new();
+        let mut unknown_features = crate::NameList::new();
         match &p.req.features {
             Some(list) => {
-                let mut known: Vec<u32> = list
-                    .iter()
-                    .filter_map(|f| {
-                        if let FeatureName::Known(i) = f {
-                            Some(*i)
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
+                let mut known: Vec<u32> = list.known().collect();
                 known.sort_unstable();
                 // The parser already dropped duplicates; a hand-built list may not have.
                 known.dedup();
                 known.retain(|&i| i < nf);
                 features.reserve_exact(known.len());
                 self.features_into(p, known.into_iter(), &mut features, feature_bits);
-                unknown_features.extend(list.iter().filter_map(|f| {
-                    if let FeatureName::Unknown(n) = f {
-                        Some(n.clone())
-                    } else {
-                        None
-                    }
-                }));
+                unknown_features.clone_from(list.unknown());
             }
             None => match route {
                 Some(r) => {

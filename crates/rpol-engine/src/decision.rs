@@ -23,7 +23,7 @@ pub struct Decision {
     pub features: Vec<(u32, Verdict)>,
     /// Names in the request's `features` that are not in the registry
     /// (denied `unknown_feature`), request order.
-    pub unknown_features: Vec<String>,
+    pub unknown_features: crate::NameList,
     pub reasons: Vec<(String, ReasonOutcome)>,
     pub reasons_asked: bool,
     pub cache_scope: String,
@@ -131,10 +131,13 @@ impl Decision {
         }
         let mut f_allowed = Vec::new();
         let mut f_denied = Vec::new();
-        let unknown = self
-            .unknown_features
-            .iter()
-            .map(|n| (None, n.clone(), Verdict::Denied(DenyCode::UnknownFeature)));
+        let unknown = self.unknown_features.iter().map(|n| {
+            (
+                None,
+                n.to_string(),
+                Verdict::Denied(DenyCode::UnknownFeature),
+            )
+        });
         let known = self.features.iter().filter_map(|(i, v)| {
             let f = m.features.get(*i as usize)?;
             Some((Some(f), f.name.clone(), *v))

@@ -146,11 +146,11 @@ impl Compiled {
             (Some(list), _) => {
                 out.covered.clear();
                 out.covered.resize(nf.div_ceil(64), 0);
-                for f in list {
+                for f in list.iter() {
                     if let FeatureName::Known(i) = f
-                        && (*i as usize) < nf
+                        && (i as usize) < nf
                     {
-                        out.covered[*i as usize / 64] |= 1 << (i % 64);
+                        out.covered[i as usize / 64] |= 1 << (i % 64);
                     }
                 }
                 true

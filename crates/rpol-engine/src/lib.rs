@@ -24,7 +24,9 @@ mod eval;
 mod invariants;
 mod json;
 mod lean;
+mod json_fast;
 pub mod model;
+mod names;
 mod request;
 mod signing;
 
@@ -40,8 +42,9 @@ pub use decision_log::{
 pub use engine::Engine;
 pub use invariants::Refusal;
 pub use lean::AllowedSet;
+pub use names::{NameIter, NameList};
 pub use request::{
-    CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS,
+    CtxVal, FeatureName, Features, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS,
     REQUEST_KEYS, Request, RequestError, RequestErrors, parse_duration,
 };
 pub use signing::{KeyError, PUBLIC_KEY_HEADER, PublicKey, SECRET_KEY_HEADER, SecretKey};

@@ -86,7 +86,7 @@ pub fn observe(
         .collect();
     feats.extend(d.unknown_features.iter().map(|n| {
         (
-            n.clone(),
+            n.to_string(),
             Outcome::Denied {
                 code: "unknown_feature".into(),
                 rule: None,
