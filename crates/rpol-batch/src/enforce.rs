@@ -243,8 +243,11 @@ impl Enforcer {
                     // one that no request could hold is refused here.
                     let mut b = policy.request_builder();
                     set_const(&mut b, set, c);
-                    if let Err(errs) = b.finish()
-                        && let Some(err) = errs.iter().find(|x| x.path != "$")
+                    // The first error is the constant's own (missing
+                    // required keys come last, and are not its fault).
+                    if b.has_errors()
+                        && let Err(errs) = b.finish()
+                        && let Some(err) = errs.iter().next()
                     {
                         findings.push(finding(
                             "E0906",

@@ -80,7 +80,7 @@ fn missing_required_and_expiry_needs() {
 
 #[test]
 fn constants_the_policy_does_not_declare() {
-    let text = "tenant: tenant\nsurface: {value: homepage}\npurpose: {value: training}\nconsent.training: {value: yes please}\nkind: {value: raw_events}\nroles: {value: [sre, intern]}\n";
+    let text = "tenant: tenant\nsurface: {value: homepage}\npurpose: {value: training}\nconsent.training: {value: yes please}\nkind: {value: raw_events}\nroles: {value: [sre, intern]}\nsubject.user_id: {value: 7}\n";
     insta::assert_snapshot!(errors(text, Options::default()));
     let opts = Options {
         purpose: Some("spying".into()),

@@ -131,6 +131,10 @@ pub fn run(a: EnforceArgs) -> Result<ExitCode, CliError> {
         denied_column: a.denied_column,
     };
     let input = Io::from_arg(&a.input);
+    // Parquet is read by seeking: a FIFO or device would block or fail late.
+    if input != Io::Stdio {
+        rpol_check::load::require_regular(&a.input)?;
+    }
     let output = Io::from_arg(&a.output);
     let bar = progress_bar();
     let run = enforce(policy, &mapping, &input, &output, options, |done, total| {
