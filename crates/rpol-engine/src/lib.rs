@@ -21,6 +21,7 @@ mod decision_json;
 mod decision_log;
 mod engine;
 mod eval;
+mod fields;
 mod invariants;
 mod json;
 mod lean;
@@ -40,6 +41,7 @@ pub use decision_log::{
     allowed_set_hash, is_pseudonym, is_rfc3339, log_code_index, rfc3339_ms,
 };
 pub use engine::Engine;
+pub use fields::{FieldValue, RequestBuilder};
 pub use invariants::Refusal;
 pub use lean::AllowedSet;
 pub use names::{NameIter, NameList};
