@@ -7,11 +7,7 @@ use pyo3::types::{PyDict, PyList};
 use crate::load::Diag;
 
 /// An instance of `rpol.errors.NAME` built from `args`, as a `PyErr`.
-pub fn raise<'py>(
-    py: Python<'py>,
-    name: &str,
-    args: impl pyo3::call::PyCallArgs<'py>,
-) -> PyErr {
+pub fn raise<'py>(py: Python<'py>, name: &str, args: impl pyo3::call::PyCallArgs<'py>) -> PyErr {
     let made = py
         .import("rpol.errors")
         .and_then(|m| m.getattr(name))

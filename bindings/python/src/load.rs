@@ -43,7 +43,12 @@ impl Diag {
 }
 
 fn load_error(path: &Path, e: &load::LoadError) -> Diag {
-    Diag::about_file(e.code().unwrap_or(UNREADABLE), path, e.to_string(), e.help())
+    Diag::about_file(
+        e.code().unwrap_or(UNREADABLE),
+        path,
+        e.to_string(),
+        e.help(),
+    )
 }
 
 /// Loads the policy at `path` (with `registry` instead of the one the policy

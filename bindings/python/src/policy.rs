@@ -61,8 +61,7 @@ fn invalid_json(c: &Compiled, errors: &RequestErrors, fallback: &rpol_engine::De
 
 /// Raises `rpol.InvalidRequest` from the JSON of [`invalid_json`].
 fn invalid_request(py: Python<'_>, json: &str) -> PyErr {
-    match json_loads(py, json).and_then(|v| Ok((v.get_item("errors")?, v.get_item("fallback")?)))
-    {
+    match json_loads(py, json).and_then(|v| Ok((v.get_item("errors")?, v.get_item("fallback")?))) {
         Ok(args) => raise(py, "InvalidRequest", args),
         Err(e) => e,
     }
@@ -154,7 +153,9 @@ impl Policy {
     }
 
     /// Pickles as its artifact, so a policy can travel to worker processes.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
         let py = slf.py();
         let ctor = py.get_type::<Policy>().getattr("from_artifact")?;
         Ok((ctor, (slf.get().to_artifact(py),)))
@@ -287,4 +288,3 @@ impl Policy {
             .is_some_and(|f| c.debug_visible(role, f))
     }
 }
-
