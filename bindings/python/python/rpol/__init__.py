@@ -7,11 +7,11 @@ DataFrames (:func:`rpol.spark.enforce`). The decisions are the ones
 ``rpol eval`` and ``rpol serve`` make: one engine, one rule set.
 """
 
-from ._rpol import Policy, __version__
+from ._rpol import Enforcer, Mapping, Policy, __version__
 from .errors import (
     Diagnostic,
+    EnforceError,
     InvalidRequest,
-    MappingError,
     PolicyError,
     RpolError,
     UnknownKind,
@@ -19,8 +19,10 @@ from .errors import (
 
 __all__ = [
     "Diagnostic",
+    "EnforceError",
+    "Enforcer",
     "InvalidRequest",
-    "MappingError",
+    "Mapping",
     "Policy",
     "PolicyError",
     "RpolError",

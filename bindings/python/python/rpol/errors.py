@@ -85,9 +85,12 @@ class UnknownKind(RpolError, KeyError):
         return (type(self), (self.kind, self.args[0]))
 
 
-class MappingError(RpolError):
-    """A mapping (request field -> column) that does not fit the policy or
-    the table: ``.diagnostics`` lists why. Raised before any row is read."""
+class EnforceError(RpolError):
+    """A table that could not be enforced: a mapping (request field ->
+    column) that does not fit the policy or the table, a bad option, or a
+    batch whose schema differs from the first one. ``.diagnostics`` lists
+    why, each with its code (``E0901``...) and, for a mapping file, its
+    place. Mapping problems are all found before any row is read."""
 
     def __init__(self, diagnostics: List[Diagnostic]) -> None:
         self.diagnostics = list(diagnostics)
