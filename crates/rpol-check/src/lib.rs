@@ -16,6 +16,7 @@ pub mod lint;
 pub mod load;
 pub mod names;
 pub mod patterns;
+pub mod policy_load;
 mod registry_cache;
 mod registry_check;
 mod rules;

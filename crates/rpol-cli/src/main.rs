@@ -21,6 +21,7 @@ mod cmd_bench;
 mod cmd_check;
 mod cmd_compile;
 mod cmd_diff;
+mod cmd_enforce;
 mod cmd_eval;
 mod cmd_explain;
 mod cmd_export;
@@ -234,6 +235,9 @@ enum Command {
     /// Serve decisions over HTTP (docs/serving.md), with Prometheus metrics
     /// and hot reload on SIGHUP or `--watch`.
     Serve(cmd_serve::ServeArgs),
+    /// Apply the policy to every row of a Parquet file (or Arrow IPC
+    /// stream): null denied feature cells, drop rows (docs/batch.md).
+    Enforce(cmd_enforce::EnforceArgs),
 }
 
 #[derive(Subcommand)]
@@ -379,6 +383,7 @@ fn main() -> ExitCode {
             format,
         } => cmd_replay::run(&path, &log, registry.as_deref(), format),
         Command::Serve(args) => cmd_serve::run(args),
+        Command::Enforce(args) => cmd_enforce::run(args),
         Command::Lsp => rpol_lsp::run_stdio()
             .map(|ending| ExitCode::from(ending.exit_code()))
             .map_err(|e| CliError::Load(format!("language server: {e}"), None)),

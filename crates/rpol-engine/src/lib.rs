@@ -20,6 +20,7 @@ mod decision;
 mod decision_log;
 mod engine;
 mod eval;
+mod fields;
 mod invariants;
 mod json;
 pub mod model;
@@ -36,6 +37,7 @@ pub use decision_log::{
     allowed_set_hash, is_pseudonym, is_rfc3339, log_code_index, rfc3339_ms,
 };
 pub use engine::Engine;
+pub use fields::{FieldValue, RequestBuilder};
 pub use invariants::Refusal;
 pub use request::{
     CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS,

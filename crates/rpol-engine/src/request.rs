@@ -305,8 +305,8 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                     (&m.purposes, &ix.purposes, "purpose")
                 };
                 match v {
-                    J::Str(s) => match index.get(&**s) {
-                        Some(&i) => {
+                    J::Str(s) => match declared(index, names, kind, s) {
+                        Ok(i) => {
                             if k == "surface" {
                                 req.surface = Some(i);
                                 partial.surface = Some(i);
@@ -315,12 +315,7 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                                 partial.purpose = Some(i);
                             }
                         }
-                        None => bad!(
-                            errs,
-                            format!("$.{k}"),
-                            "`{s}` is not a declared {kind} (expected one of {})",
-                            list(names)
-                        ),
+                        Err(why) => bad!(errs, format!("$.{k}"), "{why}"),
                     },
                     _ => wrong!("a string"),
                 }
@@ -374,15 +369,9 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                         };
                         let t = t as usize;
                         match fv {
-                            J::Str(s) => match &**s {
-                                "granted" => req.consent[t] = 0,
-                                "denied" => req.consent[t] = 1,
-                                "unknown" => req.consent[t] = 2,
-                                _ => bad!(
-                                    errs,
-                                    format!("$.{k}.{fk}"),
-                                    "`{s}` is not a consent state (expected `granted`, `denied` or `unknown`)"
-                                ),
+                            J::Str(s) => match consent_state(s) {
+                                Ok(state) => req.consent[t] = state,
+                                Err(why) => bad!(errs, format!("$.{k}.{fk}"), "{why}"),
                             },
                             other => bad!(
                                 errs,
@@ -427,14 +416,9 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                 J::Arr(items) => {
                     for (i, it) in items.iter().enumerate() {
                         match it {
-                            J::Str(s) => match ix.roles.get(&**s) {
-                                Some(&r) if r < 64 => req.roles |= 1u64 << r,
-                                _ => bad!(
-                                    errs,
-                                    format!("$.{k}[{i}]"),
-                                    "`{s}` is not a declared role (expected one of {})",
-                                    list(&m.roles)
-                                ),
+                            J::Str(s) => match role_bit(c, s) {
+                                Ok(bit) => req.roles |= bit,
+                                Err(why) => bad!(errs, format!("$.{k}[{i}]"), "{why}"),
                             },
                             other => bad!(
                                 errs,
@@ -578,6 +562,44 @@ pub const REQUEST_KEYS: [&str; 9] = [
     "features",
 ];
 
+/// The id of `s` among declared surfaces or purposes (`kind`).
+pub(crate) fn declared(
+    index: &HashMap<String, u32>,
+    names: &[String],
+    kind: &str,
+    s: &str,
+) -> Result<u32, String> {
+    index.get(s).copied().ok_or_else(|| {
+        format!(
+            "`{s}` is not a declared {kind} (expected one of {})",
+            list(names)
+        )
+    })
+}
+
+/// A consent state: 0 granted, 1 denied, 2 unknown.
+pub(crate) fn consent_state(s: &str) -> Result<u8, String> {
+    match s {
+        "granted" => Ok(0),
+        "denied" => Ok(1),
+        "unknown" => Ok(2),
+        _ => Err(format!(
+            "`{s}` is not a consent state (expected `granted`, `denied` or `unknown`)"
+        )),
+    }
+}
+
+/// The bit of a declared role in [`Request::roles`].
+pub(crate) fn role_bit(c: &Compiled, s: &str) -> Result<u64, String> {
+    match c.names.roles.get(s) {
+        Some(&r) if r < 64 => Ok(1u64 << r),
+        _ => Err(format!(
+            "`{s}` is not a declared role (expected one of {})",
+            list(&c.model().roles)
+        )),
+    }
+}
+
 fn list(names: &[String]) -> String {
     list_of(names.iter().map(String::as_str), names.len())
 }
@@ -592,7 +614,7 @@ fn list_of<'a>(names: impl Iterator<Item = &'a str>, len: usize) -> String {
     }
 }
 
-fn context_value(
+pub(crate) fn context_value(
     ty: &ContextType,
     variants: Option<&HashMap<String, u32>>,
     v: &J<'_>,
