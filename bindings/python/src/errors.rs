@@ -20,6 +20,11 @@ pub fn raise<'py>(py: Python<'py>, name: &str, args: impl pyo3::call::PyCallArgs
 
 /// `rpol.PolicyError` whose `.diagnostics` are `diags`.
 pub fn policy_error(py: Python<'_>, diags: &[Diag]) -> PyErr {
+    diagnostics_error(py, "PolicyError", diags)
+}
+
+/// `rpol.errors.CLASS(diagnostics)`, each an `rpol.Diagnostic`.
+pub fn diagnostics_error(py: Python<'_>, class: &str, diags: &[Diag]) -> PyErr {
     let list = (|| -> PyResult<Bound<'_, PyList>> {
         let cls = py.import("rpol.errors")?.getattr("Diagnostic")?;
         let list = PyList::empty(py);
@@ -37,7 +42,7 @@ pub fn policy_error(py: Python<'_>, diags: &[Diag]) -> PyErr {
         Ok(list)
     })();
     match list {
-        Ok(list) => raise(py, "PolicyError", (list,)),
+        Ok(list) => raise(py, class, (list,)),
         Err(e) => e,
     }
 }

@@ -3,8 +3,10 @@
 //! The pure-Python half (`python/rpol`) holds the exception classes and
 //! `rpol.spark`. Every call that decides releases the GIL while Rust works.
 
+mod enforce;
 mod errors;
 mod load;
+mod mapping;
 mod policy;
 
 use pyo3::prelude::*;
@@ -13,5 +15,7 @@ use pyo3::prelude::*;
 fn _rpol(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<policy::Policy>()?;
+    m.add_class::<mapping::Mapping>()?;
+    m.add_class::<enforce::Enforcer>()?;
     Ok(())
 }

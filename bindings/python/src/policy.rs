@@ -287,4 +287,63 @@ impl Policy {
         c.feature_id(feature)
             .is_some_and(|f| c.debug_visible(role, f))
     }
+
+    /// An :class:`Enforcer` for tables of ``schema`` (a ``pyarrow.Schema``,
+    /// or a table or batch whose schema to use). ``mapping`` maps request
+    /// fields to columns: a dict such as ``{"tenant": "tenant_col",
+    /// "surface": {"value": "home"}}``, or the path of a YAML mapping file.
+    /// ``purpose`` replaces the mapping's purpose; ``drop`` lists reasons to
+    /// drop rows (``"invalid"``, ``"no_features"``, ``"expired"``); ``now``
+    /// (an aware ``datetime``, default the current time) is when retention
+    /// is measured; ``denied_column`` adds ``rpol_denied``. Every mapping
+    /// problem raises :class:`rpol.EnforceError` here, before any row is read.
+    #[pyo3(signature = (schema, mapping, *, purpose = None, drop = None, now = None, denied_column = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn enforcer(
+        &self,
+        py: Python<'_>,
+        schema: &Bound<'_, PyAny>,
+        mapping: &Bound<'_, PyAny>,
+        purpose: Option<String>,
+        drop: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+        denied_column: bool,
+    ) -> PyResult<crate::enforce::Enforcer> {
+        let schema = crate::enforce::schema_of(py, schema)?;
+        crate::enforce::enforcer(
+            py,
+            self,
+            mapping,
+            &schema,
+            purpose,
+            drop,
+            now,
+            denied_column,
+        )
+    }
+
+    /// Enforces the policy on ``table`` (a ``pyarrow.Table`` or
+    /// ``RecordBatch``; the result is the same kind): each feature column
+    /// (a column named as a registry feature) keeps its cell where the row's
+    /// decision allows the feature and is null where it denies it; rows are
+    /// dropped as ``drop`` says; ``rpol_mode`` holds each row's mode. The
+    /// arguments are those of :meth:`enforcer`; with ``with_stats=True`` the
+    /// result is ``(table, stats)``. Zero-copy in and out; the GIL is
+    /// released while Rust works.
+    #[pyo3(signature = (table, mapping, *, purpose = None, drop = None, now = None, denied_column = false, with_stats = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn enforce(
+        &self,
+        py: Python<'_>,
+        table: &Bound<'_, PyAny>,
+        mapping: &Bound<'_, PyAny>,
+        purpose: Option<String>,
+        drop: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+        denied_column: bool,
+        with_stats: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let e = self.enforcer(py, table, mapping, purpose, drop, now, denied_column)?;
+        crate::enforce::enforce(py, &e, table, with_stats)
+    }
 }

@@ -27,9 +27,11 @@ def expected_rows(policy, reqs, kinds, times, drop):
         except rpol.InvalidRequest as e:
             allowed, mode, invalid = set(), e.fallback["mode"], True
         expired = False
-        if kind is not None and t is not None:
+        if kind is not None:
             try:
-                expired = t < NOW - policy.retention(kind)
+                keep_for = policy.retention(kind)
+                # An event of unknown time cannot be shown to be young enough.
+                expired = t is None or t < NOW - keep_for
             except rpol.UnknownKind:
                 pass
         if (invalid and "invalid" in drop) or (expired and "expired" in drop) or (
