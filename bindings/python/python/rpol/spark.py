@@ -84,7 +84,8 @@ def enforce(
     options = dict(purpose=purpose, drop=drop, now=now, denied_column=denied_column)
 
     # The output schema, and every mapping error, from an empty table on the driver.
-    arrow_in = to_arrow_schema(df.schema)
+    tz = df.sparkSession.conf.get("spark.sql.session.timeZone") or "UTC"
+    arrow_in = to_arrow_schema(df.schema, timezone=tz)
     probe = loaded.enforcer(arrow_in, mapping, **options)
     out_schema = pa.schema([_spark_field(f) for f in probe.output_schema])
     spark_schema = from_arrow_schema(out_schema)
