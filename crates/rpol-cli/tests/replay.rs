@@ -193,8 +193,8 @@ fn replay_exits_1_under_a_changed_policy_and_reports_json() {
     let log = write_log(&dir);
     let policy = edited_home(
         &dir.join("policy"),
-        "when consent.personalization == denied   => non_personalized",
-        "when consent.personalization == denied   => contextual_only",
+        "when consent.personalization == denied  => non_personalized",
+        "when consent.personalization == denied  => contextual_only",
     );
     let (code, out, err) = rpol(
         &["replay", policy.to_str().unwrap(), log.to_str().unwrap()],

@@ -632,7 +632,7 @@ fn version_b(a: &str) -> String {
     let b = a
         .replace("version: \"2026.11.1\"", "version: \"2026.11.2\"")
         .replace(
-            "source trending_region    { }",
+            "source trending_region {}",
             "source trending_region    { requires: [context] }",
         );
     assert_ne!(a, b);
