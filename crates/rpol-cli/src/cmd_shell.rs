@@ -49,7 +49,7 @@ pub fn man(dir: Option<&Path>) -> Result<ExitCode, CliError> {
 
 /// Every command of the tree with its page name (`rpol-export-rego`).
 fn collect(cmd: &clap::Command, name: &str, out: &mut Vec<(String, clap::Command)>) {
-    out.push((name.to_string(), cmd.clone().name(name)));
+    out.push((name.to_string(), cmd.clone().display_name(name.to_string())));
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         collect(sub, &format!("{name}-{}", sub.get_name()), out);
     }

@@ -50,12 +50,19 @@ fn labels_far_apart_print_two_short_snippets() {
     let padding: String = (0..45).map(|i| format!("# unrelated line {i}\n")).collect();
     let dir = scratch_home("far-labels", |t| {
         let t = replace(t, "codes: [\"editorial\"]", "codes: [\"user_embedding_*\"]");
-        replace(&t, "reason editors_pick {", &format!("{padding}reason editors_pick {{"))
+        replace(
+            &t,
+            "reason editors_pick {",
+            &format!("{padding}reason editors_pick {{"),
+        )
     });
     let (code, out, _) = rpol(&["check", &dir]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("E0505"), "{out}");
-    assert!(!out.contains("unrelated line 2"), "the middle is elided:\n{out}");
+    assert!(
+        !out.contains("unrelated line 2"),
+        "the middle is elided:\n{out}"
+    );
     assert!(out.lines().count() < 30, "{out}");
     insta::assert_snapshot!(out);
 }
@@ -118,7 +125,11 @@ fn a_folder_of_several_policies_checks_each() {
     let good = workspace().join(&root).join("good");
     std::fs::create_dir_all(&good).unwrap();
     for f in ["enterprise.rpol", "tests.rpol", "features.yaml"] {
-        std::fs::copy(workspace().join("policies/enterprise").join(f), good.join(f)).unwrap();
+        std::fs::copy(
+            workspace().join("policies/enterprise").join(f),
+            good.join(f),
+        )
+        .unwrap();
     }
     let (code, out, _) = rpol(&["check", root.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
@@ -137,7 +148,10 @@ fn completions_man_pages_and_version() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let (code, out, err) = rpol(&["completions", shell]);
         assert_eq!(code, 0, "{shell}: {err}");
-        assert!(out.contains("rpol") && out.contains("--registry"), "{shell}");
+        assert!(
+            out.contains("rpol") && out.contains("--registry"),
+            "{shell}"
+        );
     }
     let dir = workspace().join("target/messages-test/man");
     let _ = std::fs::remove_dir_all(&dir);
@@ -145,7 +159,10 @@ fn completions_man_pages_and_version() {
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("wrote "), "{out}");
     let check = std::fs::read_to_string(dir.join("rpol-check.1")).expect("rpol-check.1");
-    assert!(check.contains(".TH") && check.contains("registry"), "{check}");
+    assert!(
+        check.contains(".TH") && check.contains("registry"),
+        "{check}"
+    );
     assert!(dir.join("rpol-export-rego.1").is_file());
 
     let (code, out, _) = rpol(&["--version"]);
@@ -167,5 +184,8 @@ fn completions_man_pages_and_version() {
 fn a_command_left_out_of_the_build_says_so() {
     let (code, _, err) = rpol(&["serve", "policies/home"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("E0104") && err.contains("`serve` feature"), "{err}");
+    assert!(
+        err.contains("E0104") && err.contains("`serve` feature"),
+        "{err}"
+    );
 }
