@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use common::Rng;
 use rpol_analysis::replay::{
-    ChangeKind, Example, ReplayOptions, ReplayReport, Seen, codes_text, replay,
+    ChangeKind, Example, ReplayOptions, ReplayReport, Seen as ReportSide, codes_text, replay,
 };
 use rpol_engine::model::{
     CmpOp, ContextType, Expr, Forbid, ForbidKind, Literal, Operand, Path as MPath, PolicyModel,
@@ -297,8 +297,8 @@ fn expected(old: &Compiled, new: &Compiled, sent: &[Logged]) -> ReplayReport {
                 k.examples.push(Example {
                     line,
                     id: id.clone(),
-                    old: Seen::Text(o),
-                    new: Seen::Text(n),
+                    old: ReportSide::Text(o),
+                    new: ReportSide::Text(n),
                     detail,
                 });
             }
