@@ -434,10 +434,11 @@ fn live_forbids(c: &Compiled, space: &Space, regions: u64) -> Result<Property, A
         Property {
             name: "live_forbids",
             holds: true,
-            summary: format!(
-                "each of the {} forbid rules denies something in some region",
-                m.forbids.len()
-            ),
+            summary: match m.forbids.len() {
+                0 => "the policy has no forbid rule".to_string(),
+                1 => "the forbid rule denies something in some region".to_string(),
+                n => format!("each of the {n} forbid rules denies something in some region"),
+            },
             failing: 0,
             witness: None,
             accepted: None,
@@ -447,8 +448,9 @@ fn live_forbids(c: &Compiled, space: &Space, regions: u64) -> Result<Property, A
             name: "live_forbids",
             holds: false,
             summary: format!(
-                "{} denies nothing in any of the {regions} regions",
-                dead.join(", ")
+                "{} denies nothing in any of the {}",
+                dead.join(", "),
+                rpol_diag::plural(regions, "region")
             ),
             failing: dead.len() as u64,
             witness: None,

@@ -218,9 +218,9 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
                     "E0405",
                     rfile,
                     r.span,
-                    format!("feature `{name}` keeps data {} days, longer than the `max_retention` of class `{}`", r.value, cls.name),
+                    format!("feature `{name}` keeps data {}, longer than the `max_retention` of class `{}`", rpol_diag::plural(r.value, "day"), cls.name),
                 )
-                .with_secondary(decl_label(&s.classes, class, format!("`max_retention` is {} days", max / 86_400)))
+                .with_secondary(decl_label(&s.classes, class, format!("`max_retention` is {}", rpol_diag::plural(max / 86_400, "day"))))
                 .with_help(format!("lower `retention_days` to at most {}", max / 86_400)),
             );
         }

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use rpol_analysis::regions::Space;
 use rpol_analysis::verify::{query, verify};
 use rpol_check::load;
+use rpol_diag::plural;
 
 use crate::AnalysisFormat;
 use crate::cli_error::CliError;
@@ -57,15 +58,15 @@ pub fn run(
             AnalysisFormat::Human => match &r.witness {
                 Some(w) => {
                     outln!(
-                        "satisfiable: `{text}` is true in {} of {} regions of `{name}`",
+                        "satisfiable: `{text}` is true in {} of {} of `{name}`",
                         r.satisfying,
-                        r.regions
+                        plural(r.regions, "region")
                     );
                     outln!("  witness: {}", Space::witness_text(w));
                 }
                 None => outln!(
-                    "unsatisfiable: no request makes `{text}` true (all {} regions of `{name}` checked)",
-                    r.regions
+                    "unsatisfiable: no request makes `{text}` true (all {} of `{name}` checked)",
+                    plural(r.regions, "region")
                 ),
             },
         }
@@ -88,7 +89,7 @@ pub fn run(
             serde_json::to_string_pretty(&r.to_json()).unwrap_or_default()
         ),
         AnalysisFormat::Human => {
-            outln!("verified `{name}` over {} regions:", r.regions);
+            outln!("verified `{name}` over {}:", plural(r.regions, "region"));
             for p in &r.properties {
                 let mark = match (p.holds, &p.accepted) {
                     (true, _) => "holds   ",

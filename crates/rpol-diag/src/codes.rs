@@ -8,7 +8,7 @@ pub struct CodeInfo {
     pub title: &'static str,
     pub severity: Severity,
     pub explanation: &'static str,
-    /// Language of the examples: `rpol` or `yaml`.
+    /// Language of the examples: `rpol`, `yaml` or `sh` (commands).
     pub lang: &'static str,
     pub wrong: &'static str,
     pub right: &'static str,
@@ -53,6 +53,24 @@ pub const CODES: &[CodeInfo] = &[
         lang: "rpol",
         wrong: "reason ring { text: \"Ding\\u{7}\", codes: [\"ring_*\"] }",
         right: "reason ring { text: \"Ding\", codes: [\"ring_*\"] }",
+    },
+    CodeInfo {
+        code: "E0104",
+        title: "command not built into this `rpol`",
+        severity: E,
+        explanation: "Commands that need large dependencies are cargo features of `rpol`, all on by default: `lsp` (`rpol lsp`), `serve` (`rpol serve`) and `rego` (`rpol bench --rego`, which runs the Rego export with regorus). A binary built with `--no-default-features` builds in a fraction of the time and still checks, lints, tests, formats, evaluates, compiles, verifies, diffs, replays and exports; a command whose feature was left out says so with this code instead of running. Install with default features, or add the feature named in the help line (`cargo install --path crates/rpol-cli --locked --features serve`).",
+        lang: "sh",
+        wrong: "cargo install --path crates/rpol-cli --locked --no-default-features\nrpol serve policies/home",
+        right: "cargo install --path crates/rpol-cli --locked --no-default-features --features serve\nrpol serve policies/home",
+    },
+    CodeInfo {
+        code: "E0105",
+        title: "a compiled artifact given where policy source is expected",
+        severity: E,
+        explanation: "The file starts with `rpol-compiled`: it is an artifact written by `rpol compile`, not `.rpol` source, so it cannot be checked, linted, tested or formatted. `rpol eval`, `rpol bench`, `rpol serve`, `rpol diff` and `rpol replay` load artifacts directly (and verify them); to check the policy an artifact came from, give its source directory. An artifact is never parsed as source: its JSON would only produce a syntax error and a screenful of unrelated text.",
+        lang: "sh",
+        wrong: "rpol compile policies/home -o home.rpolc\nrpol check home.rpolc",
+        right: "rpol check policies/home\nrpol eval home.rpolc --input policies/requests/granted.json",
     },
     CodeInfo {
         code: "E0201",

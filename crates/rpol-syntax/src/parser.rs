@@ -147,13 +147,27 @@ fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagno
     } else {
         format!("`{}`", &rest[..found_len])
     };
-    Diagnostic::error(
+    let d = Diagnostic::error(
         "E0100",
         file,
         Span::new(pos, pos + found_len),
         format!("expected {expected}, found {found}"),
     )
-    .with_label(format!("expected {expected}"))
+    .with_label(format!("expected {expected}"));
+    if looks_like_a_duration(&rest[..found_len]) {
+        // `24hours`, `3days`: a number run into a word is a duration that
+        // pest cannot name; say what one looks like.
+        return d.with_help(
+            "a duration is a whole number followed by one unit, `s`, `m`, `h`, `d` or `w`: `24h`, `90d`, `2w`",
+        );
+    }
+    d
+}
+
+/// Digits followed by letters (`24hours`): what a malformed duration looks like.
+fn looks_like_a_duration(word: &str) -> bool {
+    let letters = word.trim_start_matches(|c: char| c.is_ascii_digit());
+    letters.len() < word.len() && !letters.is_empty() && letters.starts_with(char::is_alphabetic)
 }
 
 impl Lower<'_> {
