@@ -154,7 +154,7 @@ fn mark(bits: &mut [u8], i: usize, v: Verdict) {
 }
 
 /// Whether `code` matches a pattern with at most one `*` (which matches any run).
-pub(crate) fn pattern_matches(pattern: &str, code: &str) -> bool {
+pub fn pattern_matches(pattern: &str, code: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == code,
         Some((pre, post)) => {
