@@ -593,6 +593,27 @@ mod tests {
             at("test \"t\" {\n  given {\n    consent: { personalization: █"),
             vec![Words(CONSENT_STATES)]
         );
+        assert_eq!(at("test \"t\" {\n  expect █"), vec![Words(EXPECT_KINDS)]);
+        assert_eq!(
+            at("test \"t\" {\n  expect retention █"),
+            vec![Names(Kind::Retention)]
+        );
+        assert_eq!(
+            at("test \"t\" {\n  expect debug █"),
+            vec![Names(Kind::Role)]
+        );
+        assert_eq!(
+            at("test \"t\" {\n  expect debug sre █"),
+            vec![Words(&["sees", "hides"])]
+        );
+        assert_eq!(
+            at("test \"t\" {\n  expect debug sre hides █"),
+            vec![Names(Kind::Feature)]
+        );
+        assert_eq!(
+            at("test \"t\" {\n  expect reason [\"a\", \"b\"] █"),
+            vec![Words(&["shows", "suppressed"])]
+        );
         assert_eq!(at("source s { when: █"), vec![Expr]);
         assert_eq!(
             at("forbid feature when purpose == ads\n█"),

@@ -24,7 +24,7 @@ impl CoverageKind {
             CoverageKind::SourceAllowed => "source never allowed",
             CoverageKind::SourceDenied => "source never denied",
             CoverageKind::ForbidRule => "forbid rule never fired",
-            CoverageKind::Reason => "reason never shown (nor expected suppressed by a forbid rule)",
+            CoverageKind::Reason => "reason never shown",
             CoverageKind::FeatureSet => "feature set never selected",
         }
     }
