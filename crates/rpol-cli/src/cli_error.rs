@@ -26,6 +26,16 @@ pub enum CliError {
     #[error("{0}")]
     #[diagnostic(code(rpol::usage))]
     Usage(String, #[help] Option<String>),
+    #[error(
+        "`--filter {filter}` matches no test: none of the {total} tests has `{filter}` in its name"
+    )]
+    #[diagnostic(
+        code(E0602),
+        help(
+            "the filter keeps the tests whose name contains the text, case included; run `rpol test` without `--filter` to see every name"
+        )
+    )]
+    NoTestMatched { filter: String, total: usize },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Analysis(#[from] rpol_analysis::AnalysisError),

@@ -271,6 +271,15 @@ pub const CODES: &[CodeInfo] = &[
         right: "test \"anonymous\" {\n  given { tenant: \"acme\", surface: home, purpose: personalization }\n  expect mode == basic\n}",
     },
     CodeInfo {
+        code: "E0602",
+        title: "`rpol test --filter` matches no test",
+        severity: E,
+        explanation: "`--filter TEXT` runs the tests whose name contains TEXT. When no test of any policy given matches, nothing is tested, and \"0 passed, 0 failed\" would let a CI step pass that checks nothing (a typo, or a test renamed). `rpol test` stops with exit code 2 instead and says how many tests there are. Run without `--filter` to see every test's name.",
+        lang: "rpol",
+        wrong: "# rpol test --filter \"consnet\" policies/home\ntest \"consent is required\" { given { tenant: \"acme\", surface: home, purpose: personalization } expect mode == basic }",
+        right: "# rpol test --filter \"consent\" policies/home\ntest \"consent is required\" { given { tenant: \"acme\", surface: home, purpose: personalization } expect mode == basic }",
+    },
+    CodeInfo {
         code: "E0701",
         title: "the request space has too many regions to analyse",
         severity: E,
@@ -494,6 +503,24 @@ pub const CODES: &[CodeInfo] = &[
         lang: "rpol",
         wrong: "# allowed for bank_a only <U+202E written raw> }",
         right: "# allowed for bank_a only",
+    },
+    CodeInfo {
+        code: "L011",
+        title: "`# rpol: allow(…)` names an unknown lint or property",
+        severity: W,
+        explanation: "An allow comment silences the lints (`L001` to `L012`) and accepts the `rpol verify` properties (`consent_monotonicity`, `fail_safe`, `mode_monotonicity`, `live_forbids`) it names, on the item right below it. A name that is neither does nothing, so a misspelt allow would leave the finding it was meant for, or hide that it was never needed. The did-you-mean hint names the closest code or property.",
+        lang: "rpol",
+        wrong: "# rpol: allow(live_forbid)\nforbid feature user_embedding when purpose == ads because \"the registry prohibits it too\"",
+        right: "# rpol: allow(live_forbids)\nforbid feature user_embedding when purpose == ads because \"the registry prohibits it too\"",
+    },
+    CodeInfo {
+        code: "L012",
+        title: "`# rpol: allow(…)` that suppresses nothing",
+        severity: W,
+        explanation: "An allow comment names a lint that the item below it does not raise, so it suppresses nothing: the reason it was written no longer holds, and a reader would believe the item is an accepted exception. `rpol lint` reports it for lint codes; `rpol verify` reports an allowed property that holds on that item (a `live_forbids` allow above a forbid rule that is live; a `fail_safe`, `consent_monotonicity` or `mode_monotonicity` allow above `resolve` while the property holds). Remove the comment.",
+        lang: "rpol",
+        wrong: "# rpol: allow(L005)\nforbid source user_cf when tenant == \"acme\" because \"contract\"",
+        right: "forbid source user_cf when tenant == \"acme\" because \"contract\"",
     },
 ];
 

@@ -180,7 +180,7 @@ pub(crate) fn words_to_bytes(words: &[u64], bytes: &mut [u8]) {
 }
 
 /// Whether `code` matches a pattern with at most one `*` (which matches any run).
-pub(crate) fn pattern_matches(pattern: &str, code: &str) -> bool {
+pub fn pattern_matches(pattern: &str, code: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == code,
         Some((pre, post)) => {

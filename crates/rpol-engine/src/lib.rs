@@ -34,7 +34,9 @@ mod signing;
 pub use artifact::ArtifactError;
 pub use compile::{Compiled, MAX_SET, ModelError};
 pub use condition::Condition;
-pub use decide::{FeatureId, Prepared, ReasonOutcome, SourceId, UnknownRetention, Verdict};
+pub use decide::{
+    FeatureId, Prepared, ReasonOutcome, SourceId, UnknownRetention, Verdict, pattern_matches,
+};
 pub use decision::Decision;
 pub use decision_log::{
     DecisionSummary, LOG_DENY_CODES, LogKey, LogKeyError, MIN_LOG_KEY_BYTES, VerdictTally,
