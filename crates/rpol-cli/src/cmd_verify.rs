@@ -7,13 +7,33 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use rpol_analysis::regions::Space;
-use rpol_analysis::verify::{query, verify};
-use rpol_check::load;
+use rpol_analysis::verify::{VerifyReport, query, verify};
+use rpol_check::{Checked, ModelSpans, load};
+use rpol_engine::Compiled;
 
 use crate::AnalysisFormat;
 use crate::cli_error::CliError;
 use crate::policy::{build, check_path, print_check_errors};
 use crate::render;
+
+/// The properties of a checked policy, with the refutations the policy
+/// itself accepts (`rpol verify` and `rpol doc`).
+pub fn report(
+    checked: &Checked,
+    spans: &ModelSpans,
+    compiled: &Compiled,
+    max_regions: u64,
+) -> Result<VerifyReport, CliError> {
+    let mut r = verify(compiled, max_regions)?;
+    let (file, span) = spans.fallback;
+    if rpol_check::lint::is_allowed(checked, "L003", file, span) {
+        r.accept(
+            "fail_safe",
+            "the policy allows L003 with `# rpol: allow(L003)` on its `resolve` block",
+        );
+    }
+    Ok(r)
+}
 
 pub fn run(
     path: &Path,
@@ -27,8 +47,6 @@ pub fn run(
         print_check_errors(&checked, path);
         return Ok(ExitCode::from(2));
     };
-    let (file, span) = policy.spans.fallback;
-    let l003_allowed = rpol_check::lint::is_allowed(&checked, "L003", file, span);
     let compiled = build(policy.model)?;
     let name = load::display(path);
     if let Some(text) = query_text {
@@ -75,13 +93,7 @@ pub fn run(
             ExitCode::from(1)
         });
     }
-    let mut r = verify(&compiled, max_regions)?;
-    if l003_allowed {
-        r.accept(
-            "fail_safe",
-            "the policy allows L003 with `# rpol: allow(L003)` on its `resolve` block",
-        );
-    }
+    let r = report(&checked, &policy.spans, &compiled, max_regions)?;
     match format {
         AnalysisFormat::Json => outln!(
             "{}",
