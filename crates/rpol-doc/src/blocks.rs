@@ -101,10 +101,8 @@ impl Notes {
                 Some(k) if k.grants() => (format!("✓ {}", labels[0]), Tone::Allowed),
                 Some(_) => (format!("✗ {}", labels[0]), Tone::Denied),
                 None => {
-                    self.items.push((
-                        what,
-                        cell.outcomes.iter().map(outcome_sentence).collect(),
-                    ));
+                    self.items
+                        .push((what, cell.outcomes.iter().map(outcome_sentence).collect()));
                     (
                         format!(
                             "± {} (note {})",
@@ -390,14 +388,10 @@ pub fn blocks(s: &Sheet) -> Vec<Block> {
 
     out.push(Block::Heading(2, "Debug visibility".into()));
     let mut head = vec!["feature".to_string(), "visibility".into()];
-    head.extend(
-        s.roles
-            .iter()
-            .map(|(r, cl)| match cl {
-                Some(cl) => format!("{} (clearance {cl})", code(r)),
-                None => format!("{} (no debug access)", code(r)),
-            }),
-    );
+    head.extend(s.roles.iter().map(|(r, cl)| match cl {
+        Some(cl) => format!("{} (clearance {cl})", code(r)),
+        None => format!("{} (no debug access)", code(r)),
+    }));
     table(
         &mut out,
         "debug",

@@ -49,7 +49,7 @@ h1{font-size:1.6em}h2{font-size:1.3em;margin-top:1.6em;border-bottom:1px solid #
 table{border-collapse:collapse;margin:.5em 0 1em}
 th,td{border:1px solid #bbb;padding:.25em .5em;vertical-align:top;text-align:left}
 th{background:#f0f0f0}
-code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.92em;overflow-wrap:anywhere}
+code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.92em;overflow-wrap:break-word}
 td.allowed{background:#e3f5e1}td.denied{background:#fbe4e2}td.mixed{background:#fff4d0}td.unreachable{color:#777;background:#f4f4f4}
 ol.notes li{margin:.3em 0}
 @media print{body{margin:0;max-width:none;font-size:10px}h2{break-after:avoid}

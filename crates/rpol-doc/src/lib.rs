@@ -196,12 +196,14 @@ impl Sheet {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let clearance = m.debug.iter().find(|(id, _)| *id as usize == i).map(
-                    |(_, cl)| match cl {
+                let clearance = m
+                    .debug
+                    .iter()
+                    .find(|(id, _)| *id as usize == i)
+                    .map(|(_, cl)| match cl {
                         Clearance::Open => "open",
                         Clearance::Restricted => "restricted",
-                    },
-                );
+                    });
                 (r.clone(), clearance)
             })
             .collect();

@@ -152,26 +152,28 @@ struct Acc {
     key: Key,
     regions: u64,
     seen: Seen,
+    /// The plainest region seen ([`Space::better`]) and its plainness.
     best: Vec<usize>,
+    best_plain: usize,
 }
 
-#[derive(Clone)]
+/// A cell while sweeping: its outcomes (the cell's classes are their union).
+#[derive(Clone, Default)]
 struct Group {
-    regions: u64,
-    seen: Seen,
     outcomes: Vec<Acc>,
 }
 
 impl Group {
-    fn add(&mut self, space: &Space, key: Key, choice: &[usize]) {
-        self.regions += 1;
-        self.seen.mark(choice);
+    /// One region; `plain` is its [`Space::plainness`]. Regions come in
+    /// increasing order within a sweep, so an as-plain region is never better.
+    fn add(&mut self, space: &Space, key: Key, choice: &[usize], plain: usize) {
         match self.outcomes.iter_mut().find(|a| a.key == key) {
             Some(a) => {
                 a.regions += 1;
                 a.seen.mark(choice);
-                if space.better(choice, &a.best) {
+                if plain > a.best_plain {
                     a.best.copy_from_slice(choice);
+                    a.best_plain = plain;
                 }
             }
             None => {
@@ -182,14 +184,13 @@ impl Group {
                     regions: 1,
                     seen,
                     best: choice.to_vec(),
+                    best_plain: plain,
                 });
             }
         }
     }
 
     fn merge(&mut self, space: &Space, other: Group) {
-        self.regions += other.regions;
-        self.seen.merge(&other.seen);
         for o in other.outcomes {
             match self.outcomes.iter_mut().find(|a| a.key == o.key) {
                 Some(a) => {
@@ -197,11 +198,25 @@ impl Group {
                     a.seen.merge(&o.seen);
                     if space.better(&o.best, &a.best) {
                         a.best = o.best;
+                        a.best_plain = o.best_plain;
                     }
                 }
                 None => self.outcomes.push(o),
             }
         }
+    }
+
+    fn regions(&self) -> u64 {
+        self.outcomes.iter().map(|o| o.regions).sum()
+    }
+
+    /// The classes of every region of the cell.
+    fn seen(&self, space: &Space) -> Seen {
+        let mut all = Seen::new(space);
+        for o in &self.outcomes {
+            all.merge(&o.seen);
+        }
+        all
     }
 }
 
@@ -280,18 +295,13 @@ pub fn matrix(c: &Compiled, max_regions: u64) -> Result<Matrix, AnalysisError> {
         sources: m.sources.len(),
         reasons: m.reasons.len(),
     };
-    let empty = Group {
-        regions: 0,
-        seen: Seen::new(&space),
-        outcomes: Vec::new(),
-    };
     let purpose_of = |req: &Request| req.purpose.map(|p| p as usize);
     struct State {
         groups: Vec<Group>,
         decided: Decided,
     }
     let init = || State {
-        groups: vec![empty.clone(); layout.len()],
+        groups: vec![Group::default(); layout.len()],
         decided: Decided::default(),
     };
     let state = sweep_par(
@@ -305,9 +315,10 @@ pub fn matrix(c: &Compiled, max_regions: u64) -> Result<Matrix, AnalysisError> {
                 return;
             };
             st.decided.fill(c, req, None, &codes);
+            let plain = space.plainness(choice);
             let groups = &mut st.groups;
             layout.each(&st.decided, purpose, |g, key| {
-                groups[g].add(&space, key, choice)
+                groups[g].add(&space, key, choice, plain)
             });
         },
         |mut a, b| {
@@ -396,6 +407,7 @@ fn cell(
     exact: Vec<bool>,
 ) -> Cell {
     let mixed = g.outcomes.len() > 1;
+    let all = g.seen(space);
     let feature = (gi < layout.source(0, 0)).then(|| gi / (layout.modes * layout.purposes));
     let outcomes = g
         .outcomes
@@ -410,7 +422,7 @@ fn cell(
                 key: o.key,
                 regions: o.regions,
                 when: if mixed {
-                    describe(space, &g.seen, &o.seen)
+                    describe(space, &all, &o.seen)
                 } else {
                     Vec::new()
                 },
@@ -420,7 +432,7 @@ fn cell(
         })
         .collect();
     Cell {
-        regions: g.regions,
+        regions: g.regions(),
         outcomes,
     }
 }

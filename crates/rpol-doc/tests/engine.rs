@@ -13,7 +13,10 @@ use serde_json::{Map, Value, json};
 
 fn prepared_mode_purpose(c: &Compiled, req: &rpol_engine::Request) -> (usize, usize) {
     let p = c.prepare(req);
-    (p.mode as usize, req.purpose.expect("valid purpose") as usize)
+    (
+        p.mode as usize,
+        req.purpose.expect("valid purpose") as usize,
+    )
 }
 
 /// Each listed outcome happens: its witness resolves to the cell and gets it.
@@ -32,7 +35,12 @@ fn every_listed_outcome_is_the_engines_answer_for_its_witness() {
                         let req = c
                             .parse_request(&o.witness.to_string())
                             .unwrap_or_else(|e| panic!("{path}: witness {}: {e}", o.witness));
-                        assert_eq!(prepared_mode_purpose(&c, &req), (mi, pi), "{path}: {}", o.witness);
+                        assert_eq!(
+                            prepared_mode_purpose(&c, &req),
+                            (mi, pi),
+                            "{path}: {}",
+                            o.witness
+                        );
                         let p = c.prepare(&req);
                         let got = Key::of_verdict(c.check_feature(&p, features[fi]));
                         assert_eq!(
@@ -78,9 +86,27 @@ fn every_listed_outcome_is_the_engines_answer_for_its_witness() {
 #[test]
 fn home_cells_a_reviewer_relies_on() {
     let (sheet, _) = common::sheet(&common::root().join("policies/home"), "policies/home");
-    let f = |name: &str| sheet.features.iter().position(|x| x.name == name).expect("feature");
-    let mode = |name: &str| sheet.modes.iter().position(|x| x.name == name).expect("mode");
-    let purpose = |name: &str| sheet.purposes.iter().position(|x| x == name).expect("purpose");
+    let f = |name: &str| {
+        sheet
+            .features
+            .iter()
+            .position(|x| x.name == name)
+            .expect("feature")
+    };
+    let mode = |name: &str| {
+        sheet
+            .modes
+            .iter()
+            .position(|x| x.name == name)
+            .expect("mode")
+    };
+    let purpose = |name: &str| {
+        sheet
+            .purposes
+            .iter()
+            .position(|x| x == name)
+            .expect("purpose")
+    };
     let cell = |fe: &str, mo: &str, pu: &str| -> &Cell {
         &sheet.matrix.features[f(fe)][mode(mo)][purpose(pu)]
     };
@@ -91,30 +117,51 @@ fn home_cells_a_reviewer_relies_on() {
             .collect()
     };
     // Personal data never in non-personalized serving.
-    assert_eq!(codes(cell("user_embedding", "non_personalized", "personalization")), ["mode_not_allowed"]);
+    assert_eq!(
+        codes(cell(
+            "user_embedding",
+            "non_personalized",
+            "personalization"
+        )),
+        ["mode_not_allowed"]
+    );
     // Training depends on the training opt-in: both outcomes, exactly described.
     let t = cell("user_embedding", "personalized", "training");
     assert_eq!(t.outcomes.len(), 2, "{:?}", codes(t));
-    let allowed = t.outcomes.iter().find(|o| o.key.code == "allowed").expect("allowed");
+    let allowed = t
+        .outcomes
+        .iter()
+        .find(|o| o.key.code == "allowed")
+        .expect("allowed");
     assert!(allowed.exact);
     assert_eq!(allowed.when, ["`consent.training` is granted"]);
-    let forbidden = t.outcomes.iter().find(|o| o.key.code == "forbidden").expect("forbidden");
+    let forbidden = t
+        .outcomes
+        .iter()
+        .find(|o| o.key.code == "forbidden")
+        .expect("forbidden");
     assert_eq!(Sheet::rule_label(forbidden.key.rule.expect("rule")), "F3");
     // The sensitive feature never feeds ads (prohibited by the registry? no: the forbid rule).
     let ads = cell("inferred_health_interest", "personalized", "ads_targeting");
-    assert!(ads.outcomes.iter().all(|o| !o.key.grants()), "{:?}", codes(ads));
+    assert!(
+        ads.outcomes.iter().all(|o| !o.key.grants()),
+        "{:?}",
+        codes(ads)
+    );
 }
 
 /// Tenants, ids and context values the bundled policies compare with, and others.
 fn random_request(c: &Compiled, g: &mut impl FnMut(usize) -> usize) -> Value {
     let m = c.model();
     let strs = ["acme", "bank_a", "clinic_b", "u1", "", "eu", "x_other"];
-    let mut pick = |xs: &[String]| xs[g(xs.len())].clone();
     let mut o = Map::new();
     let tenant = strs[g(strs.len())];
-    o.insert("tenant".into(), json!(if tenant.is_empty() { "t" } else { tenant }));
-    o.insert("surface".into(), json!(pick(&m.surfaces)));
-    o.insert("purpose".into(), json!(pick(&m.purposes)));
+    o.insert(
+        "tenant".into(),
+        json!(if tenant.is_empty() { "t" } else { tenant }),
+    );
+    o.insert("surface".into(), json!(m.surfaces[g(m.surfaces.len())]));
+    o.insert("purpose".into(), json!(m.purposes[g(m.purposes.len())]));
     if g(3) > 0 {
         o.insert("subject".into(), json!({ "user_id": strs[g(strs.len())] }));
     }
