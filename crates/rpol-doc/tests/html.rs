@@ -68,7 +68,7 @@ fn tempdir(tag: &str) -> PathBuf {
 }
 
 /// The value of `data-NAME="…"` in a serialized tag, unescaped.
-fn attr<'a>(tag: &'a str, name: &str) -> Option<String> {
+fn attr(tag: &str, name: &str) -> Option<String> {
     let key = format!("data-{name}=\"");
     let start = tag.find(&key)? + key.len();
     let end = start + tag[start..].find('"')?;
