@@ -7,14 +7,28 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use rpol_analysis::regions::Space;
-use rpol_analysis::verify::{query, verify};
-use rpol_check::load;
+use rpol_analysis::verify::{VerifyReport, query, verify};
+use rpol_check::{Checked, ModelSpans, load};
 use rpol_diag::plural;
+use rpol_engine::Compiled;
 
 use crate::AnalysisFormat;
 use crate::cli_error::CliError;
 use crate::policy::{build, check_path, print_check_errors};
 use crate::render;
+
+/// The properties of a checked policy, with the refutations the policy
+/// itself accepts (`rpol verify` and `rpol doc`).
+pub fn report(
+    checked: &Checked,
+    spans: &ModelSpans,
+    compiled: &Compiled,
+    max_regions: u64,
+) -> Result<VerifyReport, CliError> {
+    let mut r = verify(compiled, max_regions)?;
+    PropertyAllows::of(checked, spans).apply(&mut r, compiled.model());
+    Ok(r)
+}
 
 pub fn run(
     path: &Path,
@@ -28,7 +42,6 @@ pub fn run(
         print_check_errors(&checked, path);
         return Ok(ExitCode::from(2));
     };
-    let allows = PropertyAllows::of(&checked, &policy);
     let compiled = build(policy.model)?;
     let name = load::display(path);
     if let Some(text) = query_text {
@@ -75,9 +88,8 @@ pub fn run(
             ExitCode::from(1)
         });
     }
-    let mut r = verify(&compiled, max_regions)?;
-    allows.apply(&mut r, compiled.model());
-    for d in allows.unneeded(&checked, &r) {
+    let r = report(&checked, &policy.spans, &compiled, max_regions)?;
+    for d in PropertyAllows::of(&checked, &policy.spans).unneeded(&checked, &r) {
         eprint!(
             "{}",
             render::human(&d, &checked.sources, render::stderr_colour())
@@ -128,11 +140,10 @@ struct PropertyAllows {
 const ON_RESOLVE: [&str; 3] = ["fail_safe", "consent_monotonicity", "mode_monotonicity"];
 
 impl PropertyAllows {
-    fn of(checked: &rpol_check::Checked, policy: &rpol_check::CheckedPolicy) -> Self {
+    fn of(checked: &Checked, spans: &ModelSpans) -> Self {
         use rpol_check::lint::{allow_anchor, is_allowed};
-        let (file, span) = policy.spans.fallback;
-        let forbids = policy
-            .spans
+        let (file, span) = spans.fallback;
+        let forbids = spans
             .forbids
             .iter()
             .enumerate()
@@ -147,8 +158,7 @@ impl PropertyAllows {
                 .collect(),
             forbids,
             resolve_start: allow_anchor(checked, file, span),
-            forbid_starts: policy
-                .spans
+            forbid_starts: spans
                 .forbids
                 .iter()
                 .map(|(f, sp)| (*f, allow_anchor(checked, *f, *sp)))

@@ -22,6 +22,7 @@ mod cmd_check;
 mod cmd_compile;
 mod cmd_diff;
 mod cmd_enforce;
+mod cmd_doc;
 mod cmd_eval;
 mod cmd_explain;
 mod cmd_export;
@@ -264,6 +265,26 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: AnalysisFormat,
     },
+    /// Write the privacy review sheet: modes, the feature × mode × purpose
+    /// matrix, sources, reasons, retention, debug visibility, forbid rules and
+    /// `verify` results (docs/review.md).
+    Doc {
+        /// The policy: a `.rpol` file or a directory.
+        path: PathBuf,
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "md")]
+        format: cmd_doc::DocFormat,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Refuse (exit 2) when the request space splits into more regions.
+        #[arg(long, value_name = "N", default_value_t = rpol_analysis::regions::DEFAULT_MAX_REGIONS)]
+        max_regions: u64,
+        /// Leave out the `verify` results (they take a second sweep).
+        #[arg(long)]
+        no_verify: bool,
+    },
     /// Serve decisions over HTTP (docs/serving.md), with Prometheus metrics
     /// and hot reload on SIGHUP or `--watch`.
     Serve(cmd_serve::ServeArgs),
@@ -440,6 +461,21 @@ fn main() -> ExitCode {
             registry,
             format,
         } => cmd_replay::run(&path, &log, registry.as_deref(), format),
+        Command::Doc {
+            path,
+            registry,
+            format,
+            output,
+            max_regions,
+            no_verify,
+        } => cmd_doc::run(&cmd_doc::DocArgs {
+            path: &path,
+            registry: registry.as_deref(),
+            format,
+            output: output.as_deref(),
+            max_regions,
+            verify: !no_verify,
+        }),
         Command::Serve(args) => cmd_serve::run(args),
         Command::Enforce(args) => cmd_enforce::run(args),
         Command::Completions { shell } => cmd_shell::completions(shell),
