@@ -11,8 +11,7 @@ use crate::compile::Compiled;
 use crate::json::J;
 use crate::model::{CONSENT_UNKNOWN, ContextType};
 use crate::request::{
-    Request, RequestError, RequestErrors, consent_state, context_value, declared,
-    role_bit,
+    Request, RequestError, RequestErrors, consent_state, context_value, declared, role_bit,
 };
 
 /// A value for a context field, as a table cell holds it.
