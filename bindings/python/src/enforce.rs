@@ -155,6 +155,7 @@ impl Enforcer {
 }
 
 /// Builds an Enforcer for `schema`: every mapping problem raised here.
+#[allow(clippy::too_many_arguments)] // the keyword arguments of `Policy.enforcer` in Python, one to one
 pub fn enforcer(
     py: Python<'_>,
     policy: &Policy,
