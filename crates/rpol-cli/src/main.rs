@@ -271,8 +271,10 @@ enum Command {
     Doc {
         /// The policy: a `.rpol` file or a directory.
         path: PathBuf,
+        /// Registry YAML to use instead of the policy's `registry:` field.
         #[arg(long)]
         registry: Option<PathBuf>,
+        /// Output: `md` (for a pull-request comment) or `html` (one printable file).
         #[arg(long, value_enum, default_value = "md")]
         format: cmd_doc::DocFormat,
         /// Write to FILE instead of standard output.
