@@ -9,6 +9,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -23,6 +24,10 @@ POLICIES = ["policies/home", "policies/enterprise"]
 # Decisions name rule files as reached from the path given (as `rpol eval`
 # does), so every test loads `policies/...` from the repository root.
 os.chdir(REPO)
+
+# Spark's Python workers run `python3` from PATH unless told otherwise; they
+# must import this package, so they run the tests' own interpreter.
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 @pytest.fixture(scope="session")
