@@ -24,7 +24,7 @@ use rpol_engine::Compiled;
 pub use compare::codes_text;
 pub use report::{
     ChangeKind, Example, Issues, KindChanges, MAX_DIGESTS, Malformed, NowInvalid, Refused,
-    ReplayReport, Undecidable,
+    ReplayReport, Seen, Undecidable,
 };
 
 /// A longer line is malformed (a request is at most 1 MiB; the rest of a line

@@ -26,6 +26,9 @@ pub struct Property {
     /// Refuted but accepted by the policy, e.g. `fail_safe` under a
     /// `# rpol: allow(L003)` comment on `resolve`: why.
     pub accepted: Option<String>,
+    /// `live_forbids` only: the indexes of the forbid rules that deny
+    /// nothing (empty for the other properties).
+    pub dead_forbids: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +51,46 @@ impl VerifyReport {
             if p.name == name && !p.holds {
                 p.accepted = Some(why.to_string());
             }
+        }
+    }
+
+    /// Accepts the dead forbid rules listed in `allowed` (each under a
+    /// `# rpol: allow(live_forbids)` comment). `live_forbids` is accepted when
+    /// every dead rule is; otherwise it stays refuted, naming only the others.
+    pub fn accept_dead_forbids(&mut self, m: &PolicyModel, allowed: &[usize]) {
+        let regions = self.regions;
+        let Some(p) = self
+            .properties
+            .iter_mut()
+            .find(|p| p.name == "live_forbids" && !p.holds)
+        else {
+            return;
+        };
+        let (ok, rest): (Vec<usize>, Vec<usize>) =
+            p.dead_forbids.iter().partition(|i| allowed.contains(i));
+        if ok.is_empty() {
+            return;
+        }
+        let rules = |v: &[usize]| {
+            v.iter()
+                .map(|&i| format!("the forbid rule at {}", m.forbids[i].rule))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if rest.is_empty() {
+            p.accepted = Some(format!(
+                "{} {} nothing on purpose: `# rpol: allow(live_forbids)` is above {}",
+                rules(&ok),
+                if ok.len() == 1 { "denies" } else { "deny" },
+                if ok.len() == 1 { "it" } else { "each" }
+            ));
+        } else {
+            p.summary = format!(
+                "{} denies nothing in any of the {regions} regions ({} more accepted by `# rpol: allow(live_forbids)`)",
+                rules(&rest),
+                ok.len()
+            );
+            p.failing = rest.len() as u64;
         }
     }
 
@@ -135,6 +178,7 @@ impl Tally {
                 failing: 0,
                 witness: None,
                 accepted: None,
+                dead_forbids: Vec::new(),
             },
             Some((_, w, why)) => Property {
                 name,
@@ -147,6 +191,7 @@ impl Tally {
                 failing: self.failing,
                 witness: Some(w),
                 accepted: None,
+                dead_forbids: Vec::new(),
             },
         }
     }
@@ -471,35 +516,38 @@ fn live_forbids(c: &Compiled, space: &Space, regions: u64) -> Result<Property, A
 
 /// The `live_forbids` verdict from which rules were seen to deny something.
 pub(crate) fn live_property(m: &PolicyModel, live: &[bool], regions: u64) -> Property {
-    let dead: Vec<String> = live
+    let dead_forbids: Vec<usize> = (0..live.len()).filter(|&i| !live[i]).collect();
+    let dead: Vec<String> = dead_forbids
         .iter()
-        .enumerate()
-        .filter(|(_, l)| !**l)
-        .map(|(i, _)| format!("the forbid rule at {}", m.forbids[i].rule))
+        .map(|&i| format!("the forbid rule at {}", m.forbids[i].rule))
         .collect();
     if dead.is_empty() {
         Property {
             name: "live_forbids",
             holds: true,
-            summary: format!(
-                "each of the {} forbid rules denies something in some region",
-                m.forbids.len()
-            ),
+            summary: match m.forbids.len() {
+                0 => "the policy has no forbid rule".to_string(),
+                1 => "the forbid rule denies something in some region".to_string(),
+                n => format!("each of the {n} forbid rules denies something in some region"),
+            },
             failing: 0,
             witness: None,
             accepted: None,
+            dead_forbids: Vec::new(),
         }
     } else {
         Property {
             name: "live_forbids",
             holds: false,
             summary: format!(
-                "{} denies nothing in any of the {regions} regions",
-                dead.join(", ")
+                "{} denies nothing in any of the {}",
+                dead.join(", "),
+                rpol_diag::plural(regions, "region")
             ),
             failing: dead.len() as u64,
             witness: None,
             accepted: None,
+            dead_forbids,
         }
     }
 }

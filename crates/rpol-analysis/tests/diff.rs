@@ -136,8 +136,8 @@ fn a_changed_resolve_arm_is_found() {
         "arm",
         replace(
             "home.rpol",
-            "when consent.personalization == denied   => non_personalized",
-            "when consent.personalization == denied   => contextual_only",
+            "when consent.personalization == denied  => non_personalized",
+            "when consent.personalization == denied  => contextual_only",
         ),
     );
     let s = summaries(&r);

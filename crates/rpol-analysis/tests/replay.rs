@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use common::Rng;
-use rpol_analysis::replay::{ChangeKind, Example, ReplayOptions, ReplayReport, codes_text, replay};
+use rpol_analysis::replay::{
+    ChangeKind, Example, ReplayOptions, ReplayReport, Seen as ReportSide, codes_text, replay,
+};
 use rpol_engine::model::{
     CmpOp, ContextType, Expr, Forbid, ForbidKind, Literal, Operand, Path as MPath, PolicyModel,
 };
@@ -295,8 +297,8 @@ fn expected(old: &Compiled, new: &Compiled, sent: &[Logged]) -> ReplayReport {
                 k.examples.push(Example {
                     line,
                     id: id.clone(),
-                    old: o,
-                    new: n,
+                    old: ReportSide::Text(o),
+                    new: ReportSide::Text(n),
                     detail,
                 });
             }
@@ -429,7 +431,13 @@ fn assert_matches(report: &ReplayReport, want: &ReplayReport) {
                 "{kind:?}"
             );
             if !matches!(kind, ChangeKind::SourcesSet | ChangeKind::FeaturesSet) {
-                assert_eq!((&g.old, &g.new), (&e.old, &e.new), "{kind:?}");
+                // The reference writes every side as text; the report's
+                // own text form must match it.
+                assert_eq!(
+                    (g.old.to_string(), g.new.to_string()),
+                    (e.old.to_string(), e.new.to_string()),
+                    "{kind:?}"
+                );
             }
         }
     }

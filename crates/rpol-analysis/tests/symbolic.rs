@@ -39,8 +39,8 @@ fn edits() -> Vec<(&'static str, PathBuf)> {
                 "sym-mode",
                 replace(
                     "home.rpol",
-                    "when consent.personalization == denied   => non_personalized",
-                    "when consent.personalization == denied   => contextual_only",
+                    "when consent.personalization == denied  => non_personalized",
+                    "when consent.personalization == denied  => contextual_only",
                 ),
             ),
         ),

@@ -31,7 +31,7 @@ pub(crate) struct Cx<'a> {
     /// The registry's features as model features, built once by
     /// [`crate::registry_check::model_features`] (the rules and the model both
     /// need them).
-    pub model_features: OnceCell<Option<Vec<model::Feature>>>,
+    pub model_features: OnceCell<Option<Vec<Option<model::Feature>>>>,
 }
 
 impl Cx<'_> {
@@ -571,6 +571,7 @@ impl Lowered {
             Some(built) => built?,
             None => crate::registry_check::model_features(cx, &self)?.clone(),
         };
+        let features = features.into_iter().collect::<Option<Vec<_>>>()?;
         let (name, version) = self.header?;
         let (resolve, fallback) = self.resolve?;
         let s = &cx.scope;

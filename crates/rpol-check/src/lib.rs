@@ -16,6 +16,7 @@ pub mod lint;
 pub mod load;
 pub mod names;
 pub mod patterns;
+pub mod policy_load;
 mod registry_cache;
 mod registry_check;
 mod rules;
@@ -32,7 +33,7 @@ use rpol_syntax::ast;
 pub use digest::digest;
 pub use registry_cache::RegistryCache;
 pub use scope::Scope;
-pub use tests_check::{ExpectCheck, TestCase, TestExpect};
+pub use tests_check::{CACHE_SCOPE_PARTS, ExpectCheck, TestCase, TestExpect};
 
 /// One policy file as read: its display name (path as reached from the
 /// command line, `/`-separated) and its text.

@@ -218,9 +218,9 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
                     "E0405",
                     rfile,
                     r.span,
-                    format!("feature `{name}` keeps data {} days, longer than the `max_retention` of class `{}`", r.value, cls.name),
+                    format!("feature `{name}` keeps data {}, longer than the `max_retention` of class `{}`", rpol_diag::plural(r.value, "day"), cls.name),
                 )
-                .with_secondary(decl_label(&s.classes, class, format!("`max_retention` is {} days", max / 86_400)))
+                .with_secondary(decl_label(&s.classes, class, format!("`max_retention` is {}", rpol_diag::plural(max / 86_400, "day"))))
                 .with_help(format!("lower `retention_days` to at most {}", max / 86_400)),
             );
         }
@@ -247,25 +247,36 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
     cx.diags.extend(diags);
 }
 
-/// The registry features as model features (registry order); `None` when the
-/// registry did not load. Built on first use and kept in `cx`.
+/// The registry features as model features, indexed by feature id (the
+/// first entry of each name, in registry order); an entry with an error is
+/// `None`, so that later passes still check every well-formed feature (an
+/// undeclared class on one entry must not hide an E0502 on another). `None`
+/// as a whole when the registry did not load. Built on first use and kept in
+/// `cx`.
 pub(crate) fn model_features<'c>(
     cx: &'c Cx<'_>,
     lowered: &Lowered,
-) -> Option<&'c Vec<model::Feature>> {
+) -> Option<&'c Vec<Option<model::Feature>>> {
     cx.model_features
         .get_or_init(|| build_model_features(cx, lowered))
         .as_ref()
 }
 
-fn build_model_features(cx: &Cx<'_>, lowered: &Lowered) -> Option<Vec<model::Feature>> {
+fn build_model_features(cx: &Cx<'_>, lowered: &Lowered) -> Option<Vec<Option<model::Feature>>> {
     let reg = cx.registry.as_ref()?;
     let s = &cx.scope;
     let ids = |names: &Names, v: &[Sp<String>]| -> Option<Vec<u32>> {
         v.iter().map(|x| names.get(&x.value)).collect()
     };
-    reg.features
+    let first_entry = |f: &&RegFeature| {
+        s.features
+            .get(&f.name.value)
+            .is_some_and(|id| s.features.decls[id as usize].span == f.name.span)
+    };
+    let built = reg
+        .features
         .iter()
+        .filter(first_entry)
         .map(|f: &RegFeature| {
             let class = s.classes.get(&f.privacy_class.value)?;
             let cls = lowered.classes.get(class as usize)?.as_ref()?;
@@ -290,5 +301,7 @@ fn build_model_features(cx: &Cx<'_>, lowered: &Lowered) -> Option<Vec<model::Fea
                     .map_or(cls.debug, |v| vis(v.value)),
             })
         })
-        .collect()
+        .collect::<Vec<_>>();
+    // Ids are the first entries' positions among declared names.
+    (built.len() == s.features.len()).then_some(built)
 }

@@ -9,8 +9,7 @@ use crate::collect::{Cx, Decls, Lowered};
 pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
     let mut diags = Vec::new();
     let s = &cx.scope;
-    let features =
-        crate::registry_check::model_features(cx, lowered).filter(|f| f.len() == s.features.len());
+    let features = crate::registry_check::model_features(cx, lowered);
 
     // E0502: every feature of a route must be usable in each of its modes.
     let entries: HashMap<&str, rpol_diag::Span> = match (&features, &cx.registry) {
@@ -32,7 +31,10 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
                     continue;
                 };
                 for &f in &fs.features {
-                    let feat = &features[f as usize];
+                    // An entry with its own registry error is not judged again.
+                    let Some(Some(feat)) = features.get(f as usize) else {
+                        continue;
+                    };
                     let why = if !feat.allowed_modes.contains(&m) {
                         Some(format!(
                             "the registry does not allow it in mode `{}`",
@@ -172,7 +174,9 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
                 continue;
             };
             for &f in &r.from {
-                let feat = &features[f as usize];
+                let Some(Some(feat)) = features.get(f as usize) else {
+                    continue;
+                };
                 let Some(Some(cls)) = lowered.classes.get(feat.class as usize) else {
                     continue;
                 };

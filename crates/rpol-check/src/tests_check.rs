@@ -24,9 +24,16 @@ pub struct TestCase {
 #[derive(Debug, Clone)]
 pub struct TestExpect {
     pub file: FileId,
+    /// The whole `expect` statement.
     pub span: Span,
+    /// The element this check is about when the `expect` names a list
+    /// (`expect source [a, b] allowed` is one check per element).
+    pub item: Option<Span>,
     pub check: ExpectCheck,
 }
+
+/// A component of a decision's `cache_scope` that a test can state.
+pub const CACHE_SCOPE_PARTS: &[&str] = &["tenant", "surface", "mode", "subject", "consent_version"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExpectCheck {
@@ -51,6 +58,20 @@ pub enum ExpectCheck {
         code: String,
         suppression: Option<String>,
     },
+    /// `expect retention KIND DURATION`: the declared retention, in seconds.
+    Retention {
+        kind: String,
+        seconds: i64,
+    },
+    /// `expect debug ROLE sees|hides FEATURE`
+    Debug {
+        role: String,
+        feature: String,
+        sees: bool,
+    },
+    /// `expect cache_scope { … }`: (component, value) in the order written,
+    /// components from [`CACHE_SCOPE_PARTS`].
+    CacheScope(Vec<(String, String)>),
 }
 
 const SOURCE_CODES: &[&str] = &["capability_missing", "condition_false", "forbidden"];
@@ -135,9 +156,10 @@ fn check_test(cx: &mut Cx<'_>, file: FileId, item: &ast::Item, t: &ast::Test) ->
     let mut ok = true;
     for e in &t.expects {
         match expect(cx, file, e) {
-            Some(checks) => expects.extend(checks.into_iter().map(|check| TestExpect {
+            Some(checks) => expects.extend(checks.into_iter().map(|(check, item)| TestExpect {
                 file,
                 span: e.span,
+                item,
                 check,
             })),
             None => ok = false,
@@ -176,94 +198,219 @@ fn code(
     }
 }
 
-fn expect(cx: &mut Cx<'_>, file: FileId, e: &ast::Expect) -> Option<Vec<ExpectCheck>> {
+/// One check per element of a list (with the element's span), or one check.
+type Checks = Vec<(ExpectCheck, Option<Span>)>;
+
+fn per_item<T>(
+    items: &[T],
+    is_list: bool,
+    span: impl Fn(&T) -> Span,
+    check: impl Fn(&T) -> ExpectCheck,
+) -> Checks {
+    items
+        .iter()
+        .map(|x| (check(x), is_list.then(|| span(x))))
+        .collect()
+}
+
+fn expect(cx: &mut Cx<'_>, file: FileId, e: &ast::Expect) -> Option<Checks> {
     let s = &cx.scope;
     let mut diags = Vec::new();
+    let one = |c: ExpectCheck| vec![(c, None)];
     let r = match &e.kind {
         ExpectKind::Mode(m) => s
             .modes
             .resolve(&m.name, file, m.span, &mut diags)
-            .map(|_| vec![ExpectCheck::Mode(m.name.clone())]),
-        ExpectKind::Route(None) => Some(vec![ExpectCheck::Route(None)]),
+            .map(|_| one(ExpectCheck::Mode(m.name.clone()))),
+        ExpectKind::Route(None) => Some(one(ExpectCheck::Route(None))),
         ExpectKind::Route(Some(r)) => s
             .feature_sets
             .resolve(&r.name, file, r.span, &mut diags)
-            .map(|_| vec![ExpectCheck::Route(Some(r.name.clone()))]),
+            .map(|_| one(ExpectCheck::Route(Some(r.name.clone())))),
         ExpectKind::Source {
             targets,
             outcome,
             code: c,
             ..
-        } => {
-            let names: Option<Vec<String>> = targets
-                .names()
-                .iter()
-                .map(|n| {
-                    s.sources
-                        .resolve(&n.name, file, n.span, &mut diags)
-                        .map(|_| n.name.clone())
-                })
-                .collect();
-            cx.diags.append(&mut diags);
-            let c = code(cx, file, c, SOURCE_CODES, "source deny code").ok()?;
-            let allowed = *outcome == Outcome::Allowed;
-            names.map(|n| {
-                n.into_iter()
-                    .map(|name| ExpectCheck::Source {
-                        name,
-                        allowed,
-                        code: c.clone(),
-                    })
-                    .collect()
-            })
         }
-        ExpectKind::Feature {
+        | ExpectKind::Feature {
             targets,
             outcome,
             code: c,
             ..
         } => {
-            let names: Option<Vec<String>> = targets
+            let is_source = matches!(e.kind, ExpectKind::Source { .. });
+            let names = if is_source { &s.sources } else { &s.features };
+            let resolved = targets
                 .names()
                 .iter()
-                .map(|n| {
-                    s.features
-                        .resolve(&n.name, file, n.span, &mut diags)
-                        .map(|_| n.name.clone())
-                })
-                .collect();
+                .map(|n| names.resolve(&n.name, file, n.span, &mut diags))
+                .collect::<Vec<_>>();
             cx.diags.append(&mut diags);
-            let c = code(cx, file, c, FEATURE_CODES, "feature deny code").ok()?;
+            let (known, what) = if is_source {
+                (SOURCE_CODES, "source deny code")
+            } else {
+                (FEATURE_CODES, "feature deny code")
+            };
+            let c = code(cx, file, c, known, what).ok()?;
             let allowed = *outcome == Outcome::Allowed;
-            names.map(|n| {
-                n.into_iter()
-                    .map(|name| ExpectCheck::Feature {
-                        name,
-                        allowed,
-                        code: c.clone(),
-                    })
-                    .collect()
+            resolved.iter().all(Option::is_some).then(|| {
+                per_item(
+                    targets.names(),
+                    matches!(targets, ast::Targets::List(..)),
+                    |n| n.span,
+                    |n| {
+                        let name = n.name.clone();
+                        let code = c.clone();
+                        if is_source {
+                            ExpectCheck::Source {
+                                name,
+                                allowed,
+                                code,
+                            }
+                        } else {
+                            ExpectCheck::Feature {
+                                name,
+                                allowed,
+                                code,
+                            }
+                        }
+                    },
+                )
             })
         }
-        ExpectKind::ReasonShows { code: c, reason } => s
-            .reasons
-            .resolve(&reason.name, file, reason.span, &mut diags)
-            .map(|_| {
-                vec![ExpectCheck::ReasonShows {
-                    code: c.value.clone(),
-                    reason: reason.name.clone(),
-                }]
-            }),
-        ExpectKind::ReasonSuppressed { code: c, deny } => {
-            let d = code(cx, file, deny, SUPPRESSION_CODES, "suppression code").ok()?;
-            Some(vec![ExpectCheck::ReasonSuppressed {
-                code: c.value.clone(),
-                suppression: d,
-            }])
+        ExpectKind::ReasonShows { codes, reason } => {
+            let known = s
+                .reasons
+                .resolve(&reason.name, file, reason.span, &mut diags);
+            cx.diags.append(&mut diags);
+            let listed = reason_codes(cx, file, codes)?;
+            known.map(|_| {
+                per_item(
+                    listed,
+                    matches!(codes, ast::ReasonCodes::List(..)),
+                    |c| c.span,
+                    |c| ExpectCheck::ReasonShows {
+                        code: c.value.clone(),
+                        reason: reason.name.clone(),
+                    },
+                )
+            })
         }
+        ExpectKind::ReasonSuppressed { codes, deny } => {
+            let d = code(cx, file, deny, SUPPRESSION_CODES, "suppression code");
+            let listed = reason_codes(cx, file, codes)?;
+            let d = d.ok()?;
+            Some(per_item(
+                listed,
+                matches!(codes, ast::ReasonCodes::List(..)),
+                |c| c.span,
+                |c| ExpectCheck::ReasonSuppressed {
+                    code: c.value.clone(),
+                    suppression: d.clone(),
+                },
+            ))
+        }
+        ExpectKind::Retention { kind, duration } => {
+            let known = s.retention.resolve(&kind.name, file, kind.span, &mut diags);
+            cx.diags.append(&mut diags);
+            let secs = crate::fields::positive_duration(
+                file,
+                duration,
+                &format!("retention {}", kind.name),
+                &mut cx.diags,
+            );
+            known.and(secs).map(|seconds| {
+                one(ExpectCheck::Retention {
+                    kind: kind.name.clone(),
+                    seconds,
+                })
+            })
+        }
+        ExpectKind::Debug {
+            role,
+            sees,
+            targets,
+            ..
+        } => {
+            let r = s.roles.resolve(&role.name, file, role.span, &mut diags);
+            let resolved = targets
+                .names()
+                .iter()
+                .map(|n| s.features.resolve(&n.name, file, n.span, &mut diags))
+                .collect::<Vec<_>>();
+            (r.is_some() && resolved.iter().all(Option::is_some)).then(|| {
+                per_item(
+                    targets.names(),
+                    matches!(targets, ast::Targets::List(..)),
+                    |n| n.span,
+                    |n| ExpectCheck::Debug {
+                        role: role.name.clone(),
+                        feature: n.name.clone(),
+                        sees: *sees,
+                    },
+                )
+            })
+        }
+        ExpectKind::CacheScope(fields) => cache_scope(cx, file, fields).map(one),
     };
     cx.diags.append(&mut diags);
     r
+}
+
+/// The codes of an `expect reason`; an empty list is E0304 (it would test
+/// nothing).
+fn reason_codes<'a>(
+    cx: &mut Cx<'_>,
+    file: FileId,
+    codes: &'a ast::ReasonCodes,
+) -> Option<&'a [ast::StrLit]> {
+    let listed = codes.codes();
+    if listed.is_empty() {
+        cx.diags.push(
+            Diagnostic::error(
+                "E0304",
+                file,
+                codes.span(),
+                "`expect reason` has an empty list of codes",
+            )
+            .with_help("list the reason codes to check, such as `[\"similar_1\", \"similar_2\"]`"),
+        );
+        return None;
+    }
+    Some(listed)
+}
+
+/// `expect cache_scope { … }`: the components a user can state, each checked
+/// like the same key of `given` (names resolve, strings are strings).
+fn cache_scope(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) -> Option<ExpectCheck> {
+    let before = cx.diags.len();
+    crate::fields::FieldReader::new(
+        file,
+        "`expect cache_scope`",
+        fields,
+        CACHE_SCOPE_PARTS,
+        &mut cx.diags,
+    );
+    if fields.fields.is_empty() {
+        cx.diags.push(
+            Diagnostic::error("E0304", file, fields.span, "`expect cache_scope` states no component")
+                .with_help("state the components to check, such as `{ subject: \"*\", mode: basic }`; `subject: \"*\"` is a scope shared by every user"),
+        );
+    }
+    let mut parts = Vec::new();
+    for f in &fields.fields {
+        let v = match f.name.name.as_str() {
+            "surface" => name_of(cx, file, f, |s| &s.surfaces),
+            "mode" => name_of(cx, file, f, |s| &s.modes),
+            "tenant" | "subject" | "consent_version" => string_value(cx, file, f),
+            _ => None,
+        };
+        if let Some(Json::String(v)) = v {
+            parts.push((f.name.name.clone(), v));
+        }
+    }
+    (cx.diags.len() == before).then_some(ExpectCheck::CacheScope(parts))
 }
 
 /// The `given` block as request JSON, type-checked like the rest of the policy.

@@ -33,7 +33,7 @@ fn example_checks_clean() {
     assert_eq!(m.fallback.rule, "policies/home/home.rpol:32");
     assert_eq!(m.modes[m.fallback.mode as usize].name, "contextual_only");
     assert_eq!(m.forbids.len(), 3);
-    assert_eq!(m.forbids[0].rule, "policies/home/home.rpol:76");
+    assert_eq!(m.forbids[0].rule, "policies/home/home.rpol:87");
     assert_eq!(p.tests.len(), 5);
     assert_eq!(m.digest.len(), 64);
 }

@@ -26,15 +26,54 @@ pub enum CliError {
     #[error("{0}")]
     #[diagnostic(code(rpol::usage))]
     Usage(String, #[help] Option<String>),
+    #[error(
+        "`--filter {filter}` matches no test: none of the {total} tests has `{filter}` in its name"
+    )]
+    #[diagnostic(
+        code(E0602),
+        help(
+            "the filter keeps the tests whose name contains the text, case included; run `rpol test` without `--filter` to see every name"
+        )
+    )]
+    NoTestMatched { filter: String, total: usize },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Analysis(#[from] rpol_analysis::AnalysisError),
     #[error(transparent)]
     #[diagnostic(transparent)]
     File(#[from] FileError),
+    #[cfg(feature = "serve")]
     #[error(transparent)]
     #[diagnostic(transparent)]
     Serve(#[from] rpol_serve::ServeError),
+    #[error("`{0}` is a compiled artifact of `rpol compile`, not policy source")]
+    #[diagnostic(
+        code(E0105),
+        help(
+            "check the policy it was compiled from (its folder or `.rpol` file); `rpol eval`, `bench`, `serve`, `diff` and `replay` load the artifact itself"
+        )
+    )]
+    ArtifactAsSource(String),
+    /// A command or option whose cargo feature was off when `rpol` was built.
+    #[error("{what} is not built into this `rpol`")]
+    #[diagnostic(code(E0104))]
+    NotBuilt {
+        what: &'static str,
+        #[help]
+        help: String,
+    },
+}
+
+impl CliError {
+    /// `what` (e.g. "`rpol serve`") needs the cargo feature `feature`.
+    pub fn not_built(what: &'static str, feature: &str) -> CliError {
+        CliError::NotBuilt {
+            what,
+            help: format!(
+                "it was built without the `{feature}` feature; install with default features (`cargo install --path crates/rpol-cli --locked`) or add `--features {feature}`"
+            ),
+        }
+    }
 }
 
 /// A file the loader refused or could not read: a refusal keeps its code

@@ -69,6 +69,10 @@ pub fn run(
     rego: bool,
     verify_key: Option<&Path>,
 ) -> Result<ExitCode, CliError> {
+    if rego && !cfg!(feature = "rego") {
+        // Say so before checking and timing anything.
+        return Err(CliError::not_built("`rpol bench --rego`", "rego"));
+    }
     let Some(c) = compile_path_verified(path, registry, verify_key)? else {
         return Ok(ExitCode::from(1));
     };
@@ -107,10 +111,10 @@ pub fn run(
         }
         BenchFormat::Human => {
             outln!(
-                "policy `{}` ({} features, {} sources)",
+                "policy `{}` ({}, {})",
                 c.model().name,
-                c.model().features.len(),
-                c.model().sources.len()
+                rpol_diag::plural(c.model().features.len(), "feature"),
+                rpol_diag::plural(c.model().sources.len(), "source")
             );
             outln!("{:<34} {:>12} {:>12}", "operation", "median ns", "p99 ns");
             for s in &stats {
@@ -158,8 +162,15 @@ fn bench(c: &Compiled, req: &rpol_engine::Request) -> Vec<Stat> {
     ]
 }
 
+/// Without the `rego` feature there is no regorus to time.
+#[cfg(not(feature = "rego"))]
+fn bench_rego(_: &Compiled, _: &str) -> Result<Stat, CliError> {
+    Err(CliError::not_built("`rpol bench --rego`", "rego"))
+}
+
 /// Decides the request through regorus on the export, after checking that
 /// the export decides it exactly as the native engine does.
+#[cfg(feature = "rego")]
 fn bench_rego(c: &Compiled, text: &str) -> Result<Stat, CliError> {
     let export = rpol_rego::export(c.model());
     let fail = |e: rpol_rego::RegoError| CliError::Load(format!("rego export: {e}"), None);

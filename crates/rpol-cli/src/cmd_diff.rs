@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use rpol_analysis::diff::{DiffReport, diff};
 use rpol_analysis::regions::Space;
 use rpol_check::load;
+use rpol_diag::plural;
 use serde_json::Value;
 
 use crate::cli_error::CliError;
@@ -53,16 +54,15 @@ fn human(r: &DiffReport, old: &Path, new: &Path) {
     let (o, n) = (load::display(old), load::display(new));
     if r.equal() {
         outln!(
-            "`{o}` and `{n}` decide alike: equal mode, route, sources and features in all {} regions",
-            r.regions
+            "`{o}` and `{n}` decide alike: equal mode, route, sources and features in all {}",
+            plural(r.regions, "region")
         );
         return;
     }
     outln!(
-        "`{o}` (OLD) and `{n}` (NEW) differ in {} way{} over {} regions:",
-        r.differences.len(),
-        if r.differences.len() == 1 { "" } else { "s" },
-        r.regions
+        "`{o}` (OLD) and `{n}` (NEW) differ in {} over {}:",
+        plural(r.differences.len(), "way"),
+        plural(r.regions, "region")
     );
     for (i, d) in r.differences.iter().enumerate() {
         outln!();

@@ -15,7 +15,7 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
     let mut changed = 0usize;
     let mut total = 0usize;
     for path in paths {
-        let files = rpol_check::load::read_policy(path)?;
+        let files = crate::policy::read_source(path)?;
         for f in files {
             total += 1;
             match rpol_fmt::format(&f.text) {
@@ -63,7 +63,10 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, CliError> {
         }
     }
     if check {
-        outln!("fmt: {changed} of {total} files would change");
+        outln!(
+            "fmt: {changed} of {} would change",
+            rpol_diag::plural(total, "file")
+        );
     }
     Ok(if failed || (check && changed > 0) {
         ExitCode::from(1)

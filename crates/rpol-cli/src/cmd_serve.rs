@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use crate::cli_error::CliError;
 
+// Without the `serve` feature the arguments are parsed (help and completions
+// stay the same) but not read.
+#[cfg_attr(not(feature = "serve"), allow(dead_code))]
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Policy directory or file, or an artifact of `rpol compile`.
@@ -33,6 +36,12 @@ pub struct ServeArgs {
     auth_token_file: Option<PathBuf>,
 }
 
+#[cfg(not(feature = "serve"))]
+pub fn run(_: ServeArgs) -> Result<ExitCode, CliError> {
+    Err(CliError::not_built("`rpol serve`", "serve"))
+}
+
+#[cfg(feature = "serve")]
 pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
     let decision_log = match a.decision_log {
         Some(file) => Some((file, crate::cmd_eval::log_key()?)),

@@ -62,6 +62,20 @@ pub fn run(paths: &[PathBuf], a: &TestArgs<'_>) -> Result<ExitCode, CliError> {
         reports.push(report);
         checked_all.push(checked);
     }
+    if let Some(filter) = &a.filter
+        && !broken
+        && reports.iter().all(|r| r.results.is_empty())
+    {
+        let total = checked_all
+            .iter()
+            .filter_map(|c| c.policy.as_ref())
+            .map(|p| p.tests.len())
+            .sum();
+        return Err(CliError::NoTestMatched {
+            filter: filter.clone(),
+            total,
+        });
+    }
     let sms: Vec<&rpol_diag::SourceMap> = checked_all.iter().map(|c| &c.sources).collect();
     let coverage = a.coverage || a.min_coverage.is_some();
     match a.format {

@@ -7,13 +7,32 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use rpol_analysis::regions::Space;
-use rpol_analysis::verify::{query, verify};
-use rpol_check::load;
+use rpol_analysis::verify::{VerifyReport, query, verify};
+use rpol_check::{Checked, ModelSpans, load};
+use rpol_diag::plural;
+use rpol_engine::Compiled;
 
 use crate::cli_error::CliError;
 use crate::policy::{build, check_path, print_check_errors};
 use crate::render;
 use crate::{AnalysisEngine, AnalysisFormat};
+
+/// The properties of a checked policy, with the refutations the policy
+/// itself accepts (`rpol verify` and `rpol doc`).
+pub fn report(
+    checked: &Checked,
+    spans: &ModelSpans,
+    compiled: &Compiled,
+    max_regions: u64,
+    engine: AnalysisEngine,
+) -> Result<VerifyReport, CliError> {
+    let mut r = match engine {
+        AnalysisEngine::Enumerate => verify(compiled, max_regions)?,
+        AnalysisEngine::Symbolic => rpol_analysis::symbolic::verify(compiled)?,
+    };
+    PropertyAllows::of(checked, spans).apply(&mut r, compiled.model());
+    Ok(r)
+}
 
 pub fn run(
     path: &Path,
@@ -28,8 +47,6 @@ pub fn run(
         print_check_errors(&checked, path);
         return Ok(ExitCode::from(2));
     };
-    let (file, span) = policy.spans.fallback;
-    let l003_allowed = rpol_check::lint::is_allowed(&checked, "L003", file, span);
     let compiled = build(policy.model)?;
     let name = load::display(path);
     if let Some(text) = query_text {
@@ -64,15 +81,15 @@ pub fn run(
             AnalysisFormat::Human => match &r.witness {
                 Some(w) => {
                     outln!(
-                        "satisfiable: `{text}` is true in {} of {} regions of `{name}`",
+                        "satisfiable: `{text}` is true in {} of {} of `{name}`",
                         r.satisfying,
-                        r.regions
+                        plural(r.regions, "region")
                     );
                     outln!("  witness: {}", Space::witness_text(w));
                 }
                 None => outln!(
-                    "unsatisfiable: no request makes `{text}` true (all {} regions of `{name}` checked)",
-                    r.regions
+                    "unsatisfiable: no request makes `{text}` true (all {} of `{name}` checked)",
+                    plural(r.regions, "region")
                 ),
             },
         }
@@ -82,14 +99,11 @@ pub fn run(
             ExitCode::from(1)
         });
     }
-    let mut r = match engine {
-        AnalysisEngine::Enumerate => verify(&compiled, max_regions)?,
-        AnalysisEngine::Symbolic => rpol_analysis::symbolic::verify(&compiled)?,
-    };
-    if l003_allowed {
-        r.accept(
-            "fail_safe",
-            "the policy allows L003 with `# rpol: allow(L003)` on its `resolve` block",
+    let r = report(&checked, &policy.spans, &compiled, max_regions, engine)?;
+    for d in PropertyAllows::of(&checked, &policy.spans).unneeded(&checked, &r) {
+        eprint!(
+            "{}",
+            render::human(&d, &checked.sources, render::stderr_colour())
         );
     }
     match format {
@@ -98,7 +112,7 @@ pub fn run(
             serde_json::to_string_pretty(&r.to_json()).unwrap_or_default()
         ),
         AnalysisFormat::Human => {
-            outln!("verified `{name}` over {} regions:", r.regions);
+            outln!("verified `{name}` over {}:", plural(r.regions, "region"));
             for p in &r.properties {
                 let mark = match (p.holds, &p.accepted) {
                     (true, _) => "holds   ",
@@ -120,4 +134,113 @@ pub fn run(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The `# rpol: allow(…)` comments that accept refuted properties: above
+/// `resolve` for the whole-policy properties (`L003` accepts `fail_safe`
+/// too), above a forbid rule for `live_forbids`.
+struct PropertyAllows {
+    l003: bool,
+    on_resolve: Vec<&'static str>,
+    /// Forbid rules (by index) allowed to deny nothing.
+    forbids: Vec<usize>,
+    resolve_start: usize,
+    forbid_starts: Vec<(rpol_diag::FileId, usize)>,
+}
+
+const ON_RESOLVE: [&str; 3] = ["fail_safe", "consent_monotonicity", "mode_monotonicity"];
+
+impl PropertyAllows {
+    fn of(checked: &Checked, spans: &ModelSpans) -> Self {
+        use rpol_check::lint::{allow_anchor, is_allowed};
+        let (file, span) = spans.fallback;
+        let forbids = spans
+            .forbids
+            .iter()
+            .enumerate()
+            .filter(|(_, (f, sp))| is_allowed(checked, "live_forbids", *f, *sp))
+            .map(|(i, _)| i)
+            .collect();
+        PropertyAllows {
+            l003: is_allowed(checked, "L003", file, span),
+            on_resolve: ON_RESOLVE
+                .into_iter()
+                .filter(|n| is_allowed(checked, n, file, span))
+                .collect(),
+            forbids,
+            resolve_start: allow_anchor(checked, file, span),
+            forbid_starts: spans
+                .forbids
+                .iter()
+                .map(|(f, sp)| (*f, allow_anchor(checked, *f, *sp)))
+                .collect(),
+        }
+    }
+
+    fn apply(
+        &self,
+        r: &mut rpol_analysis::verify::VerifyReport,
+        m: &rpol_engine::model::PolicyModel,
+    ) {
+        if self.l003 {
+            r.accept(
+                "fail_safe",
+                "the policy allows L003 with `# rpol: allow(L003)` on its `resolve` block",
+            );
+        }
+        for n in &self.on_resolve {
+            r.accept(
+                n,
+                &format!("the policy accepts it with `# rpol: allow({n})` on its `resolve` block"),
+            );
+        }
+        r.accept_dead_forbids(m, &self.forbids);
+    }
+
+    /// L012 for each property allow that accepts nothing: above `resolve`
+    /// while the property holds, above a forbid rule that is live, or above
+    /// any other item.
+    fn unneeded(
+        &self,
+        checked: &rpol_check::Checked,
+        r: &rpol_analysis::verify::VerifyReport,
+    ) -> Vec<rpol_diag::Diagnostic> {
+        let refuted = |n: &str| r.properties.iter().any(|p| p.name == n && !p.holds);
+        let dead: Vec<usize> = r
+            .properties
+            .iter()
+            .flat_map(|p| p.dead_forbids.iter().copied())
+            .collect();
+        rpol_check::lint::allow_names(checked)
+            .into_iter()
+            .filter(|a| rpol_check::lint::PROPERTIES.contains(&a.name.as_str()))
+            .filter_map(|a| {
+                let on_resolve = a.item == Some(self.resolve_start);
+                let forbid = self
+                    .forbid_starts
+                    .iter()
+                    .position(|&(f, s)| f == a.file && Some(s) == a.item);
+                let why = match (a.name.as_str(), forbid) {
+                    ("live_forbids", Some(i)) if dead.contains(&i) => return None,
+                    ("live_forbids", Some(_)) => {
+                        "the forbid rule below denies something in some region".to_string()
+                    }
+                    ("live_forbids", None) => "it is not above a forbid rule".to_string(),
+                    (n, _) if on_resolve && refuted(n) => return None,
+                    (n, _) if on_resolve => format!("`{n}` holds"),
+                    _ => "it is not above the `resolve` block".to_string(),
+                };
+                Some(
+                    rpol_diag::Diagnostic::warning(
+                        "L012",
+                        a.file,
+                        a.span,
+                        format!("`# rpol: allow({})` accepts nothing: {why}", a.name),
+                    )
+                    .with_label("nothing to accept")
+                    .with_help("remove the allow, so that a reader does not take the item for an accepted exception"),
+                )
+            })
+            .collect()
+    }
 }

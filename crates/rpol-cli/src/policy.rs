@@ -1,18 +1,45 @@
 //! Loading and checking one policy path, shared by every command.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use rpol_check::{Checked, load};
+use rpol_check::{Checked, SourceInput, load};
 use rpol_engine::model::PolicyModel;
 use rpol_engine::{ArtifactError, Compiled};
 
 use crate::cli_error::CliError;
+use crate::policy_folders::{self, Layout};
 use crate::render;
 
 /// Reads and checks the policy at `path`; I/O problems are exit-2 errors.
 pub fn check_path(path: &Path, registry: Option<&Path>) -> Result<Checked, CliError> {
-    let files = load::read_policy(path)?;
+    let files = read_source(path)?;
     Ok(rpol_check::check(files, registry, &load::read_registry))
+}
+
+/// Checks the policy at `path`, or each policy of a folder of several
+/// (`crate::policy_folders`): with the policy folder when there are several.
+pub fn check_policies(
+    path: &Path,
+    registry: Option<&Path>,
+) -> Result<Vec<(Option<PathBuf>, Checked)>, CliError> {
+    let files = read_source(path)?;
+    let check = |files| rpol_check::check(files, registry, &load::read_registry);
+    Ok(match policy_folders::split(files) {
+        Layout::One(files) => vec![(None, check(files))],
+        Layout::Several(groups) => groups
+            .into_iter()
+            .map(|(dir, files)| (Some(dir), check(files)))
+            .collect(),
+    })
+}
+
+/// The `.rpol` files at `path`; an artifact of `rpol compile` is refused
+/// (E0105) rather than parsed as source.
+pub fn read_source(path: &Path) -> Result<Vec<SourceInput>, CliError> {
+    if is_artifact(path) {
+        return Err(CliError::ArtifactAsSource(load::display(path).to_string()));
+    }
+    Ok(load::read_policy(path)?)
 }
 
 pub use load::MAX_ARTIFACT_BYTES;

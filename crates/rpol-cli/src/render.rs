@@ -293,10 +293,4 @@ impl JsonReport {
     }
 }
 
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
+pub use rpol_diag::plural;

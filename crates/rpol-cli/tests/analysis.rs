@@ -182,6 +182,9 @@ fn the_symbolic_engine_answers_like_the_enumeration() {
         vec!["verify", "policies/home"],
         vec!["verify", new],
         vec!["verify", new, "--format", "json"],
+        vec!["verify", "tests/verify/dead_forbid.rpol"],
+        vec!["verify", "tests/verify/dead_forbid_allowed.rpol"],
+        vec!["verify", "tests/verify/unneeded_allows.rpol"],
         vec!["diff", "policies/home", new],
         vec!["diff", "policies/home", new, "--format", "json"],
     ] {
@@ -205,6 +208,52 @@ fn the_symbolic_engine_refuses_a_query() {
     assert_eq!(code, 2);
     assert!(
         err.contains("the symbolic engine does not answer `--query` yet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn verify_accepts_a_forbid_rule_that_denies_nothing_on_purpose() {
+    // Without the allow, the backup rule is a refutation.
+    let (code, out, _) = rpol(&["verify", "tests/verify/dead_forbid.rpol"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("REFUTED  live_forbids"), "{out}");
+    // With `# rpol: allow(live_forbids)` above it, accepted: exit 0.
+    let (code, out, err) = rpol(&["verify", "tests/verify/dead_forbid_allowed.rpol"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("accepted live_forbids"), "{out}");
+    assert!(
+        out.contains("denies nothing on purpose: `# rpol: allow(live_forbids)` is above it"),
+        "{out}"
+    );
+    assert!(!err.contains("L012"), "{err}");
+    let (_, json, _) = rpol(&[
+        "verify",
+        "tests/verify/dead_forbid_allowed.rpol",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["holds"], true);
+    let p = &v["properties"][3];
+    assert_eq!(p["name"], "live_forbids");
+    assert_eq!(p["holds"], false);
+    assert!(p["accepted"].as_str().is_some());
+}
+
+#[test]
+fn verify_warns_on_a_property_allow_that_accepts_nothing() {
+    let (code, out, err) = rpol(&["verify", "tests/verify/unneeded_allows.rpol"]);
+    assert_eq!(code, 0, "every property holds: {out}");
+    assert_eq!(err.matches("L012").count(), 2, "{err}");
+    assert!(
+        err.contains("`# rpol: allow(live_forbids)` accepts nothing: the forbid rule below denies"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "`# rpol: allow(mode_monotonicity)` accepts nothing: `mode_monotonicity` holds"
+        ),
         "{err}"
     );
 }

@@ -50,3 +50,30 @@ fn every_error_code_fixture() {
         insta::assert_snapshot!(format!("{stem}.json"), json);
     }
 }
+
+/// One run reports every independent error (an E0402 on one registry entry
+/// used to hide the E0502 on another feature), each once, without
+/// follow-on errors from the broken entry.
+#[test]
+fn every_error_in_one_run() {
+    let (code, json, _) = rpol(&[
+        "check",
+        "tests/check/E0402_every_error_in_one_run.rpol",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut codes: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    codes.sort_unstable();
+    assert_eq!(
+        codes,
+        ["E0201", "E0402", "E0402", "E0502", "E0505"],
+        "{json}"
+    );
+}

@@ -7,6 +7,7 @@ mod common;
 use common::{rpol, workspace};
 use serde_json::Value;
 
+#[cfg(feature = "rego")]
 #[test]
 fn exported_files_decide_as_rpol_eval() {
     let out = std::env::temp_dir().join(format!("rpol-export-{}", std::process::id()));
@@ -82,6 +83,7 @@ fn export_refuses_a_policy_with_errors_and_bad_arguments() {
     assert_eq!(code, 2, "{stderr}");
 }
 
+#[cfg(feature = "rego")]
 #[test]
 fn bench_rego_prints_both_medians_and_the_ratio() {
     let (code, stdout, stderr) = rpol(&[

@@ -15,6 +15,7 @@
 //!   "params": {…}}` — a request on FILE; `at` puts the cursor where `|` is in
 //!   the first occurrence of the text (without the `|`), `range` selects the
 //!   first occurrence of its text; `params` is merged into the parameters.
+#![cfg(feature = "lsp")]
 
 mod lsp_support;
 

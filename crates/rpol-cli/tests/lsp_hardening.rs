@@ -2,6 +2,7 @@
 //! malformed messages are answered and serving goes on, an oversized body is
 //! refused without being held, the exit status follows the protocol, and a
 //! burst of edits is checked a few times, not once per edit.
+#![cfg(feature = "lsp")]
 
 mod lsp_support;
 

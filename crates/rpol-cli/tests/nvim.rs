@@ -1,6 +1,7 @@
 //! `rpol lsp` in a real editor: Neovim (headless) opens a policy with a
 //! misspelt feature through `tests/nvim/diagnostics.lua` and must show the
 //! checker's E0201. Skipped, saying so, when `nvim` is not on PATH.
+#![cfg(feature = "lsp")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

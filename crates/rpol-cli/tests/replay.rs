@@ -193,8 +193,8 @@ fn replay_exits_1_under_a_changed_policy_and_reports_json() {
     let log = write_log(&dir);
     let policy = edited_home(
         &dir.join("policy"),
-        "when consent.personalization == denied   => non_personalized",
-        "when consent.personalization == denied   => contextual_only",
+        "when consent.personalization == denied  => non_personalized",
+        "when consent.personalization == denied  => contextual_only",
     );
     let (code, out, err) = rpol(
         &["replay", policy.to_str().unwrap(), log.to_str().unwrap()],
@@ -248,6 +248,29 @@ fn replay_exits_1_under_a_changed_policy_and_reports_json() {
     ] {
         assert!(v["changes"][kind]["count"].is_u64(), "{kind}");
         assert!(v["changes"][kind]["examples"].is_array(), "{kind}");
+    }
+    // Counts are numbers, counts per deny code an object of numbers.
+    let codes = &v["changes"]["sources_codes"]["examples"][0];
+    assert_eq!(codes["old"], serde_json::json!({"capability_missing": 4}));
+    assert_eq!(
+        codes["new"],
+        serde_json::json!({"capability_missing": 2, "condition_false": 2})
+    );
+    for (kind, ex) in ["sources", "features"]
+        .iter()
+        .flat_map(|side| ["allowed", "denied", "codes"].map(|k| format!("{side}_{k}")))
+        .flat_map(|kind| {
+            let examples = v["changes"][&kind]["examples"].as_array().unwrap().clone();
+            examples.into_iter().map(move |e| (kind.clone(), e))
+        })
+    {
+        for side in [&ex["old"], &ex["new"]] {
+            let numeric = side.is_u64()
+                || side
+                    .as_object()
+                    .is_some_and(|o| o.values().all(Value::is_u64));
+            assert!(numeric, "{kind}: {ex}");
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! endpoint and error status, byte-for-byte equality with `rpol eval`, the
 //! OPA-shaped endpoint, metrics after a known sequence, reload under load,
 //! the bearer token, the decision log and a graceful SIGTERM.
+#![cfg(feature = "serve")]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
@@ -632,7 +633,7 @@ fn version_b(a: &str) -> String {
     let b = a
         .replace("version: \"2026.11.1\"", "version: \"2026.11.2\"")
         .replace(
-            "source trending_region    { }",
+            "source trending_region {}",
             "source trending_region    { requires: [context] }",
         );
     assert_ne!(a, b);

@@ -129,6 +129,7 @@ fn new_user_mistakes_get_one_clear_line() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+#[cfg(feature = "lsp")]
 #[test]
 fn lsp_ends_quietly_when_its_input_closes() {
     // No client: standard input is empty, so the server sees the end at once.

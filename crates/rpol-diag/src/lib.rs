@@ -144,6 +144,18 @@ impl Diagnostic {
     }
 }
 
+/// `1 rule`, `2 rules`, `0 classes`: a count and its noun, in every message
+/// that counts something (nouns ending in `s` take `es`).
+pub fn plural<N: std::fmt::Display + PartialEq + From<u8>>(n: N, word: &str) -> String {
+    if n == N::from(1) {
+        format!("{n} {word}")
+    } else if word.ends_with('s') {
+        format!("{n} {word}es")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// The closest candidate by edit distance, for did-you-mean help lines.
 pub fn did_you_mean<'a>(
     name: &str,
@@ -184,6 +196,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plural_agrees_with_the_count() {
+        use super::plural;
+        assert_eq!(plural(1usize, "forbid rule"), "1 forbid rule");
+        assert_eq!(plural(0u32, "forbid rule"), "0 forbid rules");
+        assert_eq!(plural(2u64, "class"), "2 classes");
+        assert_eq!(plural(1u64, "class"), "1 class");
+    }
+
     use super::*;
 
     #[test]

@@ -10,6 +10,13 @@ use crate::decide::Prepared;
 /// allowed, each bitmap padded to whole bytes. The decision fills it while it
 /// decides, so it costs no second pass.
 pub(crate) fn cache_scope(c: &Compiled, p: &Prepared<'_>, bits: &[u8]) -> String {
+    let mut out = String::with_capacity(96);
+    cache_scope_into(c, p, bits, &mut out);
+    out
+}
+
+/// [`cache_scope`] appended to `out` (a reused buffer).
+pub(crate) fn cache_scope_into(c: &Compiled, p: &Prepared<'_>, bits: &[u8], out: &mut String) {
     let m = &c.model;
     let req = p.req;
     let surface = req
@@ -25,7 +32,6 @@ pub(crate) fn cache_scope(c: &Compiled, p: &Prepared<'_>, bits: &[u8]) -> String
             .unwrap_or("-")
     };
     let hash = Sha256::digest(bits);
-    let mut out = String::with_capacity(96);
     out.push_str(req.tenant.as_deref().unwrap_or("-"));
     out.push('/');
     out.push_str(surface);
@@ -46,5 +52,4 @@ pub(crate) fn cache_scope(c: &Compiled, p: &Prepared<'_>, bits: &[u8]) -> String
         out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
         out.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
     }
-    out
 }

@@ -1,6 +1,8 @@
 //! Building the serve-time tables from a checked [`PolicyModel`].
 
 use std::collections::HashMap;
+
+use crate::names::NameMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,15 +28,21 @@ impl fmt::Display for ModelError {
 
 impl std::error::Error for ModelError {}
 
-/// How a forbid rule applies to one feature once the feature is known.
+/// One `forbid feature` rule specialised for a group of features: the rule's
+/// condition with `feature.*` replaced by each feature's constants (partial
+/// evaluation at compile time) leaves a residual over request fields only;
+/// the features whose residuals are equal form one entry, decided for all of
+/// them by one evaluation per request and one mask. Entries are numbered in
+/// rule order, so the lowest fired entry of a feature is its first matching
+/// rule.
 #[derive(Debug, Clone)]
-pub(crate) enum FeatureForbid {
-    /// The condition reads no feature path: its value is computed once per request.
-    Request(u32),
-    /// Always fires for this feature (no condition, or one that folded to true/unknown).
-    Always(u32),
-    /// The request-dependent rest of the condition.
-    Residual(u32, CExpr),
+pub(crate) struct ForbidEntry {
+    pub rule: u32,
+    /// `None`: fires for every request (no condition, or one that folded to
+    /// true or unknown for these features: unknown forbids).
+    pub when: Option<CExpr>,
+    /// The features of the group, 64 per word.
+    pub words: Vec<u64>,
 }
 
 /// Static verdict of feature steps 2–5 per (purpose, mode) when they pass.
@@ -53,37 +61,35 @@ pub struct Compiled {
     pub(crate) source_requires: Vec<u64>,
     pub(crate) source_when: Vec<Option<CExpr>>,
     pub(crate) arms: Vec<CExpr>,
-    /// Every forbid condition (rule order); request-only ones are evaluated in `prepare`.
+    /// Conditions of `forbid source` and `forbid reason` rules (rule order;
+    /// `None` for feature rules, which are decided through `entries`).
     pub(crate) forbid_when: Vec<Option<CExpr>>,
-    pub(crate) forbid_request_only: Vec<bool>,
+    /// Whether rule `r` is a `forbid source`/`forbid reason` rule.
+    pub(crate) forbid_other: Vec<bool>,
     /// `[(purpose * modes + mode) * features + feature]`: one contiguous column
     /// per (purpose, mode), so a decision reads its verdicts sequentially.
     pub(crate) feature_static: Vec<u8>,
     /// Consent topic a feature requires, or `NO_TOPIC`.
     pub(crate) feature_consent: Vec<u32>,
-    /// Forbid entries of feature `f` are `forbid_entries[forbid_ranges[f]..forbid_ranges[f + 1]]`.
-    pub(crate) forbid_entries: Vec<FeatureForbid>,
-    pub(crate) forbid_ranges: Vec<u32>,
-    /// Per feature: request-only forbid rules (index < 64) that target it.
-    pub(crate) feature_request_mask: Vec<u64>,
-    /// Per feature: whether it has entries the masks cannot decide (conditions
-    /// reading the feature, rules without condition, or rule index ≥ 64).
-    pub(crate) feature_slow: Vec<bool>,
+    /// `forbid feature` rules specialised per group of features, rule order.
+    pub(crate) entries: Vec<ForbidEntry>,
+    /// Per feature: its entries below 64, as bits.
+    pub(crate) feature_entry_mask: Vec<u64>,
+    /// Entries of feature `f` from 64 on are
+    /// `entry_more[entry_more_ranges[f]..entry_more_ranges[f + 1]]` (empty for most policies).
+    pub(crate) entry_more: Vec<u32>,
+    pub(crate) entry_more_ranges: Vec<u32>,
     /// Word-level tables for deciding every feature at once (64 per word):
     /// features passing steps 2–5, per (purpose × modes + mode) …
     pub(crate) pass_words: Vec<Vec<u64>>,
-    /// … features needing each consent topic …
+    /// … and features needing each consent topic.
     pub(crate) topic_words: Vec<Vec<u64>>,
-    /// … features targeted by each request-only forbid rule (index < 64) …
-    pub(crate) rule_words: Vec<Vec<u64>>,
-    /// … and features whose verdict needs the per-feature path.
-    pub(crate) slow_words: Vec<u64>,
     pub(crate) source_forbids: Vec<Vec<u32>>,
     pub(crate) reason_forbids: Vec<Vec<u32>>,
     pub(crate) reason_requires: Vec<u64>,
     /// `[surface * modes + mode]` → feature set.
     pub(crate) routes: Vec<Option<u32>>,
-    pub(crate) feature_index: HashMap<String, u32>,
+    pub(crate) feature_index: crate::names::FeatureTable,
     pub(crate) source_index: HashMap<String, u32>,
     pub(crate) role_clearance: Vec<Option<Clearance>>,
     /// Name → id for everything a request names, so that parsing is linear
@@ -96,17 +102,17 @@ pub struct Compiled {
 /// Name indexes of the request vocabulary (first declaration wins, as a scan would).
 #[derive(Debug, Default)]
 pub(crate) struct NameIndex {
-    pub surfaces: HashMap<String, u32>,
-    pub purposes: HashMap<String, u32>,
-    pub consent_topics: HashMap<String, u32>,
-    pub context: HashMap<String, u32>,
-    pub roles: HashMap<String, u32>,
+    pub surfaces: NameMap,
+    pub purposes: NameMap,
+    pub consent_topics: NameMap,
+    pub context: NameMap,
+    pub roles: NameMap,
     /// Per context field: its enum variants (empty for other types).
-    pub variants: Vec<HashMap<String, u32>>,
+    pub variants: Vec<NameMap>,
 }
 
-fn index_of<'a>(names: impl Iterator<Item = &'a String>) -> HashMap<String, u32> {
-    let mut map = HashMap::new();
+fn index_of<'a>(names: impl Iterator<Item = &'a String>) -> NameMap {
+    let mut map = NameMap::default();
     for (i, n) in names.enumerate() {
         map.entry(n.clone()).or_insert(i as u32);
     }
@@ -308,7 +314,7 @@ impl Compiled {
         // Per-feature static verdicts for steps 2–5.
         let mut feature_static = vec![PASS; m.features.len() * np * nm];
         let mut feature_consent = Vec::with_capacity(m.features.len());
-        let mut feature_index = HashMap::with_capacity(m.features.len());
+        let mut feature_index = crate::names::FeatureTable::with_capacity(m.features.len());
         for (fi, f) in m.features.iter().enumerate() {
             let class = class_requires.get(f.class as usize).ok_or_else(|| {
                 ModelError(format!("feature `{}` has an undeclared class", f.name))
@@ -357,10 +363,11 @@ impl Compiled {
             }
         }
 
-        // Forbid rules: request-only conditions, per-feature residuals, target lists.
+        // Forbid rules: source and reason conditions, feature entries, target lists.
+        let words = m.features.len().div_ceil(64);
         let mut forbid_when = Vec::with_capacity(m.forbids.len());
-        let mut forbid_request_only = Vec::with_capacity(m.forbids.len());
-        let mut feature_forbids: Vec<Vec<FeatureForbid>> = vec![Vec::new(); m.features.len()];
+        let mut forbid_other = Vec::with_capacity(m.forbids.len());
+        let mut entries: Vec<ForbidEntry> = Vec::new();
         let mut source_forbids: Vec<Vec<u32>> = vec![Vec::new(); m.sources.len()];
         let mut reason_forbids: Vec<Vec<u32>> = vec![Vec::new(); m.reasons.len()];
         for (ri, rule) in m.forbids.iter().enumerate() {
@@ -369,7 +376,6 @@ impl Compiled {
                 check_expr(w, m)?;
             }
             let when = rule.when.as_ref().map(CExpr::from_model);
-            let request_only = when.as_ref().is_none_or(|w| !w.reads_feature());
             let limit = match rule.kind {
                 ForbidKind::Feature => m.features.len(),
                 ForbidKind::Source => m.sources.len(),
@@ -389,16 +395,18 @@ impl Compiled {
             };
             match rule.kind {
                 ForbidKind::Feature => {
+                    // This rule's entries, by residual (equal residuals share one).
+                    let first = entries.len();
                     for &fi in &targets {
-                        let f = &m.features[fi as usize];
-                        let class = m
-                            .classes
-                            .get(f.class as usize)
-                            .ok_or_else(|| ModelError("undeclared class".into()))?;
-                        let entry = match &when {
-                            None => FeatureForbid::Always(ri),
-                            Some(_) if request_only => FeatureForbid::Request(ri),
+                        let residual = match &when {
+                            None => None,
+                            Some(w) if !w.reads_feature() => Some(w.clone()),
                             Some(w) => {
+                                let f = &m.features[fi as usize];
+                                let class = m
+                                    .classes
+                                    .get(f.class as usize)
+                                    .ok_or_else(|| ModelError("undeclared class".into()))?;
                                 let ctx = FeatureCtx {
                                     id: fi,
                                     class: f.class,
@@ -411,12 +419,23 @@ impl Compiled {
                                 };
                                 match w.fold_feature(&ctx) {
                                     CExpr::Const(Tri::F) => continue,
-                                    CExpr::Const(_) => FeatureForbid::Always(ri),
-                                    residual => FeatureForbid::Residual(ri, residual),
+                                    CExpr::Const(_) => None,
+                                    residual => Some(residual),
                                 }
                             }
                         };
-                        feature_forbids[fi as usize].push(entry);
+                        let k = match entries[first..].iter().position(|e| e.when == residual) {
+                            Some(k) => first + k,
+                            None => {
+                                entries.push(ForbidEntry {
+                                    rule: ri,
+                                    when: residual,
+                                    words: vec![0; words],
+                                });
+                                entries.len() - 1
+                            }
+                        };
+                        entries[k].words[fi as usize / 64] |= 1 << (fi % 64);
                     }
                 }
                 ForbidKind::Source => targets
@@ -426,8 +445,9 @@ impl Compiled {
                     .iter()
                     .for_each(|&r| reason_forbids[r as usize].push(ri)),
             }
-            forbid_request_only.push(request_only);
-            forbid_when.push(when);
+            let other = rule.kind != ForbidKind::Feature;
+            forbid_other.push(other);
+            forbid_when.push(if other { when } else { None });
         }
 
         let mut reason_requires = Vec::with_capacity(m.reasons.len());
@@ -464,26 +484,26 @@ impl Compiled {
                 }
             }
         }
-        let mut forbid_entries = Vec::new();
-        let mut forbid_ranges = Vec::with_capacity(feature_forbids.len() + 1);
-        let mut feature_request_mask = Vec::with_capacity(feature_forbids.len());
-        let mut feature_slow = Vec::with_capacity(feature_forbids.len());
-        forbid_ranges.push(0u32);
-        for list in feature_forbids {
-            let mut mask = 0u64;
-            let mut slow = false;
-            for e in &list {
-                match e {
-                    FeatureForbid::Request(r) if *r < 64 => mask |= 1 << r,
-                    _ => slow = true,
+        let mut feature_entry_mask = vec![0u64; m.features.len()];
+        let mut more: Vec<Vec<u32>> = vec![Vec::new(); m.features.len()];
+        for (k, e) in entries.iter().enumerate() {
+            for (fi, list) in more.iter_mut().enumerate() {
+                if e.words[fi / 64] >> (fi % 64) & 1 == 1 {
+                    if k < 64 {
+                        feature_entry_mask[fi] |= 1 << k;
+                    } else {
+                        list.push(k as u32);
+                    }
                 }
             }
-            feature_request_mask.push(mask);
-            feature_slow.push(slow);
-            forbid_entries.extend(list);
-            forbid_ranges.push(forbid_entries.len() as u32);
         }
-        let words = m.features.len().div_ceil(64);
+        let mut entry_more = Vec::new();
+        let mut entry_more_ranges = Vec::with_capacity(m.features.len() + 1);
+        entry_more_ranges.push(0u32);
+        for list in more {
+            entry_more.extend(list);
+            entry_more_ranges.push(entry_more.len() as u32);
+        }
         let word_set = |pred: &dyn Fn(usize) -> bool| -> Vec<u64> {
             let mut w = vec![0u64; words];
             for f in 0..m.features.len() {
@@ -499,10 +519,6 @@ impl Compiled {
         let topic_words = (0..m.consent_topics.len())
             .map(|t| word_set(&|f| feature_consent[f] == t as u32))
             .collect();
-        let rule_words = (0..m.forbids.len().min(64))
-            .map(|r| word_set(&|f| feature_request_mask[f] >> r & 1 == 1))
-            .collect();
-        let slow_words = word_set(&|f| feature_slow[f]);
         let source_index = m
             .sources
             .iter()
@@ -526,7 +542,7 @@ impl Compiled {
                 .iter()
                 .map(|f| match &f.ty {
                     ContextType::Enum(vs) => index_of(vs.iter()),
-                    _ => HashMap::new(),
+                    _ => NameMap::default(),
                 })
                 .collect(),
         };
@@ -542,17 +558,15 @@ impl Compiled {
             source_when,
             arms,
             forbid_when,
-            forbid_request_only,
+            forbid_other,
             feature_static,
             feature_consent,
-            forbid_entries,
-            forbid_ranges,
-            feature_request_mask,
-            feature_slow,
+            entries,
+            feature_entry_mask,
+            entry_more,
+            entry_more_ranges,
             pass_words,
             topic_words,
-            rule_words,
-            slow_words,
             source_forbids,
             reason_forbids,
             reason_requires,

@@ -4,11 +4,11 @@
 use std::collections::HashSet;
 
 use crate::DenyCode;
-use crate::compile::{Compiled, FeatureForbid, NO_INSTANCE, NO_TOPIC, PASS};
+use crate::compile::{Compiled, NO_INSTANCE, NO_TOPIC, PASS};
 use crate::decision::Decision;
 use crate::eval::{Env, Tri};
 use crate::model::{CONSENT_GRANTED, Clearance, Visibility};
-use crate::request::{FeatureName, Partial, Request, RequestErrors};
+use crate::request::{Partial, Request, RequestErrors};
 
 /// A registry feature: its registry position, tied to the registry of the
 /// policy that resolved it ([`Compiled::feature_id`]). An id used with a
@@ -118,17 +118,35 @@ pub struct Prepared<'r> {
     /// The `when` arm that decided the mode; `None` for `else`.
     pub arm: Option<u32>,
     pub(crate) grants: u64,
-    /// Per forbid rule: whether its request-only condition fires (true or unknown).
-    /// Only for rules 64 and beyond (empty, so no allocation, for most policies).
+    /// Per `forbid source`/`forbid reason` rule: whether its condition fires
+    /// (true or unknown). Only for rules 64 and beyond (empty, so no
+    /// allocation, for most policies).
     pub(crate) fired_more: Vec<bool>,
-    /// Rules 0..64 whose request-only condition fires, as bits.
+    /// `forbid source`/`forbid reason` rules 0..64 whose condition fires, as bits.
     pub(crate) fired_mask: u64,
+    /// Forbid entries 0..64 (see `Compiled::entries`) whose residual fires.
+    pub(crate) entries_fired: u64,
+    /// The same for entries 64 and beyond (empty for most policies).
+    pub(crate) entries_more: Vec<bool>,
     /// Consent topics 0..64 that are `granted`.
     pub(crate) granted_mask: u64,
 }
 
+/// The verdict of a static code (`PASS`: allowed until consent and forbid rules say otherwise).
+const CODE_VERDICT: [Verdict; 256] = {
+    let mut t = [Verdict::Allowed; 256];
+    let mut i = 0;
+    while i < 256 {
+        if i != PASS as usize {
+            t[i] = Verdict::Denied(DenyCode::from_u8(i as u8));
+        }
+        i += 1;
+    }
+    t
+};
+
 impl DenyCode {
-    pub(crate) fn from_u8(v: u8) -> DenyCode {
+    pub(crate) const fn from_u8(v: u8) -> DenyCode {
         match v {
             0 => DenyCode::CapabilityMissing,
             1 => DenyCode::ConditionFalse,
@@ -153,8 +171,16 @@ fn mark(bits: &mut [u8], i: usize, v: Verdict) {
     }
 }
 
+/// The cache-scope bitmap bytes of allowed words (LSB first).
+#[inline]
+pub(crate) fn words_to_bytes(words: &[u64], bytes: &mut [u8]) {
+    for (k, b) in bytes.iter_mut().enumerate() {
+        *b = words.get(k / 8).map_or(0, |w| (w >> (8 * (k % 8))) as u8);
+    }
+}
+
 /// Whether `code` matches a pattern with at most one `*` (which matches any run).
-pub(crate) fn pattern_matches(pattern: &str, code: &str) -> bool {
+pub fn pattern_matches(pattern: &str, code: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == code,
         Some((pre, post)) => {
@@ -164,7 +190,17 @@ pub(crate) fn pattern_matches(pattern: &str, code: &str) -> bool {
 }
 
 impl Prepared<'_> {
-    /// Whether the request-only condition of forbid rule `r` fires.
+    /// Whether the residual of forbid entry `e` fires.
+    #[inline]
+    pub(crate) fn entry_fired(&self, e: usize) -> bool {
+        if e < 64 {
+            self.entries_fired >> e & 1 == 1
+        } else {
+            self.entries_more.get(e - 64).copied().unwrap_or(false)
+        }
+    }
+
+    /// Whether the condition of source or reason forbid rule `r` fires.
     #[inline]
     pub(crate) fn fired(&self, r: u32) -> bool {
         if r < 64 {
@@ -231,6 +267,8 @@ impl Compiled {
             grants: 0,
             fired_more: Vec::new(),
             fired_mask: 0,
+            entries_fired: 0,
+            entries_more: Vec::new(),
             granted_mask: 0,
         }
     }
@@ -241,16 +279,28 @@ impl Compiled {
             mode: Some(mode),
             feature: None,
         };
-        let fires = |(w, only): (&Option<crate::eval::CExpr>, &bool)| {
-            *only && w.as_ref().is_none_or(|w| w.eval(&env) != Tri::F)
-        };
-        let rules = self.forbid_when.iter().zip(&self.forbid_request_only);
-        let fired_mask = rules
-            .clone()
-            .take(64)
-            .enumerate()
-            .fold(0u64, |m, (i, r)| if fires(r) { m | 1 << i } else { m });
-        let fired_more: Vec<bool> = rules.skip(64).map(fires).collect();
+        let fires =
+            |w: &Option<crate::eval::CExpr>| w.as_ref().is_none_or(|w| w.eval(&env) != Tri::F);
+        let rules = self.forbid_when.iter().zip(&self.forbid_other);
+        let mut fired_mask = 0u64;
+        for (i, (w, &other)) in rules.clone().take(64).enumerate() {
+            if other && fires(w) {
+                fired_mask |= 1 << i;
+            }
+        }
+        let fired_more: Vec<bool> = rules.skip(64).map(|(w, &o)| o && fires(w)).collect();
+        let mut entries_fired = 0u64;
+        for (i, e) in self.entries.iter().take(64).enumerate() {
+            if fires(&e.when) {
+                entries_fired |= 1 << i;
+            }
+        }
+        let entries_more: Vec<bool> = self
+            .entries
+            .iter()
+            .skip(64)
+            .map(|e| fires(&e.when))
+            .collect();
         let granted_mask = req
             .consent
             .iter()
@@ -279,6 +329,8 @@ impl Compiled {
             grants: self.mode_grants.get(mode as usize).copied().unwrap_or(0),
             fired_more,
             fired_mask,
+            entries_fired,
+            entries_more,
             granted_mask,
         }
     }
@@ -326,52 +378,61 @@ impl Compiled {
                 return Verdict::Denied(DenyCode::ConsentRequired);
             }
         }
-        if !self.feature_slow[fi] {
-            // Only request-only rules apply: the lowest fired bit is the first
-            // matching rule in declaration order.
-            let hit = self.feature_request_mask[fi] & p.fired_mask;
-            return if hit == 0 {
-                Verdict::Allowed
-            } else {
-                Verdict::Forbidden(hit.trailing_zeros())
-            };
+        // The lowest fired entry is the first matching rule (entries are in rule order).
+        let hit = self.feature_entry_mask[fi] & p.entries_fired;
+        if hit != 0 {
+            return Verdict::Forbidden(self.entries[hit.trailing_zeros() as usize].rule);
         }
         let (a, b) = (
-            self.forbid_ranges[fi] as usize,
-            self.forbid_ranges[fi + 1] as usize,
+            self.entry_more_ranges[fi] as usize,
+            self.entry_more_ranges[fi + 1] as usize,
         );
-        for entry in &self.forbid_entries[a..b] {
-            let (rule, fires) = match entry {
-                FeatureForbid::Request(r) => (*r, p.fired(*r)),
-                FeatureForbid::Always(r) => (*r, true),
-                FeatureForbid::Residual(r, e) => (
-                    *r,
-                    e.eval(&Env {
-                        req: p.req,
-                        mode: Some(p.mode),
-                        feature: None,
-                    }) != Tri::F,
-                ),
-            };
-            if fires {
-                return Verdict::Forbidden(rule);
+        for &e in &self.entry_more[a..b] {
+            if p.entry_fired(e as usize) {
+                return Verdict::Forbidden(self.entries[e as usize].rule);
             }
         }
         Verdict::Allowed
     }
 
-    /// Verdicts of every registry feature: the same steps as
-    /// [`Compiled::feature_verdict`], over zipped columns so that the hot loop
-    /// has no bounds checks.
-    fn all_features_into(&self, p: &Prepared<'_>, out: &mut Vec<(u32, Verdict)>, bits: &mut [u8]) {
-        let nf = self.feature_consent.len();
+    /// The allowed registry features for a prepared request, 64 per word,
+    /// written over `allowed` (one word per 64 registry features): steps 2–5
+    /// from the (purpose, mode) column, then consent, then the fired forbid
+    /// entries in rule order, each a few AND-NOTs per word. When `patch` holds
+    /// the static verdict column of every registry feature, the features that
+    /// consent or a forbid rule deny get their verdict written there: only
+    /// what the request changes is touched. An invalid purpose or mode
+    /// allows nothing.
+    pub(crate) fn allowed_words(
+        &self,
+        p: &Prepared<'_>,
+        allowed: &mut Vec<u64>,
+        mut patch: Option<&mut [(u32, Verdict)]>,
+    ) {
+        allowed.clear();
         let Some(pass) = p.pm.and_then(|pm| self.pass_words.get(pm)) else {
-            out.extend((0..nf as u32).map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest))));
+            allowed.resize(self.feature_consent.len().div_ceil(64), 0);
             return;
         };
-        let column = p.pm.unwrap_or(0) * nf;
-        // Features blocked by consent or by a fired request-only rule, 64 at a time.
-        let mut blocked = vec![0u64; pass.len()];
+        allowed.extend_from_slice(pass);
+        let mut deny = |allowed: &mut [u64], words: &[u64], v: Verdict| {
+            for (w, (a, &m)) in allowed.iter_mut().zip(words).enumerate() {
+                let hit = *a & m;
+                if hit == 0 {
+                    continue;
+                }
+                *a &= !hit;
+                if let Some(out) = patch.as_deref_mut() {
+                    let mut bits = hit;
+                    while bits != 0 {
+                        if let Some(slot) = out.get_mut(w * 64 + bits.trailing_zeros() as usize) {
+                            slot.1 = v;
+                        }
+                        bits &= bits - 1;
+                    }
+                }
+            }
+        };
         for (t, words) in self.topic_words.iter().enumerate() {
             let granted = if t < 64 {
                 p.granted_mask >> t & 1 == 1
@@ -379,38 +440,39 @@ impl Compiled {
                 p.req.consent.get(t).copied() == Some(CONSENT_GRANTED as u8)
             };
             if !granted {
-                blocked.iter_mut().zip(words).for_each(|(b, w)| *b |= w);
+                deny(allowed, words, Verdict::Denied(DenyCode::ConsentRequired));
             }
         }
-        for (r, words) in self.rule_words.iter().enumerate() {
-            if p.fired_mask >> r & 1 == 1 {
-                blocked.iter_mut().zip(words).for_each(|(b, w)| *b |= w);
+        for (e, entry) in self.entries.iter().enumerate() {
+            if p.entry_fired(e) {
+                deny(allowed, &entry.words, Verdict::Forbidden(entry.rule));
             }
         }
-        for (w, (&pass, (&block, &slow))) in pass
-            .iter()
-            .zip(blocked.iter().zip(&self.slow_words))
-            .enumerate()
-        {
-            let allowed = pass & !block & !slow;
-            // The cache-scope bitmap takes the allowed word as it is (LSB first).
-            for (k, byte) in allowed.to_le_bytes().iter().enumerate() {
-                if let Some(b) = bits.get_mut(w * 8 + k) {
-                    *b |= byte;
-                }
+    }
+
+    /// Verdicts of every registry feature: the static column converted by a
+    /// table (no branch per feature), then patched by [`Compiled::allowed_words`].
+    fn all_features_into(
+        &self,
+        p: &Prepared<'_>,
+        out: &mut Vec<(u32, Verdict)>,
+        allowed: &mut Vec<u64>,
+    ) {
+        let nf = self.feature_consent.len();
+        let start = out.len();
+        match p.pm {
+            Some(pm) if pm < self.pass_words.len() => {
+                let column = &self.feature_static[pm * nf..(pm + 1) * nf];
+                out.extend(
+                    column
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &c)| (i as u32, CODE_VERDICT[c as usize])),
+                );
             }
-            let base = w * 64;
-            let end = (base + 64).min(nf);
-            out.extend((base..end).map(|i| {
-                if allowed >> (i - base) & 1 == 1 {
-                    (i as u32, Verdict::Allowed)
-                } else {
-                    let v = self.feature_verdict(p, i, column);
-                    mark(bits, i, v);
-                    (i as u32, v)
-                }
-            }));
+            _ => out.extend((0..nf as u32).map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest)))),
         }
+        self.allowed_words(p, allowed, Some(&mut out[start..]));
     }
 
     /// Verdicts of the given features (in range), appended to `out`.
@@ -442,7 +504,7 @@ impl Compiled {
         self.source_by_index(p, s.index as usize)
     }
 
-    fn source_by_index(&self, p: &Prepared<'_>, si: usize) -> Verdict {
+    pub(crate) fn source_by_index(&self, p: &Prepared<'_>, si: usize) -> Verdict {
         let Some(&requires) = self.source_requires.get(si) else {
             return Verdict::Denied(DenyCode::ConditionFalse);
         };
@@ -570,32 +632,17 @@ impl Compiled {
         let (_, feature_bits) = bits.split_at_mut(ns.div_ceil(8));
         let route = self.route(p.req.surface, p.mode);
         let mut features: Vec<(u32, Verdict)> = Vec::new();
-        let mut unknown_features = Vec::new();
+        let mut unknown_features = crate::NameList::new();
         match &p.req.features {
             Some(list) => {
-                let mut known: Vec<u32> = list
-                    .iter()
-                    .filter_map(|f| {
-                        if let FeatureName::Known(i) = f {
-                            Some(*i)
-                        } else {
-                            None
-                        }
-                    })
-                    .collect();
+                let mut known: Vec<u32> = list.known().collect();
                 known.sort_unstable();
                 // The parser already dropped duplicates; a hand-built list may not have.
                 known.dedup();
                 known.retain(|&i| i < nf);
                 features.reserve_exact(known.len());
                 self.features_into(p, known.into_iter(), &mut features, feature_bits);
-                unknown_features.extend(list.iter().filter_map(|f| {
-                    if let FeatureName::Unknown(n) = f {
-                        Some(n.clone())
-                    } else {
-                        None
-                    }
-                }));
+                unknown_features.clone_from(list.unknown());
             }
             None => match route {
                 Some(r) => {
@@ -607,7 +654,9 @@ impl Compiled {
                 }
                 None => {
                     features.reserve_exact(nf as usize);
-                    self.all_features_into(p, &mut features, feature_bits);
+                    let mut allowed = Vec::with_capacity(nf.div_ceil(64) as usize);
+                    self.all_features_into(p, &mut features, &mut allowed);
+                    words_to_bytes(&allowed, feature_bits);
                 }
             },
         }
@@ -657,8 +706,15 @@ impl Compiled {
     /// roles; tenant, surface, purpose and features kept only where each was
     /// itself valid. An invalid purpose denies every feature `invalid_request`.
     pub(crate) fn fallback(&self, partial: Partial, reason_codes: &[&str]) -> Decision {
+        let req = self.fallback_request(partial);
+        let p = self.prepare_in_mode(&req, self.model.fallback.mode, None);
+        self.decide_prepared(&p, reason_codes)
+    }
+
+    /// The request an invalid request is decided as (see [`Compiled::fallback`]).
+    pub(crate) fn fallback_request(&self, partial: Partial) -> Request {
         let m = &self.model;
-        let req = Request {
+        Request {
             tenant: partial.tenant,
             surface: partial.surface,
             purpose: partial.purpose,
@@ -670,8 +726,6 @@ impl Compiled {
             roles: 0,
             features: partial.features,
             vocabulary: self.tags.vocabulary,
-        };
-        let p = self.prepare_in_mode(&req, m.fallback.mode, None);
-        self.decide_prepared(&p, reason_codes)
+        }
     }
 }

@@ -23,7 +23,7 @@ pub struct Decision {
     pub features: Vec<(u32, Verdict)>,
     /// Names in the request's `features` that are not in the registry
     /// (denied `unknown_feature`), request order.
-    pub unknown_features: Vec<String>,
+    pub unknown_features: crate::NameList,
     pub reasons: Vec<(String, ReasonOutcome)>,
     pub reasons_asked: bool,
     pub cache_scope: String,
@@ -46,8 +46,17 @@ impl Decision {
             .map(|(i, _)| *i)
     }
 
-    /// Compact JSON.
+    /// Compact JSON ([`Decision::write_json`] into a new string).
     pub fn to_json(&self, c: &Compiled) -> String {
+        let mut out = String::with_capacity(1024);
+        self.write_json(c, &mut out);
+        out
+    }
+
+    /// Compact JSON through the tree renderer of [`Decision::to_json_pretty`]:
+    /// the reference that [`Decision::write_json`] is tested against.
+    #[doc(hidden)]
+    pub fn to_json_via_tree(&self, c: &Compiled) -> String {
         let mut out = String::with_capacity(1024);
         self.tree(c).write(&mut out, None, 0);
         out
@@ -122,10 +131,13 @@ impl Decision {
         }
         let mut f_allowed = Vec::new();
         let mut f_denied = Vec::new();
-        let unknown = self
-            .unknown_features
-            .iter()
-            .map(|n| (None, n.clone(), Verdict::Denied(DenyCode::UnknownFeature)));
+        let unknown = self.unknown_features.iter().map(|n| {
+            (
+                None,
+                n.to_string(),
+                Verdict::Denied(DenyCode::UnknownFeature),
+            )
+        });
         let known = self.features.iter().filter_map(|(i, v)| {
             let f = m.features.get(*i as usize)?;
             Some((Some(f), f.name.clone(), *v))

@@ -324,7 +324,7 @@ impl Compiled {
                 }
                 match f {
                     FeatureName::Known(id) => {
-                        write_str(o, m.features.get(*id as usize).map_or("", |x| &x.name))
+                        write_str(o, m.features.get(id as usize).map_or("", |x| &x.name))
                     }
                     FeatureName::Unknown(n) => write_str(o, n),
                 }

@@ -332,6 +332,12 @@ fn compare(op: CmpOp, l: Option<V<'_>>, r: Option<V<'_>>) -> Tri {
     let (Some(l), Some(r)) = (l, r) else {
         return Tri::U;
     };
+    // Equality needs no ordering (a length check rejects most strings at once).
+    match op {
+        CmpOp::Eq => return Tri::of(l == r),
+        CmpOp::Ne => return Tri::of(l != r),
+        _ => {}
+    }
     let ord = match (l, r) {
         (V::Num(a), V::Num(b)) => a.cmp(&b),
         (V::Str(a), V::Str(b)) => a.cmp(b),

@@ -42,7 +42,7 @@ impl J<'_> {
 /// array length) and kept as empty placeholders, since nothing below level 2
 /// is ever read but its kind. A request of 500,000 nested arrays thus costs
 /// no allocation per array.
-const KEEP_LEVELS: usize = 2;
+pub(crate) const KEEP_LEVELS: usize = 2;
 
 /// Why a request text is not a [`J`].
 pub enum ParseError {
@@ -56,6 +56,16 @@ pub enum ParseError {
 /// Parses a request text, refusing nesting deeper than `MAX_DEPTH` as soon
 /// as it is seen (before serde_json's own recursion limit of 128).
 pub fn parse(text: &str) -> Result<J<'_>, ParseError> {
+    // The common request takes the fast scanner; anything it is not sure of
+    // (and every error) takes serde_json below.
+    if let Some(v) = crate::json_fast::parse(text) {
+        return Ok(v);
+    }
+    parse_serde(text)
+}
+
+/// [`parse`] by serde_json alone.
+pub(crate) fn parse_serde(text: &str) -> Result<J<'_>, ParseError> {
     let why = Cell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
     let seed = Seed {

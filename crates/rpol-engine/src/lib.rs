@@ -17,28 +17,38 @@ mod compile;
 pub mod condition;
 mod decide;
 mod decision;
+mod decision_json;
 mod decision_log;
 mod engine;
 mod eval;
+mod fields;
 mod invariants;
 mod json;
+mod json_fast;
+mod lean;
 pub mod model;
+mod names;
 mod request;
 mod signing;
 
 pub use artifact::ArtifactError;
 pub use compile::{Compiled, MAX_SET, ModelError};
 pub use condition::Condition;
-pub use decide::{FeatureId, Prepared, ReasonOutcome, SourceId, UnknownRetention, Verdict};
+pub use decide::{
+    FeatureId, Prepared, ReasonOutcome, SourceId, UnknownRetention, Verdict, pattern_matches,
+};
 pub use decision::Decision;
 pub use decision_log::{
     DecisionSummary, LOG_DENY_CODES, LogKey, LogKeyError, MIN_LOG_KEY_BYTES, VerdictTally,
     allowed_set_hash, is_pseudonym, is_rfc3339, log_code_index, rfc3339_ms,
 };
 pub use engine::Engine;
+pub use fields::{FieldValue, RequestBuilder};
 pub use invariants::Refusal;
+pub use lean::AllowedSet;
+pub use names::{NameIter, NameList};
 pub use request::{
-    CtxVal, FeatureName, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS,
+    CtxVal, FeatureName, Features, MAX_ARRAY_LEN, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_ERRORS,
     REQUEST_KEYS, Request, RequestError, RequestErrors, parse_duration,
 };
 pub use signing::{KeyError, PUBLIC_KEY_HEADER, PublicKey, SECRET_KEY_HEADER, SecretKey};

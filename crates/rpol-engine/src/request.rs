@@ -2,7 +2,9 @@
 //! JSON path, and nothing invalid is ever silently defaulted.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use crate::names::{NameList, NameMap, SeenNames};
 use std::fmt;
 
 use crate::compile::Compiled;
@@ -26,10 +28,88 @@ pub enum CtxVal {
 }
 
 /// A feature named by a request: a registry id, or a name not in the registry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FeatureName {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureName<'a> {
     Known(u32),
-    Unknown(String),
+    Unknown(&'a str),
+}
+
+/// A request's `features`, de-duplicated, in request order. Names not in
+/// the registry are kept in one buffer, not one `String` each, so a request
+/// of 100,000 unknown names costs two allocations for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Features {
+    /// Registry ids, and [`UNKNOWN`] for the next name of `unknown`.
+    order: Vec<u32>,
+    unknown: NameList,
+}
+
+/// In [`Features::order`]: the next unknown name. Registry ids stay below it
+/// (a registry of 2^32 - 1 features would not fit in a request's limits).
+const UNKNOWN: u32 = u32::MAX;
+
+impl Features {
+    pub fn new() -> Features {
+        Features::default()
+    }
+
+    fn with_capacity(n: usize) -> Features {
+        Features {
+            order: Vec::with_capacity(n),
+            unknown: NameList::new(),
+        }
+    }
+
+    /// Appends registry feature `id` (the caller drops repeats).
+    pub fn push_known(&mut self, id: u32) {
+        if id != UNKNOWN {
+            self.order.push(id);
+        }
+    }
+
+    /// Appends a name not in the registry (the caller drops repeats).
+    pub fn push_unknown(&mut self, name: &str) {
+        self.unknown.push(name);
+        self.order.push(UNKNOWN);
+    }
+
+    /// Empties the list, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.order.clear();
+        self.unknown = NameList::new();
+    }
+
+    /// Whether registry feature `id` is in the list.
+    pub fn contains_known(&self, id: u32) -> bool {
+        id != UNKNOWN && self.order.contains(&id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Every feature, in request order.
+    pub fn iter(&self) -> impl Iterator<Item = FeatureName<'_>> + '_ {
+        let mut names = self.unknown.iter();
+        self.order.iter().map(move |&id| match id {
+            UNKNOWN => FeatureName::Unknown(names.next().unwrap_or("")),
+            id => FeatureName::Known(id),
+        })
+    }
+
+    /// The registry ids, in request order.
+    pub fn known(&self) -> impl Iterator<Item = u32> + '_ {
+        self.order.iter().copied().filter(|&id| id != UNKNOWN)
+    }
+
+    /// The names not in the registry, in request order.
+    pub fn unknown(&self) -> &NameList {
+        &self.unknown
+    }
 }
 
 /// A validated request with every name resolved to an id.
@@ -50,7 +130,7 @@ pub struct Request {
     /// Bit per role id.
     pub roles: u64,
     /// The `features` array, deduplicated in order.
-    pub features: Option<Vec<FeatureName>>,
+    pub features: Option<Features>,
     /// The vocabulary tag of the policy whose ids this request holds: another
     /// policy decides it only if its names are the same (see `PolicyTags`).
     pub(crate) vocabulary: u64,
@@ -161,7 +241,7 @@ pub(crate) struct Partial {
     pub tenant: Option<String>,
     pub surface: Option<u32>,
     pub purpose: Option<u32>,
-    pub features: Option<Vec<FeatureName>>,
+    pub features: Option<Features>,
 }
 
 /// At most this many errors of one request are listed; the rest are counted
@@ -305,8 +385,8 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                     (&m.purposes, &ix.purposes, "purpose")
                 };
                 match v {
-                    J::Str(s) => match index.get(&**s) {
-                        Some(&i) => {
+                    J::Str(s) => match declared(index, names, kind, s) {
+                        Ok(i) => {
                             if k == "surface" {
                                 req.surface = Some(i);
                                 partial.surface = Some(i);
@@ -315,12 +395,7 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                                 partial.purpose = Some(i);
                             }
                         }
-                        None => bad!(
-                            errs,
-                            format!("$.{k}"),
-                            "`{s}` is not a declared {kind} (expected one of {})",
-                            list(names)
-                        ),
+                        Err(why) => bad!(errs, format!("$.{k}"), "{why}"),
                     },
                     _ => wrong!("a string"),
                 }
@@ -374,15 +449,9 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                         };
                         let t = t as usize;
                         match fv {
-                            J::Str(s) => match &**s {
-                                "granted" => req.consent[t] = 0,
-                                "denied" => req.consent[t] = 1,
-                                "unknown" => req.consent[t] = 2,
-                                _ => bad!(
-                                    errs,
-                                    format!("$.{k}.{fk}"),
-                                    "`{s}` is not a consent state (expected `granted`, `denied` or `unknown`)"
-                                ),
+                            J::Str(s) => match consent_state(s) {
+                                Ok(state) => req.consent[t] = state,
+                                Err(why) => bad!(errs, format!("$.{k}.{fk}"), "{why}"),
                             },
                             other => bad!(
                                 errs,
@@ -427,14 +496,9 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                 J::Arr(items) => {
                     for (i, it) in items.iter().enumerate() {
                         match it {
-                            J::Str(s) => match ix.roles.get(&**s) {
-                                Some(&r) if r < 64 => req.roles |= 1u64 << r,
-                                _ => bad!(
-                                    errs,
-                                    format!("$.{k}[{i}]"),
-                                    "`{s}` is not a declared role (expected one of {})",
-                                    list(&m.roles)
-                                ),
+                            J::Str(s) => match role_bit(c, s) {
+                                Ok(bit) => req.roles |= bit,
+                                Err(why) => bad!(errs, format!("$.{k}[{i}]"), "{why}"),
                             },
                             other => bad!(
                                 errs,
@@ -449,34 +513,36 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             },
             "features" => match v {
                 J::Arr(items) => {
-                    let mut out: Vec<FeatureName> =
-                        Vec::with_capacity(items.len().min(m.features.len()));
+                    let mut out = Features::with_capacity(items.len().min(m.features.len()));
                     let mut ok = true;
                     // Duplicates count once (spec 12), first position kept: a
-                    // bit per registry feature, a set for unknown names.
+                    // bit per registry feature; for unknown names a set that
+                    // reuses the hash of the registry lookup (one hash a name).
                     let mut known = vec![0u64; m.features.len().div_ceil(64)];
-                    let mut unknown: HashSet<&str> = HashSet::new();
+                    let table = &c.feature_index;
+                    let mut unknown = SeenNames::new(table);
+                    let mut unknown_names = NameList::new();
                     let mut rest = items.len();
                     for (i, it) in items.iter().enumerate() {
                         rest -= 1;
                         match it {
-                            J::Str(s) => match c.feature_index.get(&**s) {
-                                Some(&id) => {
-                                    let (w, b) = (id as usize / 64, id % 64);
-                                    if known[w] >> b & 1 == 0 {
-                                        known[w] |= 1 << b;
-                                        out.push(FeatureName::Known(id));
+                            J::Str(s) => {
+                                let h = table.hash(s);
+                                match table.get_hashed(h, s) {
+                                    Some(&id) => {
+                                        let (w, b) = (id as usize / 64, id % 64);
+                                        if known[w] >> b & 1 == 0 {
+                                            known[w] |= 1 << b;
+                                            out.push_known(id);
+                                        }
+                                    }
+                                    None => {
+                                        if unknown.add(&mut unknown_names, h, s, rest + 1) {
+                                            out.order.push(UNKNOWN);
+                                        }
                                     }
                                 }
-                                None => {
-                                    if unknown.capacity() == 0 {
-                                        unknown.reserve(rest + 1);
-                                    }
-                                    if unknown.insert(s) {
-                                        out.push(FeatureName::Unknown(s.to_string()));
-                                    }
-                                }
-                            },
+                            }
                             other => {
                                 ok = false;
                                 bad!(
@@ -488,6 +554,7 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                             }
                         }
                     }
+                    out.unknown = unknown_names;
                     if ok {
                         req.features = Some(out);
                     }
@@ -578,6 +645,44 @@ pub const REQUEST_KEYS: [&str; 9] = [
     "features",
 ];
 
+/// The id of `s` among declared surfaces or purposes (`kind`).
+pub(crate) fn declared(
+    index: &crate::names::NameMap,
+    names: &[String],
+    kind: &str,
+    s: &str,
+) -> Result<u32, String> {
+    index.get(s).copied().ok_or_else(|| {
+        format!(
+            "`{s}` is not a declared {kind} (expected one of {})",
+            list(names)
+        )
+    })
+}
+
+/// A consent state: 0 granted, 1 denied, 2 unknown.
+pub(crate) fn consent_state(s: &str) -> Result<u8, String> {
+    match s {
+        "granted" => Ok(0),
+        "denied" => Ok(1),
+        "unknown" => Ok(2),
+        _ => Err(format!(
+            "`{s}` is not a consent state (expected `granted`, `denied` or `unknown`)"
+        )),
+    }
+}
+
+/// The bit of a declared role in [`Request::roles`].
+pub(crate) fn role_bit(c: &Compiled, s: &str) -> Result<u64, String> {
+    match c.names.roles.get(s) {
+        Some(&r) if r < 64 => Ok(1u64 << r),
+        _ => Err(format!(
+            "`{s}` is not a declared role (expected one of {})",
+            list(&c.model().roles)
+        )),
+    }
+}
+
 fn list(names: &[String]) -> String {
     list_of(names.iter().map(String::as_str), names.len())
 }
@@ -592,9 +697,9 @@ fn list_of<'a>(names: impl Iterator<Item = &'a str>, len: usize) -> String {
     }
 }
 
-fn context_value(
+pub(crate) fn context_value(
     ty: &ContextType,
-    variants: Option<&HashMap<String, u32>>,
+    variants: Option<&NameMap>,
     v: &J<'_>,
 ) -> Result<CtxVal, String> {
     match (ty, v) {

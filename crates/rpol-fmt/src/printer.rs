@@ -5,7 +5,7 @@
 
 use rpol_syntax::ast::{
     Arm, BlockKind, Comment, Expect, ExpectKind, Expr, ExprKind, Field, Fields, File, Forbid, Item,
-    ItemKind, Outcome, Targets, Test, Value,
+    ItemKind, Outcome, ReasonCodes, Targets, Test, Value,
 };
 
 /// Lines are kept within this width where the layout has a choice.
@@ -449,11 +449,29 @@ impl Printer<'_> {
             self.leading(start, 2);
             match part {
                 Part::Given(g) => self.fields_block("given", g, 2, g.span.end, false),
-                Part::Expect(e) => {
-                    self.out.push_str(&format!("  expect {}", expect(&e.kind)));
-                    self.trailing(e.span.end);
-                    self.newline();
-                }
+                Part::Expect(e) => match (expect(&e.kind), &e.kind) {
+                    (None, ExpectKind::CacheScope(f)) => {
+                        let header = "expect cache_scope";
+                        let inline = self.inline_object(f).filter(|s| {
+                            2 + header.len() + 1 + s.len() <= MAX_WIDTH
+                                && !self.has_comments(f.span.start, f.span.end)
+                        });
+                        match inline {
+                            Some(s) => {
+                                self.out.push_str(&format!("  {header} {s}"));
+                                self.trailing(e.span.end);
+                                self.newline();
+                            }
+                            None => self.fields_block(header, f, 2, e.span.end, false),
+                        }
+                    }
+                    (line, _) => {
+                        let line = line.unwrap_or_default();
+                        self.out.push_str(&format!("  expect {line}"));
+                        self.trailing(e.span.end);
+                        self.newline();
+                    }
+                },
             }
         }
         self.leading(item.span.end.saturating_sub(1), 2);
@@ -483,12 +501,14 @@ fn outcome(o: Outcome) -> &'static str {
     }
 }
 
-fn expect(k: &ExpectKind) -> String {
+/// One `expect` statement on one line; `None` for `cache_scope`, whose
+/// components are a block.
+fn expect(k: &ExpectKind) -> Option<String> {
     let code = |c: &Option<rpol_syntax::ast::Ident>| {
         c.as_ref()
             .map_or_else(String::new, |c| format!(" {}", c.name))
     };
-    match k {
+    Some(match k {
         ExpectKind::Mode(m) => format!("mode == {}", m.name),
         ExpectKind::Route(None) => "route == none".into(),
         ExpectKind::Route(Some(r)) => format!("route == {}", r.name),
@@ -504,12 +524,41 @@ fn expect(k: &ExpectKind) -> String {
             code: c,
             ..
         } => format!("feature {} {}{}", targets(t), outcome(*o), code(c)),
-        ExpectKind::ReasonShows { code: c, reason } => {
-            format!("reason {} shows {}", quote(&c.value), reason.name)
+        ExpectKind::ReasonShows { codes: c, reason } => {
+            format!("reason {} shows {}", reason_codes(c), reason.name)
         }
-        ExpectKind::ReasonSuppressed { code: c, deny } => {
-            format!("reason {} suppressed{}", quote(&c.value), code(deny))
+        ExpectKind::ReasonSuppressed { codes: c, deny } => {
+            format!("reason {} suppressed{}", reason_codes(c), code(deny))
         }
+        ExpectKind::Retention { kind, duration } => {
+            format!("retention {} {}", kind.name, expr(duration))
+        }
+        ExpectKind::Debug {
+            role,
+            sees,
+            targets: t,
+            ..
+        } => format!(
+            "debug {} {} {}",
+            role.name,
+            if *sees { "sees" } else { "hides" },
+            targets(t)
+        ),
+        // Printed by the caller: its braces may hold comments.
+        ExpectKind::CacheScope(_) => return None,
+    })
+}
+
+fn reason_codes(c: &ReasonCodes) -> String {
+    match c {
+        ReasonCodes::One(s) => quote(&s.value),
+        ReasonCodes::List(v, _) => format!(
+            "[{}]",
+            v.iter()
+                .map(|s| quote(&s.value))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

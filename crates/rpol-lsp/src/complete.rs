@@ -26,7 +26,16 @@ const EXPR_WORDS: &[&str] = &[
 const CONSENT_STATES: &[&str] = &["granted", "denied", "unknown"];
 const SUBJECT_FIELDS: &[&str] = &["user_id", "anonymous_id"];
 const FORBID_KINDS: &[&str] = &["feature", "source", "reason"];
-const EXPECT_KINDS: &[&str] = &["mode", "route", "source", "feature", "reason"];
+const EXPECT_KINDS: &[&str] = &[
+    "mode",
+    "route",
+    "source",
+    "feature",
+    "reason",
+    "retention",
+    "debug",
+    "cache_scope",
+];
 const CONTEXT_TYPES: &[&str] = &["string", "int", "bool", "duration"];
 const BLOCK_KEYWORDS: &[&str] = &["policy", "mode", "class", "source", "feature_set", "reason"];
 const VOCAB_KEYWORDS: &[&str] = &["purposes", "consent", "capabilities", "roles", "surfaces"];
@@ -223,9 +232,15 @@ fn statement(t: &[Token<'_>]) -> Option<Vec<Part>> {
         (Some("expect"), Some(k)) => match k {
             "source" => Some(vec![Names(Kind::Source)]),
             "feature" => Some(vec![Names(Kind::Feature)]),
+            "retention" => Some(vec![Names(Kind::Retention)]),
+            "debug" => Some(vec![Names(Kind::Role)]),
             _ => None,
         },
         (_, Some("shows")) => Some(vec![Names(Kind::Reason)]),
+        (_, Some("sees" | "hides")) => Some(vec![Names(Kind::Feature)]),
+        (Some("debug"), Some(_)) if n >= 3 && t[n - 3].is_ident("expect") => {
+            Some(vec![Words(&["sees", "hides"])])
+        }
         (Some("source" | "feature"), Some(_)) if n >= 3 && t[n - 3].is_ident("expect") => {
             Some(vec![Words(&["allowed", "denied"])])
         }
@@ -233,6 +248,13 @@ fn statement(t: &[Token<'_>]) -> Option<Vec<Part>> {
             // `expect reason "code" █`
             if n >= 2 && t[n - 1].tok == Tok::Str && t[n - 2].is_ident("reason") {
                 return Some(vec![Words(&["shows", "suppressed"])]);
+            }
+            // `expect reason ["a", "b"] █`
+            if n >= 2 && t[n - 1].is_punct("]") {
+                let open = (0..n - 1).rev().find(|&i| t[i].is_punct("["))?;
+                if open >= 2 && t[open - 1].is_ident("reason") && t[open - 2].is_ident("expect") {
+                    return Some(vec![Words(&["shows", "suppressed"])]);
+                }
             }
             None
         }
@@ -570,6 +592,27 @@ mod tests {
         assert_eq!(
             at("test \"t\" {\n  given {\n    consent: { personalization: █"),
             vec![Words(CONSENT_STATES)]
+        );
+        assert_eq!(at("test \"t\" {\n  expect █"), vec![Words(EXPECT_KINDS)]);
+        assert_eq!(
+            at("test \"t\" {\n  expect retention █"),
+            vec![Names(Kind::Retention)]
+        );
+        assert_eq!(
+            at("test \"t\" {\n  expect debug █"),
+            vec![Names(Kind::Role)]
+        );
+        assert_eq!(
+            at("test \"t\" {\n  expect debug sre █"),
+            vec![Words(&["sees", "hides"])]
+        );
+        assert_eq!(
+            at("test \"t\" {\n  expect debug sre hides █"),
+            vec![Names(Kind::Feature)]
+        );
+        assert_eq!(
+            at("test \"t\" {\n  expect reason [\"a\", \"b\"] █"),
+            vec![Words(&["shows", "suppressed"])]
         );
         assert_eq!(at("source s { when: █"), vec![Expr]);
         assert_eq!(

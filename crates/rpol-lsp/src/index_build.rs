@@ -337,7 +337,15 @@ impl Builder {
                 ExpectKind::ReasonShows { reason, .. } => {
                     self.refer_all(Kind::Reason, file, &[reason])
                 }
-                ExpectKind::ReasonSuppressed { .. } => {}
+                ExpectKind::ReasonSuppressed { .. } | ExpectKind::CacheScope(_) => {}
+                ExpectKind::Retention { kind, .. } => {
+                    self.refer_all(Kind::Retention, file, &[kind])
+                }
+                ExpectKind::Debug { role, targets, .. } => {
+                    self.refer_all(Kind::Role, file, &[role]);
+                    let ids: Vec<&Ident> = targets.names().iter().collect();
+                    self.refer_all(Kind::Feature, file, &ids);
+                }
             }
         }
     }

@@ -142,15 +142,15 @@ fn completion_reads_the_cursor() {
             .map(|c| c.label)
             .collect()
     };
-    let feats = labels("features: [user_category_affinity_30d, ");
+    let feats = labels("features: [\n    user_category_affinity_30d,\n    ");
     assert!(feats.contains(&"user_embedding".to_string()), "{feats:?}");
     assert!(!feats.contains(&"personalized".to_string()));
     assert_eq!(
-        labels("when consent.personalization == granted  => "),
+        labels("when consent.personalization == granted => "),
         ["personalized", "contextual_only", "non_personalized"]
     );
     assert_eq!(
-        labels("source session_intent     { requires: ["),
+        labels("source session_intent {\n  requires: ["),
         ["behavior", "profile", "context", "coarse_context"]
     );
     assert_eq!(

@@ -4,7 +4,8 @@
 mod fast;
 mod load;
 mod model;
-mod yaml;
+/// The span-carrying YAML value tree, also read by batch mappings.
+pub mod yaml;
 
 pub use load::{MAX_ALIAS_REPLAY, MAX_REGISTRY_BYTES, load};
 pub use model::{DebugVisibility, RegFeature, Registry, Sp};

@@ -7,7 +7,7 @@ use serde_saphyr::Spanned;
 #[derive(Debug, Clone)]
 pub enum Yv {
     Null,
-    Bool,
+    Bool(bool),
     Int(i128),
     Float,
     Str(String),
@@ -19,7 +19,7 @@ impl Yv {
     pub fn kind(&self) -> &'static str {
         match self {
             Yv::Null => "null",
-            Yv::Bool => "a boolean",
+            Yv::Bool(_) => "a boolean",
             Yv::Int(_) => "an integer",
             Yv::Float => "a number",
             Yv::Str(_) => "a string",
@@ -47,10 +47,7 @@ impl<'de> Deserialize<'de> for Yv {
                 Yv::deserialize(d)
             }
             fn visit_bool<E>(self, v: bool) -> Result<Yv, E> {
-                {
-                    let _ = v;
-                    Ok(Yv::Bool)
-                }
+                Ok(Yv::Bool(v))
             }
             fn visit_i64<E>(self, v: i64) -> Result<Yv, E> {
                 Ok(Yv::Int(v.into()))

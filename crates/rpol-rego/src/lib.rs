@@ -9,6 +9,7 @@
 //! and `rpol bench --rego`.
 
 mod data;
+#[cfg(feature = "evaluator")]
 mod evaluator;
 mod expr;
 mod module;
@@ -16,6 +17,7 @@ mod sha;
 
 use rpol_engine::model::PolicyModel;
 
+#[cfg(feature = "evaluator")]
 pub use evaluator::{RegoError, RegoEvaluator, comparable};
 
 /// A policy exported to Rego.

@@ -131,7 +131,7 @@ fn targets(m: &PolicyModel, k: usize, names: &dyn Fn(u32) -> String) -> Option<S
 }
 
 fn sources(m: &PolicyModel, out: &mut String) {
-    out.push_str("# Sources (spec 3.1): capabilities, then `when`, then forbid rules.\n");
+    out.push_str("# Sources (docs/reference.md, the decision step by step): capabilities, then `when`, then forbid rules.\n");
     let list: Vec<String> = (0..m.sources.len())
         .map(|i| format!("source_{i}"))
         .collect();

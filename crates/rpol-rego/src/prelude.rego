@@ -1,6 +1,6 @@
 # ---------------------------------------------------------------------------
-# Request validation (spec 7.1 and 12). Any error makes the request invalid;
-# the decision is then the fallback decision of spec 3.1.
+# Request validation (docs/reference.md, requests). Any error makes the request invalid;
+# the decision is then the fallback decision of docs/reference.md.
 
 has_key(o, k) if {
 	_ = o[k]
@@ -157,7 +157,7 @@ valid if count(errors) == 0
 
 # ---------------------------------------------------------------------------
 # The normalized request: absent optional values are null (a request can never
-# carry a null, spec 12); consent topics default to "unknown"; durations are
+# carry a null); consent topics default to "unknown"; durations are
 # seconds. An invalid request keeps only its tenant, surface, purpose and
 # features (when each is valid), as the native fallback does.
 
@@ -263,7 +263,7 @@ k_role(r) := 2 if {
 } else := 0
 
 # ---------------------------------------------------------------------------
-# Shared steps of spec 3.1.
+# Shared steps of the decision (docs/reference.md).
 
 grants := {c | some c in T.modes[mode]}
 
@@ -296,7 +296,7 @@ route := x if {
 	x := route_set.name
 } else := null
 
-# Features (spec 3.1 steps 2-7); step 1 (unknown names) is `unknown_listed`.
+# Features (docs/reference.md, steps 2-7); step 1 (unknown names) is `unknown_listed`.
 feature_verdict(f) := {"code": "invalid_request", "detail": "the request's purpose is invalid"} if {
 	req.purpose == null
 } else := {"code": "purpose_prohibited", "detail": sprintf("the request's purpose is prohibited for feature %s", [f.name])} if {
@@ -353,7 +353,7 @@ feature_decisions := {
 	),
 }
 
-# Reasons (spec 3.1): the one reason whose pattern matches (E0505 makes it unique).
+# Reasons (docs/reference.md): the one reason whose pattern matches (E0505 makes it unique).
 pattern_match(p, c) if {
 	not contains(p, "*")
 	p == c
@@ -388,7 +388,7 @@ explain(c) := {"suppressed": "no_reason_for_code"} if {
 	reason_forbidden(reason_of(c).name)
 } else := {"shown": reason_of(c).name, "text": reason_of(c).text}
 
-# The cache scope (spec 3.1).
+# The cache scope (docs/reference.md).
 personal_granted if {
 	some c in T.personal_caps
 	c in grants
@@ -419,7 +419,7 @@ cache_scope := concat("/", [
 ])
 
 # ---------------------------------------------------------------------------
-# The decision (spec 7.2), and the same with reasons for the given codes.
+# The decision (docs/reference.md), and the same with reasons for the given codes.
 
 decision := {
 	"policy": T.name,

@@ -360,7 +360,7 @@ fn write_invalid(out: &mut String, c: &Compiled, errors: &RequestErrors, fb: &De
         out.push('}');
     }
     out.push_str("],\"fallback\":");
-    out.push_str(&fb.to_json(c));
+    fb.write_json(c, out);
     out.push('}');
 }
 
@@ -512,56 +512,70 @@ fn batch_work(st: &AppState, served: &Served, body: &[u8]) -> Response {
     }
     let codes: Vec<&str> = parsed.reasons.iter().map(String::as_str).collect();
     let items = &parsed.requests.items;
-    // Large batches are split over the cores; each part is written in order.
+    // Every decision is written into one buffer: the first part's, which
+    // starts with the envelope. Large batches are split over the cores; the
+    // other parts' buffers are appended to it in order.
+    const HEAD: &str = "{\"decisions\":[";
+    let mut out = String::with_capacity(HEAD.len() + items.len() * 1024 + 4);
+    out.push_str(HEAD);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parts = if items.len() >= BATCH_PARALLEL_MIN && threads > 1 {
+    let ok = if items.len() >= BATCH_PARALLEL_MIN && threads > 1 {
         let chunk = items.len().div_ceil(threads);
+        let mut parts = items.chunks(chunk);
+        let first = parts.next().unwrap_or(&[]);
         std::thread::scope(|s| {
-            let handles: Vec<_> = items
-                .chunks(chunk)
-                .map(|part| s.spawn(|| decide_part(st, served, part, &codes)))
+            let handles: Vec<_> = parts
+                .map(|part| {
+                    s.spawn(|| {
+                        let mut buf = String::with_capacity(part.len() * 1024);
+                        decide_part(st, served, part, &codes, &mut buf);
+                        buf
+                    })
+                })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().ok())
-                .collect::<Option<Vec<String>>>()
+            decide_part(st, served, first, &codes, &mut out);
+            handles.into_iter().all(|h| match h.join() {
+                Ok(buf) => {
+                    out.push(',');
+                    out.push_str(&buf);
+                    true
+                }
+                Err(_) => false,
+            })
         })
     } else {
-        Some(vec![decide_part(st, served, items, &codes)])
+        decide_part(st, served, items, &codes, &mut out);
+        true
     };
-    let Some(parts) = parts else {
+    if !ok {
         return error_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             "",
             "internal error while deciding the batch",
         );
-    };
-    let mut out = String::with_capacity(16 + parts.iter().map(String::len).sum::<usize>());
-    out.push_str("{\"decisions\":[");
-    for (i, p) in parts.iter().filter(|p| !p.is_empty()).enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(p);
     }
     out.push_str("]}\n");
     with_digest(json_response(StatusCode::OK, out), served)
 }
 
-/// The decisions of `items`, comma-separated.
-fn decide_part(st: &AppState, served: &Served, items: &[&RawValue], codes: &[&str]) -> String {
+/// Appends the decisions of `items` to `out`, comma-separated.
+fn decide_part(
+    st: &AppState,
+    served: &Served,
+    items: &[&RawValue],
+    codes: &[&str],
+    out: &mut String,
+) {
     let c = &served.compiled;
-    let mut out = String::with_capacity(items.len() * 1024);
     for (i, r) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         match decide_one(st, served, r.get(), codes, None) {
-            Outcome::Valid(d) => out.push_str(&d.to_json(c)),
-            Outcome::Invalid(errors, fb) => write_invalid(&mut out, c, &errors, &fb),
+            Outcome::Valid(d) => d.write_json(c, out),
+            Outcome::Invalid(errors, fb) => write_invalid(out, c, &errors, &fb),
         }
     }
-    out
 }
 
 #[derive(Deserialize)]
@@ -606,7 +620,7 @@ async fn opa(State(st): State<Arc<AppState>>, req: Request) -> Response {
         Outcome::Valid(d) => {
             let mut body = String::with_capacity(2048);
             body.push_str("{\"result\":");
-            body.push_str(&d.to_json(c));
+            d.write_json(c, &mut body);
             body.push_str(",\"decision_id\":\"");
             body.push_str(&id);
             body.push_str("\"}\n");

@@ -9,12 +9,11 @@
 
 mod declog;
 mod http;
-mod load;
 mod metrics;
 mod server;
 
 pub use http::{BATCH_BODY_LIMIT, BATCH_LIMIT, REQUEST_LIMIT};
-pub use load::{Refused, load_policy};
+pub use rpol_check::policy_load::{Refused, load_policy};
 pub use server::{DEFAULT_LISTEN, DRAIN_TIMEOUT, HEADER_TIMEOUT, MAX_IN_FLIGHT, REQUEST_TIMEOUT};
 
 use std::path::PathBuf;

@@ -18,9 +18,9 @@ use tokio::sync::mpsc;
 
 use crate::declog::DecisionLog;
 use crate::http::{AppState, Served, router};
-use crate::load::load_policy;
 use crate::metrics::Metrics;
 use crate::{MIN_TOKEN_BYTES, Options, ServeError};
+use rpol_check::policy_load::load_policy;
 
 /// OPA's port, loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8181";

@@ -272,10 +272,47 @@ pub enum ExpectKind {
         outcome_span: Span,
         code: Option<Ident>,
     },
-    /// `expect reason "code" shows N`
-    ReasonShows { code: StrLit, reason: Ident },
-    /// `expect reason "code" suppressed CODE?`
-    ReasonSuppressed { code: StrLit, deny: Option<Ident> },
+    /// `expect reason "code" shows N` (or a list of codes)
+    ReasonShows { codes: ReasonCodes, reason: Ident },
+    /// `expect reason "code" suppressed CODE?` (or a list of codes)
+    ReasonSuppressed {
+        codes: ReasonCodes,
+        deny: Option<Ident>,
+    },
+    /// `expect retention KIND DURATION`; `duration` is a duration literal.
+    Retention { kind: Ident, duration: Expr },
+    /// `expect debug ROLE sees|hides T`
+    Debug {
+        role: Ident,
+        sees: bool,
+        verb_span: Span,
+        targets: Targets,
+    },
+    /// `expect cache_scope { component: value, … }`: only the components
+    /// written are compared.
+    CacheScope(Fields),
+}
+
+/// The reason codes of an `expect reason`: one string or a list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReasonCodes {
+    One(StrLit),
+    List(Vec<StrLit>, Span),
+}
+
+impl ReasonCodes {
+    pub fn codes(&self) -> &[StrLit] {
+        match self {
+            ReasonCodes::One(s) => std::slice::from_ref(s),
+            ReasonCodes::List(v, _) => v,
+        }
+    }
+    pub fn span(&self) -> Span {
+        match self {
+            ReasonCodes::One(s) => s.span,
+            ReasonCodes::List(_, sp) => *sp,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -104,6 +104,11 @@ fn describe(rule: &Rule) -> &'static str {
         Rule::expect_source | Rule::kw_source => "`source`",
         Rule::expect_feature | Rule::kw_feature => "`feature`",
         Rule::expect_reason | Rule::kw_reason => "`reason`",
+        Rule::expect_retention | Rule::kw_retention => "`retention`",
+        Rule::expect_debug | Rule::kw_debug => "`debug`",
+        Rule::expect_cache_scope | Rule::kw_cache_scope => "`cache_scope`",
+        Rule::debug_verb => "`sees` or `hides`",
+        Rule::reason_codes | Rule::string_list => "a reason code string or a list of them",
         Rule::reason_shows | Rule::kw_shows => "`shows`",
         Rule::reason_suppressed | Rule::kw_suppressed => "`suppressed`",
         Rule::outcome => "`allowed` or `denied`",
@@ -147,13 +152,27 @@ fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagno
     } else {
         format!("`{}`", &rest[..found_len])
     };
-    Diagnostic::error(
+    let d = Diagnostic::error(
         "E0100",
         file,
         Span::new(pos, pos + found_len),
         format!("expected {expected}, found {found}"),
     )
-    .with_label(format!("expected {expected}"))
+    .with_label(format!("expected {expected}"));
+    if looks_like_a_duration(&rest[..found_len]) {
+        // `24hours`, `3days`: a number run into a word is a duration that
+        // pest cannot name; say what one looks like.
+        return d.with_help(
+            "a duration is a whole number followed by one unit, `s`, `m`, `h`, `d` or `w`: `24h`, `90d`, `2w`",
+        );
+    }
+    d
+}
+
+/// Digits followed by letters (`24hours`): what a malformed duration looks like.
+fn looks_like_a_duration(word: &str) -> bool {
+    let letters = word.trim_start_matches(|c: char| c.is_ascii_digit());
+    letters.len() < word.len() && !letters.is_empty() && letters.starts_with(char::is_alphabetic)
 }
 
 impl Lower<'_> {
@@ -395,25 +414,55 @@ impl Lower<'_> {
                 }
             }
             Rule::expect_reason => {
-                let code = self.string(inner.next().expect("reason code"))?;
+                let codes = self.reason_codes(inner.next().expect("reason codes"))?;
                 let tail = inner.next().expect("shows or suppressed");
                 let tail_rule = tail.as_rule();
                 let mut t = tail.into_inner();
                 t.next();
                 match tail_rule {
                     Rule::reason_shows => ExpectKind::ReasonShows {
-                        code,
+                        codes,
                         reason: self.ident(t.next().expect("reason name")),
                     },
                     _ => ExpectKind::ReasonSuppressed {
-                        code,
+                        codes,
                         deny: t.next().map(|c| self.ident(c)),
                     },
                 }
             }
+            Rule::expect_retention => ExpectKind::Retention {
+                kind: self.ident(inner.next().expect("retention kind")),
+                duration: self.expr(inner.next().expect("retention duration"))?,
+            },
+            Rule::expect_debug => {
+                let role = self.ident(inner.next().expect("debug role"));
+                let verb = inner.next().expect("sees or hides");
+                ExpectKind::Debug {
+                    role,
+                    sees: verb.as_str() == "sees",
+                    verb_span: self.span(&verb),
+                    targets: self.targets(inner.next().expect("debug targets")),
+                }
+            }
+            Rule::expect_cache_scope => {
+                ExpectKind::CacheScope(self.fields(inner.next().expect("cache_scope fields"))?)
+            }
             _ => unreachable!("grammar: expect alternatives"),
         };
         Ok(Expect { kind, span: sp })
+    }
+
+    fn reason_codes(&self, p: Pair<'_, Rule>) -> R<ReasonCodes> {
+        let inner = p.into_inner().next().expect("reason codes content");
+        if inner.as_rule() == Rule::string_list {
+            let sp = self.span(&inner);
+            let codes = inner
+                .into_inner()
+                .map(|s| self.string(s))
+                .collect::<R<Vec<_>>>()?;
+            return Ok(ReasonCodes::List(codes, sp));
+        }
+        Ok(ReasonCodes::One(self.string(inner)?))
     }
 
     fn fields(&self, p: Pair<'_, Rule>) -> R<Fields> {

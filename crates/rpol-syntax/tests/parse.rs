@@ -4,7 +4,9 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use rpol_diag::FileId;
-use rpol_syntax::ast::{BlockKind, ExpectKind, ExprKind, ForbidKind, ItemKind, Targets};
+use rpol_syntax::ast::{
+    BlockKind, ExpectKind, ExprKind, ForbidKind, ItemKind, ReasonCodes, Targets,
+};
 use rpol_syntax::parse;
 
 fn example(name: &str) -> String {
@@ -213,4 +215,41 @@ fn lone_cr_and_control_characters_are_refused_crlf_is_not() {
     let err = rpol_syntax::parse(FileId(0), "reason r { text: \"a\\u{0}\" }").unwrap_err();
     assert_eq!(err.code, "E0103");
     assert!(rpol_syntax::parse(FileId(0), "reason r { text: \"a\\n\\t\\u{e9}\" }").is_ok());
+}
+
+#[test]
+fn new_expect_forms_parse() {
+    let src = r#"test "t" {
+  given { tenant: "a" }
+  expect reason ["a_1", "b_*"] shows r
+  expect reason "c" suppressed forbidden
+  expect retention raw_events 90d
+  expect debug sre hides [x, y]
+  expect debug analyst sees z
+  expect cache_scope { subject: "*", mode: basic }
+}"#;
+    let f = parse(FileId(0), src).expect("parses");
+    let ItemKind::Test(t) = &f.items[0].kind else {
+        panic!("a test")
+    };
+    let e: Vec<&ExpectKind> = t.expects.iter().map(|e| &e.kind).collect();
+    assert!(
+        matches!(e[0], ExpectKind::ReasonShows { codes: ReasonCodes::List(v, _), reason } if v.len() == 2 && v[1].value == "b_*" && reason.name == "r")
+    );
+    assert!(
+        matches!(e[1], ExpectKind::ReasonSuppressed { codes: ReasonCodes::One(c), .. } if c.value == "c")
+    );
+    assert!(
+        matches!(e[2], ExpectKind::Retention { kind, duration } if kind.name == "raw_events" && matches!(duration.kind, ExprKind::Duration { value: 90, .. }))
+    );
+    assert!(
+        matches!(e[3], ExpectKind::Debug { role, sees: false, targets: Targets::List(v, _), .. } if role.name == "sre" && v.len() == 2)
+    );
+    assert!(matches!(e[4], ExpectKind::Debug { sees: true, .. }));
+    assert!(
+        matches!(e[5], ExpectKind::CacheScope(f) if f.fields.len() == 2 && f.fields[0].name.name == "subject")
+    );
+    // A wrong verb says what is expected.
+    let d = parse(FileId(0), "test \"t\" { expect debug sre shows x }").expect_err("verb");
+    assert!(d.message.contains("`sees` or `hides`"), "{}", d.message);
 }

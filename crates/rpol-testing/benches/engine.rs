@@ -109,6 +109,23 @@ fn bench(c: &mut Criterion) {
     g.bench_function("route_decision_5_features_example_registry", |b| {
         b.iter(|| black_box(small.decide(black_box(&small_route), &[])))
     });
+    // The JSON of a home-policy decision (example registry, every feature).
+    let small_all = small.parse_request(GRANTED_PDP).unwrap();
+    let home = small.decide(&small_all, &["user_embedding_nn_42"]);
+    g.bench_function("decision_json_home", |b| {
+        b.iter(|| black_box(home.to_json(&small)))
+    });
+    let mut out = String::new();
+    g.bench_function("decision_write_json_home_reused", |b| {
+        b.iter(|| {
+            out.clear();
+            home.write_json(&small, &mut out);
+            black_box(out.len())
+        })
+    });
+    g.bench_function("decision_json_home_via_tree", |b| {
+        b.iter(|| black_box(home.to_json_via_tree(&small)))
+    });
     g.finish();
 }
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rpol_engine::{Compiled, DenyCode, Engine, FeatureId, ReasonOutcome, Verdict};
+use rpol_engine::{AllowedSet, Compiled, DenyCode, Engine, FeatureId, ReasonOutcome, Verdict};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. At deploy time, `rpol compile policies/home -o home.rpolc` writes a
@@ -66,7 +66,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         policy.debug_visible("sre", embedding)
     );
 
-    // 5. A new policy version: swap atomically while other threads decide.
+    // 5. Only the allowed set, into buffers reused across requests (one
+    //    `AllowedSet` and one JSON `String` per worker thread).
+    let mut allowed = AllowedSet::new();
+    policy.decide_allowed_scoped(&request, &mut allowed);
+    assert_eq!(allowed.cache_scope(), decision.cache_scope);
+    for f in allowed.allowed_features() {
+        println!("allowed: {}", policy.model().features[f as usize].name);
+    }
+    let mut out = String::new();
+    decision.write_json(&policy, &mut out); // appends; the same bytes as `to_json`
+
+    // 6. A new policy version: swap atomically while other threads decide.
     engine.swap(Compiled::from_artifact(&artifact)?);
     //    Ids resolved before the swap keep working when the new registry has
     //    the same features in the same order. Otherwise every check with them

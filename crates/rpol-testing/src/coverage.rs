@@ -1,7 +1,7 @@
 //! Which `resolve` arms, sources (allowed and denied), forbid rules (fired),
 //! reasons (shown) and feature sets (selected) the tests exercised.
 
-use rpol_check::CheckedPolicy;
+use rpol_check::{CheckedPolicy, ExpectCheck, TestExpect};
 use rpol_diag::{FileId, Span};
 use rpol_engine::model::PolicyModel;
 
@@ -93,7 +93,11 @@ impl Hits {
         }
     }
 
-    pub fn record(&mut self, o: &Observed) {
+    /// Records what one test's decision exercised. A reason counts as shown
+    /// when it was, or when a forbid rule suppressed it and the test expects
+    /// that code suppressed: a reason forbidden on purpose can never be shown,
+    /// and a test stating its suppression is what covers it.
+    pub fn record(&mut self, o: &Observed, expects: &[TestExpect]) {
         match o.arm {
             Some(i) => self.arms[i] = true,
             None => self.fallback = true,
@@ -110,6 +114,14 @@ impl Hits {
         for (_, r) in &o.reasons {
             if let ReasonOutcome::Shown(name) = r
                 && let Some(i) = o.reason_index(name)
+            {
+                self.reasons[i] = true;
+            }
+        }
+        for e in expects {
+            if let ExpectCheck::ReasonSuppressed { code, suppression } = &e.check
+                && suppression.as_deref().is_none_or(|s| s == "forbidden")
+                && let Some(i) = o.reason_forbidden(code)
             {
                 self.reasons[i] = true;
             }

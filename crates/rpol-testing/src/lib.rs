@@ -6,6 +6,7 @@ pub mod hostile;
 mod observe;
 mod report;
 mod run;
+pub mod workload;
 
 pub use coverage::{Coverage, CoverageItem, CoverageKind};
 pub use report::{human, json, junit};

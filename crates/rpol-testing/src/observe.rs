@@ -29,12 +29,26 @@ pub struct Observed {
     pub features: Vec<(String, Outcome)>,
     pub reasons: Vec<(String, ReasonOutcome)>,
     pub forbids_fired: Vec<usize>,
+    /// (code, reason index) of each code a forbid rule suppressed.
+    reasons_forbidden: Vec<(String, usize)>,
+    /// The decision's `cache_scope`, split into the components a test can state.
+    pub cache_scope: Vec<(&'static str, String)>,
+    /// The whole `cache_scope` string, for messages.
+    pub scope_text: String,
     reason_names: Vec<String>,
 }
 
 impl Observed {
     pub fn reason_index(&self, name: &str) -> Option<usize> {
         self.reason_names.iter().position(|n| n == name)
+    }
+
+    /// The reason whose `code` a forbid rule suppressed in this decision.
+    pub fn reason_forbidden(&self, code: &str) -> Option<usize> {
+        self.reasons_forbidden
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, i)| *i)
     }
 }
 
@@ -86,7 +100,7 @@ pub fn observe(
         .collect();
     feats.extend(d.unknown_features.iter().map(|n| {
         (
-            n.clone(),
+            n.to_string(),
             Outcome::Denied {
                 code: "unknown_feature".into(),
                 rule: None,
@@ -105,6 +119,7 @@ pub fn observe(
         feats.retain(|(n, _)| n != name);
         feats.push((name.to_string(), v));
     }
+    let mut forbidden = Vec::new();
     let reasons = d
         .reasons
         .iter()
@@ -116,6 +131,9 @@ pub fn observe(
                 }
                 EngineReason::Forbidden(r) => {
                     fired.push(*r as usize);
+                    if let Some(i) = reason_of(m, code) {
+                        forbidden.push((code.clone(), i));
+                    }
                     ReasonOutcome::Suppressed("forbidden".into())
                 }
             };
@@ -133,6 +151,48 @@ pub fn observe(
         features: feats,
         reasons,
         forbids_fired: fired,
+        reasons_forbidden: forbidden,
+        cache_scope: split_scope(c, request, &m.modes[d.mode as usize].name, &d.cache_scope),
+        scope_text: d.cache_scope.clone(),
         reason_names: m.reasons.iter().map(|r| r.name.clone()).collect(),
     })
+}
+
+/// The reason a code maps to (spec: the one reason with a matching pattern).
+fn reason_of(m: &rpol_engine::model::PolicyModel, code: &str) -> Option<usize> {
+    m.reasons.iter().position(|r| {
+        r.codes
+            .iter()
+            .any(|p| rpol_engine::pattern_matches(p, code))
+    })
+}
+
+/// The components of a `cache_scope`. The string joins them with `/`, but a
+/// tenant or subject may itself hold `/`, so the subject is what remains
+/// between the known prefix (tenant, surface, mode) and the known suffix
+/// (consent version, digest, bitmap hash), never a split on `/`.
+fn split_scope(
+    c: &Compiled,
+    request: &Value,
+    mode: &str,
+    scope: &str,
+) -> Vec<(&'static str, String)> {
+    let field = |k: &str| request.get(k).and_then(Value::as_str).unwrap_or("-");
+    let tenant = field("tenant");
+    let surface = field("surface");
+    let consent_version = field("consent_version");
+    let prefix = format!("{tenant}/{surface}/{mode}/");
+    let digest = &c.digest()[..12.min(c.digest().len())];
+    let suffix_len = 1 + consent_version.len() + 1 + digest.len() + 1 + 8;
+    let subject = scope
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.get(..rest.len().checked_sub(suffix_len)?))
+        .unwrap_or(scope);
+    vec![
+        ("tenant", tenant.to_string()),
+        ("surface", surface.to_string()),
+        ("mode", mode.to_string()),
+        ("subject", subject.to_string()),
+        ("consent_version", consent_version.to_string()),
+    ]
 }

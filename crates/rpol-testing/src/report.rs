@@ -55,7 +55,24 @@ pub fn human(
                     .trim_end();
                 out.push_str(&format!("  --> {}\n", at(sm, f.file, f.span)));
                 out.push_str(&format!("   | {src}\n"));
-                out.push_str(&format!("   = expected: {}\n", f.expected));
+                let expected = match &f.item {
+                    // A list: point at the element that failed and name it.
+                    Some(item) => {
+                        let before = file.slice(rpol_diag::Span::new(
+                            file.line_start(line - 1),
+                            f.span.start,
+                        ));
+                        let pad: String = before
+                            .chars()
+                            .map(|c| if c == '\t' { '\t' } else { ' ' })
+                            .collect();
+                        let width = file.slice(f.span).chars().count().max(1);
+                        out.push_str(&format!("   | {pad}{}\n", "^".repeat(width)));
+                        format!("{item} {}", f.expected)
+                    }
+                    None => f.expected.clone(),
+                };
+                out.push_str(&format!("   = expected: {expected}\n"));
                 out.push_str(&format!("   = actual:   {}\n", f.actual));
             }
         }

@@ -18,7 +18,11 @@ pub struct Options {
 #[derive(Debug, Clone)]
 pub struct Failure {
     pub file: FileId,
+    /// The `expect` statement, or the element of its list that failed.
     pub span: Span,
+    /// The element's name when the `expect` names a list, so that output
+    /// says which one failed.
+    pub item: Option<String>,
     /// What the `expect` asked for, in words (`source user_cf denied capability_missing`).
     pub expect: String,
     pub expected: String,
@@ -87,12 +91,16 @@ pub fn run(policy: &CheckedPolicy, compiled: &Compiled, opts: &Options) -> Repor
             .collect();
         let failures = match observe(compiled, &t.request, &reason_codes, &features) {
             Ok(obs) => {
-                hits.record(&obs);
-                t.expects.iter().filter_map(|e| check(e, &obs)).collect()
+                hits.record(&obs, &t.expects);
+                t.expects
+                    .iter()
+                    .filter_map(|e| check(e, &obs, compiled))
+                    .collect()
             }
             Err(why) => vec![Failure {
                 file: t.file,
                 span: t.span,
+                item: None,
                 expect: "a valid `given` request".into(),
                 expected: "a valid request".into(),
                 actual: why,
@@ -125,11 +133,30 @@ fn verdict_text(o: &Outcome) -> String {
     }
 }
 
-fn check(e: &TestExpect, obs: &Observed) -> Option<Failure> {
+/// Seconds as the largest whole unit: `90d`, `36h`, `5m`, `7s`.
+fn duration_text(secs: i64) -> String {
+    for (unit, n) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if secs % n == 0 && secs != 0 {
+            return format!("{}{unit}", secs / n);
+        }
+    }
+    format!("{secs}s")
+}
+
+fn check(e: &TestExpect, obs: &Observed, compiled: &Compiled) -> Option<Failure> {
+    let item = e.item.map(|_| match &e.check {
+        ExpectCheck::Source { name, .. } | ExpectCheck::Feature { name, .. } => name.clone(),
+        ExpectCheck::Debug { feature, .. } => feature.clone(),
+        ExpectCheck::ReasonShows { code, .. } | ExpectCheck::ReasonSuppressed { code, .. } => {
+            format!("\"{code}\"")
+        }
+        _ => String::new(),
+    });
     let fail = |expect: String, expected: String, actual: String| {
         Some(Failure {
             file: e.file,
-            span: e.span,
+            span: e.item.unwrap_or(e.span),
+            item: item.clone(),
             expect,
             expected,
             actual,
@@ -218,6 +245,77 @@ fn check(e: &TestExpect, obs: &Observed) -> Option<Failure> {
                     )
                 }
             }
+        }
+        ExpectCheck::Retention { kind, seconds } => {
+            let want = duration_text(*seconds);
+            match compiled.retention(kind) {
+                Ok(got) if got == *seconds => None,
+                Ok(got) => fail(
+                    format!("retention {kind} {want}"),
+                    want.clone(),
+                    duration_text(got),
+                ),
+                Err(e) => fail(
+                    format!("retention {kind} {want}"),
+                    want.clone(),
+                    e.to_string(),
+                ),
+            }
+        }
+        ExpectCheck::Debug {
+            role,
+            feature,
+            sees,
+        } => {
+            let got = compiled
+                .feature_id(feature)
+                .is_some_and(|f| compiled.debug_visible(role, f));
+            let seen = |b: bool| {
+                if b {
+                    format!("visible to {role}")
+                } else {
+                    format!("hidden from {role}")
+                }
+            };
+            (got != *sees)
+                .then(|| {
+                    fail(
+                        format!(
+                            "debug {role} {} {feature}",
+                            if *sees { "sees" } else { "hides" }
+                        ),
+                        seen(*sees),
+                        seen(got),
+                    )
+                })
+                .flatten()
+        }
+        ExpectCheck::CacheScope(parts) => {
+            let wrong: Vec<String> = parts
+                .iter()
+                .filter_map(|(k, want)| {
+                    let got = obs
+                        .cache_scope
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .map_or("-", |(_, v)| v.as_str());
+                    (got != want).then(|| format!("{k} `{got}`"))
+                })
+                .collect();
+            let stated = parts
+                .iter()
+                .map(|(k, v)| format!("{k} `{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (!wrong.is_empty())
+                .then(|| {
+                    fail(
+                        format!("cache_scope with {stated}"),
+                        stated.clone(),
+                        format!("{} (cache_scope `{}`)", wrong.join(", "), obs.scope_text),
+                    )
+                })
+                .flatten()
         }
     }
 }

@@ -17,8 +17,22 @@ fn reversed_home() -> Compiled {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files = rpol_check::load::read_policy(&root.join("policies/home")).unwrap();
     for f in &mut files {
-        let (sources, rest): (Vec<&str>, Vec<&str>) =
-            f.text.lines().partition(|l| l.starts_with("source "));
+        // A source item is one line, or a block from `source … {` to `}`.
+        let (mut sources, mut rest): (Vec<String>, Vec<&str>) = (Vec::new(), Vec::new());
+        let mut open = false;
+        for l in f.text.lines() {
+            if open {
+                let last = sources.last_mut().expect("an open source block");
+                last.push('\n');
+                last.push_str(l);
+                open = l != "}";
+            } else if l.starts_with("source ") {
+                sources.push(l.to_string());
+                open = l.ends_with('{');
+            } else {
+                rest.push(l);
+            }
+        }
         let mut text = rest.join("\n");
         text.push('\n');
         for s in sources.iter().rev() {

@@ -5,7 +5,7 @@ use rpol_engine::model::{Expr, Operand, Path, PolicyModel};
 use rpol_engine::{Compiled, DecisionSummary, LOG_DENY_CODES};
 
 use super::line::{self, Line};
-use super::report::{ChangeKind, Example, Malformed, NowInvalid, ReplayReport, Undecidable};
+use super::report::{ChangeKind, Example, Malformed, NowInvalid, ReplayReport, Seen, Undecidable};
 
 /// What stays the same for every line of one replay.
 pub(crate) struct Ctx<'c> {
@@ -131,12 +131,13 @@ fn compare(
     let m = ctx.compiled.model();
     let max = ctx.max_examples;
     let mut any = false;
-    let mut record = |kind: ChangeKind, old: String, new: String, detail: Option<String>| {
+    let mut record = |kind: ChangeKind, old: Seen, new: Seen, detail: Option<String>| {
         any = true;
         let k = &mut out.changes[kind.index()];
         k.count += 1;
         if matches!(kind, ChangeKind::Mode | ChangeKind::Route) {
-            *k.transitions.entry((old.clone(), new.clone())).or_default() += 1;
+            let step = (old.to_string(), new.to_string());
+            *k.transitions.entry(step).or_default() += 1;
         }
         if k.examples.len() < max {
             k.examples.push(Example {
@@ -155,8 +156,8 @@ fn compare(
     if line.mode != mode {
         record(
             ChangeKind::Mode,
-            line.mode.to_string(),
-            mode.to_string(),
+            Seen::Text(line.mode.to_string()),
+            Seen::Text(mode.to_string()),
             None,
         );
     }
@@ -168,8 +169,8 @@ fn compare(
         let name = |r: Option<&str>| r.unwrap_or("none").to_string();
         record(
             ChangeKind::Route,
-            name(line.route.as_deref()),
-            name(route),
+            Seen::Text(name(line.route.as_deref())),
+            Seen::Text(name(route)),
             None,
         );
     }
@@ -217,8 +218,8 @@ fn compare(
         if old.allowed != new.allowed {
             record(
                 allowed,
-                old.allowed.to_string(),
-                new.allowed.to_string(),
+                Seen::Count(old.allowed),
+                Seen::Count(new.allowed),
                 None,
             );
         }
@@ -226,16 +227,16 @@ fn compare(
         if old_total != new.denied_total() {
             record(
                 denied,
-                old_total.to_string(),
-                new.denied_total().to_string(),
+                Seen::Count(old_total),
+                Seen::Count(new.denied_total()),
                 None,
             );
         }
         if old.denied.0 != new.denied {
             record(
                 codes,
-                codes_text(&old.denied.0),
-                codes_text(&new.denied),
+                Seen::Codes(old.denied.0),
+                Seen::Codes(new.denied),
                 None,
             );
         }
@@ -247,8 +248,8 @@ fn compare(
             };
             record(
                 set,
-                format!("{:016x}", old.allowed_set),
-                format!("{:016x}", new.allowed_set),
+                Seen::Text(format!("{:016x}", old.allowed_set)),
+                Seen::Text(format!("{:016x}", new.allowed_set)),
                 Some(format!(
                     "allowed now: {}",
                     if names.is_empty() { "none" } else { &names }

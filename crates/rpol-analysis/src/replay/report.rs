@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use rpol_engine::LOG_DENY_CODES;
 use serde_json::{Value, json};
 
 /// What may change for a logged decision. A line may change in several kinds
@@ -85,9 +86,47 @@ pub struct Example {
     /// 1-based line number in the log.
     pub line: u64,
     pub id: String,
-    pub old: String,
-    pub new: String,
+    pub old: Seen,
+    pub new: Seen,
     pub detail: Option<String>,
+}
+
+/// One side of a change: a name or hash, a count, or counts per deny code.
+/// Counts stay numbers so that the JSON report carries numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    Text(String),
+    Count(u32),
+    Codes([u32; LOG_DENY_CODES.len()]),
+}
+
+impl Seen {
+    /// A name or hash as a string, a count as a number, deny codes as an
+    /// object of the codes that occur (`{}` for none), in log order.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Seen::Text(s) => json!(s),
+            Seen::Count(n) => json!(n),
+            Seen::Codes(counts) => Value::Object(
+                LOG_DENY_CODES
+                    .iter()
+                    .zip(counts)
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(c, n)| (c.as_str().to_string(), json!(n)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Seen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Seen::Text(s) => f.write_str(s),
+            Seen::Count(n) => write!(f, "{n}"),
+            Seen::Codes(counts) => f.write_str(&super::compare::codes_text(counts)),
+        }
+    }
 }
 
 /// The lines of one kind of change.
@@ -281,7 +320,7 @@ impl ReplayReport {
                 let mut o = json!({
                     "count": c.count,
                     "examples": c.examples.iter().map(|e| {
-                        let mut x = json!({"line": e.line, "id": e.id, "old": e.old, "new": e.new});
+                        let mut x = json!({"line": e.line, "id": e.id, "old": e.old.to_json(), "new": e.new.to_json()});
                         if let Some(d) = &e.detail {
                             x["detail"] = json!(d);
                         }

@@ -1,10 +1,10 @@
-//! Loading the policy a service serves: a policy path checked, linted (L003
+//! Loading a policy to decide with (`rpol serve`, `rpol enforce`, bindings): a policy path checked, linted (L003
 //! must pass) and compiled in-process, or an artifact of `rpol compile`.
 //! The same check and compile as `rpol eval`, so decisions are identical.
 
 use std::path::{Path, PathBuf};
 
-use rpol_check::load;
+use crate::load;
 use rpol_engine::Compiled;
 
 /// Why a policy was not loaded: one line per finding, each with its code
@@ -56,10 +56,10 @@ pub fn load_policy(
     }
     let files =
         load::read_policy(path).map_err(|e| Refused::one("rpol::io", e.to_string(), e.help()))?;
-    let checked = rpol_check::check(files, registry, &load::read_registry);
+    let checked = crate::check(files, registry, &load::read_registry);
     // Errors, then L003 (an error unless allowed): a policy that could serve
     // personal data with consent unknown is never put in service.
-    let errors: Vec<String> = rpol_check::lint::reported(&checked, true)
+    let errors: Vec<String> = crate::lint::reported(&checked, true)
         .iter()
         .filter(|d| d.is_error())
         .map(|d| {

@@ -1,0 +1,360 @@
+//! A scanner for the common request: plain JSON without string escapes,
+//! fractions, exponents or limits reached. It builds the same [`J`] as the
+//! serde path in `json.rs` and gives up (`None`) on anything else, which the
+//! serde path then parses, so errors and their messages come from one place
+//! only. A differential test holds the two to the same values.
+
+use std::borrow::Cow;
+
+use crate::json::{J, KEEP_LEVELS};
+use crate::request::{MAX_ARRAY_LEN, MAX_DEPTH};
+
+/// The request text as a value, or `None` to let the serde path decide.
+pub(crate) fn parse(text: &str) -> Option<J<'_>> {
+    let mut s = Scan {
+        text,
+        b: text.as_bytes(),
+        i: 0,
+    };
+    s.ws();
+    let v = s.value(0)?;
+    s.ws();
+    (s.i == s.b.len()).then_some(v)
+}
+
+/// The position of the first `"`, `\\` or control character in `b`: eight
+/// bytes at a time (a long string costs a few cycles per eight bytes).
+#[inline]
+fn stop(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w);
+        // A high bit per byte that is zero after the xor (a quote or a
+        // backslash), or below 0x20; bytes of 0x80 and above never match.
+        let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+        let hit = zero(x ^ (ONES * u64::from(b'"')))
+            | zero(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
+        if hit != 0 {
+            break;
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|p| i + p)
+}
+
+struct Scan<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scan<'a> {
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                break;
+            }
+            self.i += 1;
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    /// Whitespace, then `c` (consumed) or `None`.
+    #[inline]
+    fn expect(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// A value inside `level` containers.
+    fn value(&mut self, level: usize) -> Option<J<'a>> {
+        match self.peek()? {
+            b'"' => self.string().map(|s| J::Str(Cow::Borrowed(s))),
+            b'{' => self.object(level + 1),
+            b'[' => self.array(level + 1),
+            b't' => self.literal(b"true", J::Bool(true)),
+            b'f' => self.literal(b"false", J::Bool(false)),
+            b'n' => self.literal(b"null", J::Null),
+            _ => self.integer(),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], v: J<'a>) -> Option<J<'a>> {
+        let end = self.i + word.len();
+        (self.b.get(self.i..end)? == word).then(|| {
+            self.i = end;
+            v
+        })
+    }
+
+    /// A string without escapes or control characters, borrowed.
+    #[inline]
+    fn string(&mut self) -> Option<&'a str> {
+        let start = self.i + 1;
+        let rest = self.b.get(start..)?;
+        let len = stop(rest)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.i = start + len + 1;
+        // Both ends are ASCII quotes, so this is on character boundaries.
+        self.text.get(start..start + len)
+    }
+
+    /// An integer serde_json reads as one (`u64`, or a negative `i64`); any
+    /// other number (fraction, exponent, `-0`, out of range) is left to serde.
+    fn integer(&mut self) -> Option<J<'a>> {
+        let neg = self.peek()? == b'-';
+        let start = self.i + usize::from(neg);
+        let digits = self.b.get(start..)?;
+        let n = digits.iter().take_while(|c| c.is_ascii_digit()).count();
+        // 18 digits always fit an i64 and a u64; longer is left to serde.
+        if n == 0 || n > 18 || (n > 1 && digits[0] == b'0') {
+            return None;
+        }
+        if matches!(digits.get(n), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        let v = digits[..n]
+            .iter()
+            .fold(0i64, |v, &c| v * 10 + i64::from(c - b'0'));
+        if neg && v == 0 {
+            return None;
+        }
+        self.i = start + n;
+        Some(J::Int(if neg { -v } else { v }.into()))
+    }
+
+    fn object(&mut self, level: usize) -> Option<J<'a>> {
+        if level > MAX_DEPTH {
+            return None;
+        }
+        self.i += 1;
+        let keep = level <= KEEP_LEVELS;
+        let mut out = Vec::new();
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(J::Obj(out));
+        }
+        loop {
+            self.ws();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let k = self.string()?;
+            self.expect(b':')?;
+            self.ws();
+            let v = self.value(level)?;
+            if keep {
+                if out.capacity() == 0 {
+                    out.reserve(if level == 1 { 10 } else { 4 });
+                }
+                out.push((Cow::Borrowed(k), v));
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(J::Obj(out));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, level: usize) -> Option<J<'a>> {
+        if level > MAX_DEPTH {
+            return None;
+        }
+        self.i += 1;
+        let keep = level <= KEEP_LEVELS;
+        let mut out = Vec::new();
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(J::Arr(out));
+        }
+        let mut n = 0usize;
+        loop {
+            self.ws();
+            let v = self.value(level)?;
+            n += 1;
+            if n > MAX_ARRAY_LEN {
+                return None;
+            }
+            if keep {
+                out.push(v);
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(J::Arr(out));
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::json::parse_serde;
+
+    /// Whenever the scanner answers, serde_json accepts the text and builds
+    /// the same value (so errors and their messages all come from serde).
+    fn agrees(text: &str) -> Result<(), TestCaseError> {
+        if let Some(fast) = super::parse(text) {
+            match parse_serde(text) {
+                Ok(slow) => prop_assert_eq!(fast, slow, "{}", text),
+                Err(_) => prop_assert!(false, "the scanner accepted {text:?}, serde did not"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Pieces of JSON, valid and not, glued at random.
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            " ",
+            "\n",
+            "\t",
+            "\r",
+            "\"",
+            "\"a\"",
+            "\"k\"",
+            "\\",
+            "\\n",
+            "\\u0041",
+            "\u{1}",
+            "é",
+            "0",
+            "-0",
+            "01",
+            "7",
+            "-12",
+            "1.5",
+            "1e3",
+            "E",
+            "18446744073709551615",
+            "18446744073709551616",
+            "999999999999999999",
+            "-999999999999999999",
+            "-9223372036854775808",
+            "true",
+            "false",
+            "null",
+            "tru",
+            "nul",
+            "x",
+            "\"tenant\"",
+            "\"features\"",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn scanner_agrees_with_serde_on_glued_pieces(parts in prop::collection::vec(piece(), 0..40)) {
+            agrees(&parts.concat())?;
+        }
+
+        #[test]
+        fn eight_bytes_at_a_time_finds_the_first_stop(b in prop::collection::vec(
+            prop::sample::select(vec![b'a', b'"', b'\\', 0, 0x1f, 0x20, 0x7f, 0x80, 0xff, 0x21, 0x5d]), 0..40)) {
+            let naive = b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+            prop_assert_eq!(super::stop(&b), naive);
+        }
+
+        #[test]
+        fn scanner_agrees_with_serde_on_valid_json(v in json_value(4)) {
+            let text = v.to_string();
+            agrees(&text)?;
+            let pretty = serde_json::to_string_pretty(&v).unwrap_or_default();
+            agrees(&pretty)?;
+        }
+    }
+
+    fn json_value(depth: u32) -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-z\"\\\\\n\u{1}é]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(depth, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+                prop::collection::vec(("[a-z]{0,3}", inner), 0..6)
+                    .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    #[test]
+    fn common_requests_take_the_scanner() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/requests");
+        let mut seen = 0;
+        for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            if text.contains('\\') || !text.trim_start().starts_with('{') {
+                continue;
+            }
+            seen += 1;
+            assert!(super::parse(&text).is_some(), "{}", e.path().display());
+            assert!(agrees(&text).is_ok());
+        }
+        assert!(seen > 0);
+    }
+
+    #[test]
+    fn limits_and_odd_numbers_are_left_to_serde() {
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        let long = format!("[{}0]", "0,".repeat(crate::request::MAX_ARRAY_LEN));
+        for text in [
+            &deep[..],
+            &long,
+            "-0",
+            "1.0",
+            "1e2",
+            "01",
+            "18446744073709551615",
+            "\"\\n\"",
+            "{\"a\":1,}",
+            "[1,]",
+            "{} x",
+            "",
+        ] {
+            assert!(super::parse(text).is_none(), "{text}");
+        }
+        assert_eq!(super::parse("-12"), Some(crate::json::J::Int(-12)));
+    }
+}
