@@ -15,7 +15,9 @@ use crate::sweep::Outcome;
 /// A typed query.
 #[derive(Debug, Clone)]
 pub enum Query {
-    Cond(Condition),
+    /// A plain condition and its typed expression's place in
+    /// [`Compiled::conditions`].
+    Cond(Condition, usize),
     Feature(u32),
     Source(u32),
     Not(Box<Query>),
@@ -37,7 +39,7 @@ impl Query {
     /// Three-valued, like a condition: `None` is unknown.
     pub fn eval(&self, req: &Request, o: &Outcome) -> Option<bool> {
         match self {
-            Query::Cond(c) => c.eval(req, Some(o.mode)),
+            Query::Cond(c, _) => c.eval(req, Some(o.mode)),
             Query::Feature(f) => Some(o.features.get(*f as usize).is_some_and(|v| v.is_allowed())),
             Query::Source(s) => Some(o.sources.get(*s as usize).is_some_and(|v| v.is_allowed())),
             Query::Not(q) => q.eval(req, o).map(|b| !b),
@@ -130,7 +132,7 @@ impl Lower<'_> {
                 let typed = ec.condition(e);
                 self.diags.append(&mut ec.diags);
                 let typed = typed?;
-                let q = Query::Cond(Condition::new(&typed));
+                let q = Query::Cond(Condition::new(&typed), self.conditions.len());
                 self.conditions.push(typed);
                 Some(q)
             }

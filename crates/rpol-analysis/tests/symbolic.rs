@@ -9,12 +9,12 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{compile, edited_home, replace, root};
+use common::{checked, compile, edited_home, replace, root};
 use proptest::prelude::*;
 use rpol_analysis::diff::diff;
 use rpol_analysis::regions::DEFAULT_MAX_REGIONS;
 use rpol_analysis::symbolic;
-use rpol_analysis::verify::verify;
+use rpol_analysis::verify::{query, verify};
 use rpol_analysis::wide::{Shape, forbidden_source, generate};
 use rpol_engine::Compiled;
 
@@ -29,6 +29,55 @@ fn same_diff(a: &Compiled, b: &Compiled) {
     let s = symbolic::diff(a, b).expect("symbolic");
     assert_eq!(e, s);
 }
+
+/// Both engines answer `text` alike on the policy at `path`; returns
+/// whether it is satisfiable. A witness makes the query true under the
+/// engine too.
+fn same_query(path: &std::path::Path, text: &str) -> bool {
+    let mut ch = checked(path);
+    let policy = ch.policy.take().expect("checks");
+    let c = Compiled::build(policy.model).expect("compiles");
+    let file = ch.sources.add("<query>", text.to_string());
+    let q = rpol_analysis::query::compile(text, file, &ch.scope, c.model()).unwrap_or_else(|d| {
+        panic!(
+            "{text}: {:?}",
+            d.iter().map(|d| &d.message).collect::<Vec<_>>()
+        )
+    });
+    let e = query(&c, &q, DEFAULT_MAX_REGIONS).expect("enumerate");
+    let s = symbolic::query::query(&c, &q).expect("symbolic");
+    assert_eq!(e, s, "{text}");
+    if let Some(w) = &s.witness {
+        let req = c
+            .parse_request(&w.to_string())
+            .unwrap_or_else(|e| panic!("{text}: witness {w} is not a request: {e:?}"));
+        let mut outcome = rpol_analysis::sweep::Outcome::default();
+        outcome.fill(&c, &req, None, &[]);
+        assert_eq!(q.query.eval(&req, &outcome), Some(true), "{text}: {w}");
+    }
+    e.satisfying > 0
+}
+
+/// Queries over the home policy's names: modes, consent, optional fields
+/// (unknown when missing), enums, `allowed(…)`, and their combinations.
+const HOME_QUERIES: &[&str] = &[
+    "mode == personalized",
+    "mode != personalized and consent.personalization == granted",
+    "allowed(feature user_embedding) and consent.personalization != granted",
+    "allowed(source user_cf) and tenant == \"bank_a\" and mode == personalized",
+    "allowed(source user_two_tower) and tenant in [\"bank_a\", \"clinic_b\"]",
+    "allowed(feature user_embedding) and purpose == training",
+    "not allowed(source session_intent) and consent.session == granted",
+    "context.region == \"eu\" or context.device == tv",
+    "not (context.region == \"eu\")",
+    "not (context.authorized) and mode == contextual_only",
+    "exists(subject.user_id) and mode == non_personalized",
+    "not exists(subject.user_id) and allowed(source user_cf)",
+    "allowed(feature user_embedding) or allowed(source item_to_item)",
+    "not (allowed(source item_to_item) or mode == personalized)",
+    "purpose == ads_targeting and allowed(feature inferred_health_interest)",
+    "surface == home and not allowed(feature user_embedding) and mode == personalized",
+];
 
 /// Edits of policies/home: each seeds a difference or a violation.
 fn edits() -> Vec<(&'static str, PathBuf)> {
@@ -130,6 +179,22 @@ fn edited_policies_verify_and_diff_alike() {
     }
 }
 
+#[test]
+fn queries_answer_alike() {
+    let home = root().join("policies/home");
+    let mut satisfiable = 0;
+    for text in HOME_QUERIES {
+        satisfiable += usize::from(same_query(&home, text));
+    }
+    // Both kinds of answer are covered.
+    assert!(satisfiable > 0 && satisfiable < HOME_QUERIES.len());
+    for (_, dir) in edits() {
+        for text in HOME_QUERIES {
+            same_query(&dir, text);
+        }
+    }
+}
+
 fn compile_wide(shape: &Shape, drop: Option<usize>, tag: &str) -> Compiled {
     let dir = std::env::temp_dir().join(format!("rpol-sym-{}-{tag}", std::process::id()));
     generate(shape, drop).write(&dir).expect("write");
@@ -199,4 +264,57 @@ fn a_wide_policy_diff_finds_the_dropped_rule() {
     assert!(!allowed(&old) && allowed(&new));
     let v = symbolic::verify(&old).expect("verify");
     assert!(v.holds(), "{:?}", v.properties);
+}
+
+/// An atom of a generated query over a generated policy's names.
+const WIDE_ATOMS: &[&str] = &[
+    "mode == personalized",
+    "mode != non_personalized",
+    "consent.training == granted",
+    "consent.personalization != denied",
+    "tenant == \"tenant_0\"",
+    "context.age < 14",
+    "context.age >= 20",
+    "context.region == \"eu\"",
+    "context.device == tv",
+    "purpose == training",
+    "exists(subject.user_id)",
+    "allowed(source src_0)",
+    "allowed(feature f_0)",
+];
+
+fn wide_query() -> impl Strategy<Value = String> {
+    let atom = (0..WIDE_ATOMS.len()).prop_map(|i| WIDE_ATOMS[i].to_string());
+    atom.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|q| format!("not ({q})")),
+            prop::collection::vec(inner.clone(), 2..4)
+                .prop_map(|v| format!("({})", v.join(" and "))),
+            prop::collection::vec(inner, 2..4).prop_map(|v| format!("({})", v.join(" or "))),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Generated queries on generated policies: identical answers.
+    #[test]
+    fn generated_queries_agree(
+        topics in 2usize..4,
+        tenants in 1usize..3,
+        sources in 1usize..4,
+        features in 1usize..8,
+        thresholds in 0usize..3,
+        text in wide_query(),
+    ) {
+        let shape = Shape { topics, tenants, sources, features, surfaces: 1, thresholds };
+        let dir = std::env::temp_dir().join(format!(
+            "rpol-sym-q-{}-{topics}-{tenants}-{sources}-{features}-{thresholds}",
+            std::process::id()
+        ));
+        generate(&shape, None).write(&dir).expect("write");
+        same_query(&dir, &text);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -50,12 +50,6 @@ pub fn run(
     let compiled = build(policy.model)?;
     let name = load::display(path);
     if let Some(text) = query_text {
-        if engine == AnalysisEngine::Symbolic {
-            return Err(CliError::Usage(
-                "the symbolic engine does not answer `--query` yet".into(),
-                Some("leave out `--engine symbolic` to answer the query by enumeration".into()),
-            ));
-        }
         let file = checked.sources.add("<query>", text.to_string());
         let q = match rpol_analysis::query::compile(text, file, &checked.scope, compiled.model()) {
             Ok(q) => q,
@@ -72,7 +66,10 @@ pub fn run(
                 ));
             }
         };
-        let r = query(&compiled, &q, max_regions)?;
+        let r = match engine {
+            AnalysisEngine::Enumerate => query(&compiled, &q, max_regions)?,
+            AnalysisEngine::Symbolic => rpol_analysis::symbolic::query::query(&compiled, &q)?,
+        };
         match format {
             AnalysisFormat::Json => outln!(
                 "{}",

@@ -185,6 +185,26 @@ fn the_symbolic_engine_answers_like_the_enumeration() {
         vec!["verify", "tests/verify/dead_forbid.rpol"],
         vec!["verify", "tests/verify/dead_forbid_allowed.rpol"],
         vec!["verify", "tests/verify/unneeded_allows.rpol"],
+        vec![
+            "verify",
+            "policies/home",
+            "--query",
+            "mode == personalized and allowed(source user_cf)",
+        ],
+        vec![
+            "verify",
+            new,
+            "--query",
+            "allowed(source session_intent) and consent.session != granted",
+            "--format",
+            "json",
+        ],
+        vec![
+            "verify",
+            "policies/home",
+            "--query",
+            "allowed(feature user_embedding) and consent.personalization != granted",
+        ],
         vec!["diff", "policies/home", new],
         vec!["diff", "policies/home", new, "--format", "json"],
     ] {
@@ -192,24 +212,6 @@ fn the_symbolic_engine_answers_like_the_enumeration() {
         let symbolic = rpol(&[args.as_slice(), &["--engine", "symbolic"]].concat());
         assert_eq!(enumerated, symbolic, "{args:?}");
     }
-}
-
-/// The symbolic engine does not answer `--query` yet, and says so.
-#[test]
-fn the_symbolic_engine_refuses_a_query() {
-    let (code, _, err) = rpol(&[
-        "verify",
-        "policies/home",
-        "--engine",
-        "symbolic",
-        "--query",
-        "mode == personalized",
-    ]);
-    assert_eq!(code, 2);
-    assert!(
-        err.contains("the symbolic engine does not answer `--query` yet"),
-        "{err}"
-    );
 }
 
 #[test]

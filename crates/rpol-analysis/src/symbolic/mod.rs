@@ -17,6 +17,7 @@ use rpol_engine::model::{Expr, PolicyModel};
 
 pub mod decisions;
 pub mod mdd;
+pub mod query;
 
 use decisions::{Decisions, MAX_CONE};
 use mdd::{FALSE, Mdd, Node, TooBig};
@@ -228,7 +229,7 @@ impl<'s> Ctx<'s> {
     }
 }
 
-fn regions_of(space: &Space) -> Result<u64, AnalysisError> {
+pub(crate) fn regions_of(space: &Space) -> Result<u64, AnalysisError> {
     space.count().ok_or(AnalysisError::CountOverflow)
 }
 
