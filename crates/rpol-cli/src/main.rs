@@ -75,7 +75,7 @@ pub enum AnalysisFormat {
     Json,
 }
 
-/// How `diff` and `verify` cover the request space.
+/// How `diff` and `verify` cover the request space (same answers either way).
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AnalysisEngine {
     /// Visit every region (bounded by `--max-regions`).
@@ -237,11 +237,12 @@ enum Command {
         /// Output: `human` or `json`.
         #[arg(long, value_enum, default_value = "human")]
         format: AnalysisFormat,
-        /// Refuse (exit 2) when the request space splits into more regions.
+        /// With `--engine enumerate`: refuse (exit 2) when the request space splits into more regions.
         #[arg(long, value_name = "N", default_value_t = rpol_analysis::regions::DEFAULT_MAX_REGIONS)]
         max_regions: u64,
-        /// `symbolic`: decision diagrams, for policies too large to enumerate.
-        #[arg(long, value_enum, default_value = "enumerate")]
+        /// `symbolic` (decision diagrams) or `enumerate` (visit every region; the reference the
+        /// symbolic engine is tested against). Both give the same answers.
+        #[arg(long, value_enum, default_value = "symbolic")]
         engine: AnalysisEngine,
     },
     /// Prove or refute consent monotonicity, fail-safety, mode monotonicity and
@@ -259,11 +260,12 @@ enum Command {
         /// Output: `human` or `json`.
         #[arg(long, value_enum, default_value = "human")]
         format: AnalysisFormat,
-        /// Refuse (exit 2) when the request space splits into more regions.
+        /// With `--engine enumerate`: refuse (exit 2) when the request space splits into more regions.
         #[arg(long, value_name = "N", default_value_t = rpol_analysis::regions::DEFAULT_MAX_REGIONS)]
         max_regions: u64,
-        /// `symbolic`: decision diagrams, for policies too large to enumerate.
-        #[arg(long, value_enum, default_value = "enumerate")]
+        /// `symbolic` (decision diagrams) or `enumerate` (visit every region; the reference the
+        /// symbolic engine is tested against). Both give the same answers.
+        #[arg(long, value_enum, default_value = "symbolic")]
         engine: AnalysisEngine,
     },
     /// Re-decide every logged request (JSON lines) under PATH and report what

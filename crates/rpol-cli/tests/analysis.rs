@@ -137,7 +137,14 @@ fn a_bad_query_is_a_usage_error_with_a_span() {
 
 #[test]
 fn past_the_region_bound_the_analysis_refuses() {
-    let (code, out, err) = rpol(&["verify", "policies/enterprise", "--max-regions", "1000"]);
+    let (code, out, err) = rpol(&[
+        "verify",
+        "policies/enterprise",
+        "--engine",
+        "enumerate",
+        "--max-regions",
+        "1000",
+    ]);
     assert_eq!(code, 2, "{out}");
     assert!(err.contains("E0701"), "{err}");
     assert!(
@@ -152,6 +159,8 @@ fn past_the_region_bound_the_analysis_refuses() {
         "diff",
         "policies/home",
         "policies/enterprise",
+        "--engine",
+        "enumerate",
         "--max-regions",
         "10",
     ]);
@@ -169,7 +178,7 @@ fn a_policy_with_errors_is_exit_2_for_diff() {
     assert_eq!(code, 2, "{err}");
 }
 
-/// `--engine symbolic` prints what the enumeration prints, exit codes included.
+/// The default symbolic engine prints what `--engine enumerate` prints, exit codes included.
 #[test]
 fn the_symbolic_engine_answers_like_the_enumeration() {
     let new = edited_home(
@@ -208,8 +217,8 @@ fn the_symbolic_engine_answers_like_the_enumeration() {
         vec!["diff", "policies/home", new],
         vec!["diff", "policies/home", new, "--format", "json"],
     ] {
-        let enumerated = rpol(&args);
-        let symbolic = rpol(&[args.as_slice(), &["--engine", "symbolic"]].concat());
+        let enumerated = rpol(&[args.as_slice(), &["--engine", "enumerate"]].concat());
+        let symbolic = rpol(&args);
         assert_eq!(enumerated, symbolic, "{args:?}");
     }
 }
