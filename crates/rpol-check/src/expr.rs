@@ -7,6 +7,7 @@ use rpol_syntax::ast::{self, Expr, ExprKind, Ident};
 use crate::fields::strip_parens;
 use crate::names::unknown_name;
 use crate::scope::Scope;
+pub use crate::ty::Ty;
 
 /// Where a condition appears: decides which path roots it may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,44 +18,6 @@ pub enum Site {
     Request,
     /// A `forbid feature` rule: `feature.*` is bound.
     ForbidFeature,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ty {
-    Str,
-    Int,
-    Bool,
-    Duration,
-    Surface,
-    Purpose,
-    Consent,
-    Mode,
-    Role,
-    Feature,
-    Class,
-    /// A context enum field (by field id).
-    Enum(u32),
-    RoleSet,
-}
-
-impl Ty {
-    fn describe(self, scope: &Scope) -> String {
-        match self {
-            Ty::Str => "a string".into(),
-            Ty::Int => "an integer".into(),
-            Ty::Bool => "a bool".into(),
-            Ty::Duration => "a duration".into(),
-            Ty::Surface => "a surface".into(),
-            Ty::Purpose => "a purpose".into(),
-            Ty::Consent => "a consent state".into(),
-            Ty::Mode => "a mode".into(),
-            Ty::Role => "a role".into(),
-            Ty::Feature => "a feature".into(),
-            Ty::Class => "a class".into(),
-            Ty::Enum(f) => format!("a variant of `context.{}`", scope.context.name(f)),
-            Ty::RoleSet => "the set of roles".into(),
-        }
-    }
 }
 
 /// An operand before the enum literal on one side is resolved against the other.

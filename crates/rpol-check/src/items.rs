@@ -4,7 +4,7 @@ use rpol_diag::{Diagnostic, FileId, Label};
 use rpol_engine::model::{self, Clearance, Visibility};
 use rpol_syntax::ast::{self, BlockKind, ForbidKind, ItemKind};
 
-use crate::collect::{Cx, Decls, Lowered};
+use crate::context::{Cx, Decls, Lowered};
 use crate::expr::{ExprChecker, Site};
 use crate::fields::FieldReader;
 use crate::names::Names;

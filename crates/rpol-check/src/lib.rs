@@ -7,21 +7,26 @@
 //! the language server.
 
 mod abstract_eval;
-mod collect;
+mod context;
+mod declare;
 mod digest;
+mod driver;
 pub mod expr;
 mod fields;
 mod items;
 pub mod lint;
 pub mod load;
+mod model_build;
 pub mod names;
 pub mod patterns;
 pub mod policy_load;
 mod registry_cache;
 mod registry_check;
+mod registry_path;
 mod rules;
 pub mod scope;
 mod tests_check;
+pub mod ty;
 pub mod vocab;
 
 use std::path::Path;
@@ -96,7 +101,7 @@ pub fn check(
     registry_override: Option<&Path>,
     read: ReadFile<'_>,
 ) -> Checked {
-    collect::run(files, registry_override, read, None)
+    driver::run(files, registry_override, read, None)
 }
 
 /// [`check`] that reuses the registry parsed by the previous run with the
@@ -109,5 +114,5 @@ pub fn check_cached(
     read: ReadFile<'_>,
     cache: &RegistryCache,
 ) -> Checked {
-    collect::run(files, registry_override, read, Some(cache))
+    driver::run(files, registry_override, read, Some(cache))
 }

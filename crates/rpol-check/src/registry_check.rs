@@ -5,7 +5,7 @@ use rpol_diag::{Diagnostic, Label};
 use rpol_engine::model::{self, Visibility};
 use rpol_registry::{DebugVisibility, RegFeature, Sp};
 
-use crate::collect::{Cx, Lowered};
+use crate::context::{Cx, Lowered};
 use crate::names::Names;
 
 fn vis(v: DebugVisibility) -> Visibility {

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rpol_diag::{Diagnostic, Label};
 
-use crate::collect::{Cx, Decls, Lowered};
+use crate::context::{Cx, Decls, Lowered};
 
 pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
     let mut diags = Vec::new();
@@ -353,7 +353,7 @@ fn s_name(cx: &Cx<'_>, id: u32) -> String {
     cx.scope.surfaces.name(id).to_string()
 }
 
-fn name_span(d: &crate::collect::Declared<'_>) -> rpol_diag::Span {
+fn name_span(d: &crate::context::Declared<'_>) -> rpol_diag::Span {
     match &d.item.kind {
         rpol_syntax::ast::ItemKind::Block { name, .. } => name.span,
         _ => d.item.keyword,
@@ -363,7 +363,7 @@ fn name_span(d: &crate::collect::Declared<'_>) -> rpol_diag::Span {
 /// The span of a feature name inside a block's lists, for precise labels.
 fn feature_span_in(
     _cx: &Cx<'_>,
-    d: &crate::collect::Declared<'_>,
+    d: &crate::context::Declared<'_>,
     name: &str,
 ) -> Option<rpol_diag::Span> {
     let rpol_syntax::ast::ItemKind::Block { fields, .. } = &d.item.kind else {
@@ -387,7 +387,7 @@ fn feature_span_in(
 
 fn string_span_in(
     _cx: &Cx<'_>,
-    d: &crate::collect::Declared<'_>,
+    d: &crate::context::Declared<'_>,
     value: &str,
 ) -> Option<rpol_diag::Span> {
     let rpol_syntax::ast::ItemKind::Block { fields, .. } = &d.item.kind else {

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use rpol_engine::model::ContextType;
 
-use crate::expr::Ty;
 use crate::names::Names;
+use crate::ty::Ty;
 
 #[derive(Debug, Clone)]
 pub struct Scope {

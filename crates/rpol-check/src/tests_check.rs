@@ -6,7 +6,7 @@ use rpol_engine::model::ContextType;
 use rpol_syntax::ast::{self, ExpectKind, ExprKind, ItemKind, Outcome, Value};
 use serde_json::{Map, Value as Json};
 
-use crate::collect::Cx;
+use crate::context::Cx;
 use crate::fields::{as_expr, bare_name};
 use crate::names::unknown_name;
 
