@@ -11,6 +11,7 @@ use rpol_registry::Registry;
 use rpol_syntax::ast::{self, Item};
 
 use crate::ModelSpans;
+use crate::resolution::Resolution;
 use crate::scope::Scope;
 
 /// Items of one kind in declaration order, with the id they were given.
@@ -24,6 +25,8 @@ pub(crate) struct Cx<'a> {
     pub sm: &'a SourceMap,
     pub diags: Vec<Diagnostic>,
     pub scope: Scope,
+    /// Every name resolved so far, for the language server.
+    pub resolution: Resolution,
     pub registry: Option<Registry>,
     pub registry_file: Option<FileId>,
     /// The registry's features as model features, built once by

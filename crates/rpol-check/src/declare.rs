@@ -2,14 +2,16 @@
 //! the order of items and files), finds the `policy` header, and checks the
 //! engine's set limits. Duplicate declarations are E0202.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
-use rpol_diag::{Diagnostic, FileId, Label, Span};
+use rpol_diag::{Diagnostic, FileId, Label, SourceMap, Span};
 use rpol_engine::model::ContextType;
 use rpol_syntax::ast::{self, BlockKind, Item, ItemKind, TableKind, VocabKind};
 
 use crate::context::{Cx, Declared, Decls};
 use crate::fields::{bare_name, positive_duration};
+use crate::names::Names;
+use crate::resolution::{Declaration, NameKind, NameRef};
 
 /// The one `policy` block (E0203 otherwise).
 pub(crate) fn find_policy_block<'a>(
@@ -65,6 +67,7 @@ pub(crate) fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> D
         retention: vec![],
         vocab_items: vec![],
     };
+    let mut policies = Names::new(NameKind::Policy);
     let mut seen_vocab: Vec<(VocabKind, FileId, Span)> = Vec::new();
     let mut seen_table: Vec<(TableKind, FileId, Span)> = Vec::new();
     for (file, ast) in asts {
@@ -73,8 +76,21 @@ pub(crate) fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> D
             match &item.kind {
                 ItemKind::Block {
                     kind: BlockKind::Policy,
+                    name,
                     ..
-                } => {}
+                } => {
+                    // Only for the resolution: two headers are E0203, found
+                    // by `find_policy_block`.
+                    policies.declare_at(
+                        &name.name,
+                        file,
+                        name.span,
+                        item.span,
+                        item.doc.as_ref(),
+                        &mut Vec::new(),
+                        &mut cx.resolution,
+                    );
+                }
                 ItemKind::Block { kind, name, .. } => {
                     let (names, list) = match kind {
                         BlockKind::Mode => (&mut cx.scope.modes, &mut d.modes),
@@ -84,7 +100,15 @@ pub(crate) fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> D
                         BlockKind::Reason => (&mut cx.scope.reasons, &mut d.reasons),
                         BlockKind::Policy => unreachable!("handled above"),
                     };
-                    if let Some(id) = names.declare(&name.name, file, name.span, &mut cx.diags) {
+                    if let Some(id) = names.declare_at(
+                        &name.name,
+                        file,
+                        name.span,
+                        item.span,
+                        item.doc.as_ref(),
+                        &mut cx.diags,
+                        &mut cx.resolution,
+                    ) {
                         list.push(Declared { file, item, id });
                     }
                 }
@@ -109,7 +133,15 @@ pub(crate) fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> D
                         VocabKind::Surfaces => &mut cx.scope.surfaces,
                     };
                     for n in names {
-                        table.declare(&n.name, file, n.span, &mut cx.diags);
+                        table.declare_at(
+                            &n.name,
+                            file,
+                            n.span,
+                            item.span,
+                            item.doc.as_ref(),
+                            &mut cx.diags,
+                            &mut cx.resolution,
+                        );
                     }
                 }
                 ItemKind::Table { kind, fields } => {
@@ -125,14 +157,17 @@ pub(crate) fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> D
                     }
                     seen_table.push((*kind, file, item.keyword));
                     match kind {
-                        TableKind::Context => declare_context(cx, file, fields),
+                        TableKind::Context => declare_context(cx, file, item, fields),
                         TableKind::Retention => {
                             for f in &fields.fields {
-                                let Some(_) = cx.scope.retention.declare(
+                                let Some(_) = cx.scope.retention.declare_at(
                                     &f.name.name,
                                     file,
                                     f.name.span,
+                                    f.span,
+                                    item.doc.as_ref(),
                                     &mut cx.diags,
+                                    &mut cx.resolution,
                                 ) else {
                                     continue;
                                 };
@@ -159,28 +194,48 @@ pub(crate) fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> D
         }
     }
     if let Some(reg) = &cx.registry {
+        let rfile = cx.registry_file.unwrap_or_default();
         for f in &reg.features {
-            let _ = cx.scope.features.declare(
-                &f.name.value,
-                cx.registry_file.unwrap_or_default(),
-                f.name.span,
-                &mut Vec::new(),
-            );
+            let new = cx
+                .scope
+                .features
+                .declare(&f.name.value, rfile, f.name.span, &mut Vec::new());
+            // Repeated entries are E0406, reported by the registry pass.
+            if let Some(id) = new.or_else(|| cx.scope.features.get(&f.name.value)) {
+                cx.resolution.declare(Declaration {
+                    name: NameRef {
+                        kind: NameKind::Feature,
+                        id,
+                        parent: None,
+                    },
+                    text: f.name.value.clone(),
+                    file: rfile,
+                    span: yaml_name_span(cx.sm, rfile, f.name.span, &f.name.value),
+                    item: f.span,
+                    doc: f.description.clone(),
+                });
+            }
         }
     }
     d
 }
 
-fn declare_context(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) {
+fn declare_context(cx: &mut Cx<'_>, file: FileId, item: &Item, fields: &ast::Fields) {
     for f in &fields.fields {
+        // Each variant's id (a repeated one: the first's) and name, for the resolution.
+        let mut variant_names: Vec<(u32, &ast::Ident)> = Vec::new();
         let ty = match crate::fields::as_expr(&f.value).map(|e| &e.kind) {
             Some(ast::ExprKind::List(items)) => {
                 let mut variants: Vec<String> = Vec::new();
                 // A set beside the list: 80,000 variants took 16 s with `contains`.
-                let mut seen: HashSet<&str> = HashSet::new();
+                let mut seen: HashMap<&str, u32> = HashMap::new();
                 for it in items {
+                    let first = bare_name(it).and_then(|id| seen.get(id.name.as_str()).copied());
+                    if let (Some(id), Some(v)) = (bare_name(it), first) {
+                        variant_names.push((v, id));
+                    }
                     match bare_name(it) {
-                        Some(id) if !seen.insert(id.name.as_str()) => cx.diags.push(
+                        Some(id) if first.is_some() => cx.diags.push(
                             Diagnostic::error(
                                 "E0202",
                                 file,
@@ -192,7 +247,11 @@ fn declare_context(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) {
                             )
                             .with_help("remove the repeated variant"),
                         ),
-                        Some(id) => variants.push(id.name.clone()),
+                        Some(id) => {
+                            seen.insert(id.name.as_str(), variants.len() as u32);
+                            variant_names.push((variants.len() as u32, id));
+                            variants.push(id.name.clone());
+                        }
                         None => cx.diags.push(Diagnostic::error(
                             "E0301",
                             file,
@@ -214,7 +273,7 @@ fn declare_context(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) {
                         other,
                         file,
                         segs[0].span,
-                        ["string", "int", "bool", "duration"],
+                        crate::vocab::CONTEXT_TYPES.iter().copied(),
                     );
                     cx.diags.push(Diagnostic { code: "E0301", ..d });
                     None
@@ -229,13 +288,31 @@ fn declare_context(cx: &mut Cx<'_>, file: FileId, fields: &ast::Fields) {
             }
         };
         if let Some(ty) = ty
-            && cx
-                .scope
-                .context
-                .declare(&f.name.name, file, f.name.span, &mut cx.diags)
-                .is_some()
+            && let Some(field) = cx.scope.context.declare_at(
+                &f.name.name,
+                file,
+                f.name.span,
+                f.span,
+                item.doc.as_ref(),
+                &mut cx.diags,
+                &mut cx.resolution,
+            )
         {
             cx.scope.push_context_type(ty);
+            for (v, id) in variant_names {
+                cx.resolution.declare(Declaration {
+                    name: NameRef {
+                        kind: NameKind::Variant,
+                        id: v,
+                        parent: Some(field),
+                    },
+                    text: id.name.clone(),
+                    file,
+                    span: id.span,
+                    item: f.span,
+                    doc: None,
+                });
+            }
         }
     }
 }
@@ -274,4 +351,17 @@ fn declared_twice(
     Diagnostic::error("E0202", file, at, format!("`{keyword}` is declared twice"))
         .with_secondary(Label::new(first.0, first.1).with_message("first declared here"))
         .with_help(help.replace("{}", keyword))
+}
+
+/// The span of just the name inside a YAML scalar's span (which includes
+/// quotes when the scalar is quoted), so that a rename edits the name only.
+pub(crate) fn yaml_name_span(sm: &SourceMap, file: FileId, span: Span, name: &str) -> Span {
+    if file.0 as usize >= sm.len() {
+        return span;
+    }
+    let text = sm.get(file).slice(span);
+    match text.find(name) {
+        Some(i) if !name.is_empty() => Span::new(span.start + i, span.start + i + name.len()),
+        _ => span,
+    }
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use rpol_diag::{Diagnostic, SourceMap};
 
 use crate::context::Cx;
+use crate::resolution::Resolution;
 use crate::scope::Scope;
 use crate::{Checked, CheckedPolicy, ReadFile, SourceInput};
 
@@ -34,6 +35,7 @@ pub(crate) fn run(
         registry_file: None,
         registry: None,
         scope: Scope::default(),
+        resolution: Resolution::default(),
         policy: None,
     };
     // A syntax error leaves names undeclared; checking on would only add noise.
@@ -60,6 +62,7 @@ pub(crate) fn run(
         sm: &sm,
         diags: std::mem::take(&mut checked.diagnostics),
         scope: Scope::default(),
+        resolution: Resolution::default(),
         registry: None,
         registry_file: None,
         model_features: OnceCell::new(),
@@ -79,6 +82,7 @@ pub(crate) fn run(
     crate::declare::check_set_limits(&mut cx);
     let lowered = crate::items::lower(&mut cx, &asts, &decl, header);
     crate::registry_check::run(&mut cx, &lowered);
+    crate::registry_check::record_uses(&mut cx);
     crate::rules::run(&mut cx, &lowered, &decl);
     let tests = crate::tests_check::run(&mut cx, &asts);
 
@@ -105,6 +109,7 @@ pub(crate) fn run(
         diagnostics.retain(|d| !(d.code == "E0201" && d.message.starts_with("unknown feature `")));
     }
     let scope = cx.scope;
+    let resolution = cx.resolution;
     let registry = cx.registry.take();
     let registry_file = cx.registry_file;
     sort_diagnostics(&mut diagnostics);
@@ -115,6 +120,7 @@ pub(crate) fn run(
         registry_file,
         registry,
         scope,
+        resolution,
         policy,
     }
 }

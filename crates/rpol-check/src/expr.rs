@@ -6,6 +6,7 @@ use rpol_syntax::ast::{self, Expr, ExprKind, Ident};
 
 use crate::fields::strip_parens;
 use crate::names::unknown_name;
+use crate::resolution::Resolution;
 use crate::scope::Scope;
 pub use crate::ty::Ty;
 
@@ -38,9 +39,11 @@ pub struct ExprChecker<'s> {
     pub file: FileId,
     pub site: Site,
     pub diags: Vec<Diagnostic>,
+    /// The names the condition used, resolved.
+    pub resolved: Resolution,
 }
 
-const CONSENT_STATES: [&str; 3] = ["granted", "denied", "unknown"];
+use crate::vocab::CONSENT_STATES;
 
 impl<'s> ExprChecker<'s> {
     pub fn new(scope: &'s Scope, file: FileId, site: Site) -> Self {
@@ -49,6 +52,7 @@ impl<'s> ExprChecker<'s> {
             file,
             site,
             diags: Vec::new(),
+            resolved: Resolution::default(),
         }
     }
 
@@ -170,7 +174,12 @@ impl<'s> ExprChecker<'s> {
             ExprKind::Path(segs) if segs.len() == 1 && segs[0].name == "roles" => {
                 match self.operand(lhs)? {
                     Typed::Name(id) => {
-                        let role = self.scope.roles.get(&id.name);
+                        let role = self.scope.roles.get_use(
+                            &id.name,
+                            self.file,
+                            id.span,
+                            &mut self.resolved,
+                        );
                         match role {
                             Some(role) => Some(model::Expr::HasRole { role, negated }),
                             None => {
@@ -349,7 +358,7 @@ impl<'s> ExprChecker<'s> {
                     other,
                     self.file,
                     name.span,
-                    ["exists", "starts_with"],
+                    crate::vocab::FUNCTIONS.iter().copied(),
                 );
                 let d = Diagnostic { code: "E0301", ..d };
                 self.diags.push(d);
@@ -485,7 +494,7 @@ impl<'s> ExprChecker<'s> {
                         &id.name,
                         self.file,
                         id.span,
-                        CONSENT_STATES,
+                        CONSENT_STATES.iter().copied(),
                     )
                 }),
             Ty::Enum(f) => {
@@ -522,12 +531,32 @@ impl<'s> ExprChecker<'s> {
             }
         };
         match found {
-            Ok(v) => Some(v),
+            Ok(v) => {
+                self.record(ty, v, id.span);
+                Some(v)
+            }
             Err(d) => {
                 self.diags.push(d);
                 None
             }
         }
+    }
+
+    /// Records a bare name resolved as a value of `ty`.
+    fn record(&mut self, ty: Ty, v: u32, span: Span) {
+        let s = self.scope;
+        let names = match ty {
+            Ty::Surface => &s.surfaces,
+            Ty::Purpose => &s.purposes,
+            Ty::Mode => &s.modes,
+            Ty::Role => &s.roles,
+            Ty::Class => &s.classes,
+            Ty::Feature => &s.features,
+            Ty::Enum(f) => return self.resolved.refer_variant(f, v, self.file, span),
+            // Consent states and scalars are not declared names.
+            Ty::Consent | Ty::Str | Ty::Int | Ty::Bool | Ty::Duration | Ty::RoleSet => return,
+        };
+        names.record(v, self.file, span, &mut self.resolved);
     }
 
     fn describe_typed(&self, t: &Typed) -> String {
@@ -626,7 +655,7 @@ impl<'s> ExprChecker<'s> {
                         &f.name,
                         self.file,
                         f.span,
-                        ["user_id", "anonymous_id"],
+                        crate::vocab::SUBJECT_FIELDS.iter().copied(),
                     ));
                     None
                 }
@@ -643,10 +672,13 @@ impl<'s> ExprChecker<'s> {
             },
             "consent" => match rest {
                 [t] => {
-                    let topic =
-                        self.scope
-                            .consent
-                            .resolve(&t.name, self.file, t.span, &mut self.diags)?;
+                    let topic = self.scope.consent.resolve_use(
+                        &t.name,
+                        self.file,
+                        t.span,
+                        &mut self.diags,
+                        &mut self.resolved,
+                    )?;
                     Some(Typed::Path {
                         path: Path::Consent(topic),
                         ty: Ty::Consent,
@@ -666,10 +698,13 @@ impl<'s> ExprChecker<'s> {
             },
             "context" => match rest {
                 [f] => {
-                    let field =
-                        self.scope
-                            .context
-                            .resolve(&f.name, self.file, f.span, &mut self.diags)?;
+                    let field = self.scope.context.resolve_use(
+                        &f.name,
+                        self.file,
+                        f.span,
+                        &mut self.diags,
+                        &mut self.resolved,
+                    )?;
                     let ty = self.scope.context_ty(field);
                     Some(Typed::Path {
                         path: Path::Context(field),

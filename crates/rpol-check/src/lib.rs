@@ -23,6 +23,7 @@ pub mod policy_load;
 mod registry_cache;
 mod registry_check;
 mod registry_path;
+pub mod resolution;
 mod rules;
 pub mod scope;
 mod tests_check;
@@ -37,6 +38,7 @@ use rpol_syntax::ast;
 
 pub use digest::digest;
 pub use registry_cache::RegistryCache;
+pub use resolution::Resolution;
 pub use scope::Scope;
 pub use tests_check::{CACHE_SCOPE_PARTS, ExpectCheck, TestCase, TestExpect};
 
@@ -81,6 +83,9 @@ pub struct Checked {
     pub registry: Option<rpol_registry::Registry>,
     /// The resolved names (partial when there were errors).
     pub scope: Scope,
+    /// Where each name is declared and used (partial when there were errors;
+    /// empty after a syntax error).
+    pub resolution: Resolution,
     /// `Some` exactly when there is no error.
     pub policy: Option<CheckedPolicy>,
 }

@@ -305,3 +305,37 @@ fn build_model_features(cx: &Cx<'_>, lowered: &Lowered) -> Option<Vec<Option<mod
     // Ids are the first entries' positions among declared names.
     (built.len() == s.features.len()).then_some(built)
 }
+
+/// Records the policy names the registry's entries use (class, modes,
+/// purposes, consent topic), every entry included: a repeated or misnamed
+/// entry still points at declared names.
+pub(crate) fn record_uses(cx: &mut Cx<'_>) {
+    let (Some(reg), Some(rfile)) = (cx.registry.as_ref(), cx.registry_file) else {
+        return;
+    };
+    let s = &cx.scope;
+    let res = &mut cx.resolution;
+    let mut refer = |names: &Names, v: &Sp<String>| {
+        if let Some(id) = names.get(&v.value) {
+            let span = crate::declare::yaml_name_span(cx.sm, rfile, v.span, &v.value);
+            names.record(id, rfile, span, res);
+        }
+    };
+    for f in &reg.features {
+        refer(&s.classes, &f.privacy_class);
+        for m in &f.allowed_privacy_modes.value {
+            refer(&s.modes, m);
+        }
+        for p in f
+            .allowed_purposes
+            .value
+            .iter()
+            .chain(f.prohibited_purposes.iter().flat_map(|p| &p.value))
+        {
+            refer(&s.purposes, p);
+        }
+        if let Some(c) = &f.requires_consent {
+            refer(&s.consent, c);
+        }
+    }
+}

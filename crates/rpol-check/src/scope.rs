@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use rpol_engine::model::ContextType;
 
 use crate::names::Names;
+use crate::resolution::NameKind;
 use crate::ty::Ty;
 
 #[derive(Debug, Clone)]
@@ -33,21 +34,21 @@ pub struct Scope {
 impl Default for Scope {
     fn default() -> Self {
         Scope {
-            purposes: Names::new("purpose"),
-            consent: Names::new("consent topic"),
-            capabilities: Names::new("capability"),
-            roles: Names::new("role"),
-            surfaces: Names::new("surface"),
-            context: Names::new("context field"),
+            purposes: Names::new(NameKind::Purpose),
+            consent: Names::new(NameKind::Consent),
+            capabilities: Names::new(NameKind::Capability),
+            roles: Names::new(NameKind::Role),
+            surfaces: Names::new(NameKind::Surface),
+            context: Names::new(NameKind::ContextField),
             context_types: Vec::new(),
             context_variant_ids: Vec::new(),
-            modes: Names::new("mode"),
-            classes: Names::new("class"),
-            sources: Names::new("source"),
-            feature_sets: Names::new("feature set"),
-            reasons: Names::new("reason"),
-            retention: Names::new("retention kind"),
-            features: Names::new("feature"),
+            modes: Names::new(NameKind::Mode),
+            classes: Names::new(NameKind::Class),
+            sources: Names::new(NameKind::Source),
+            feature_sets: Names::new(NameKind::FeatureSet),
+            reasons: Names::new(NameKind::Reason),
+            retention: Names::new(NameKind::Retention),
+            features: Names::new(NameKind::Feature),
         }
     }
 }

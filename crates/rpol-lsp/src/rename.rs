@@ -7,7 +7,7 @@ use crate::index::{Index, Loc, SymbolId};
 /// Whether the symbol can be renamed, with the reason when it cannot.
 pub fn can_rename(index: &Index, id: SymbolId) -> Result<(), String> {
     let sym = index.symbol(id).ok_or("nothing to rename here")?;
-    if !sym.kind.renamable() {
+    if !crate::index::renamable(sym.kind) {
         return Err(format!(
             "`{}` is a registry feature: rename it in the registry, which other policies may share",
             sym.name
