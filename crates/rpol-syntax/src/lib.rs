@@ -1,4 +1,4 @@
-//! The RPOL grammar (`grammar/rpol.pest`) and its lowering into an AST with
+//! The RPOL grammar (`src/rpol.pest`) and its lowering into an AST with
 //! byte spans. No pest type leaves this crate.
 
 pub mod ast;
