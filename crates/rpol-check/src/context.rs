@@ -36,7 +36,7 @@ pub(crate) struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    /// `FILE:LINE` of a byte offset (spec 12).
+    /// `FILE:LINE` of a byte offset (docs/reference.md, Files and policies).
     pub fn rule(&self, file: FileId, span: Span) -> String {
         let f = self.sm.get(file);
         format!("{}:{}", f.name, f.line_col(span.start).line)

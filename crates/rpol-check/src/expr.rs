@@ -1,4 +1,4 @@
-//! Typing of conditions (spec section 4) into the engine's typed [`model::Expr`].
+//! Typing of conditions (docs/reference.md, Expressions) into the engine's typed [`model::Expr`].
 
 use rpol_diag::{Diagnostic, FileId, Span};
 use rpol_engine::model::{self, CmpOp, Literal, Operand, Path};

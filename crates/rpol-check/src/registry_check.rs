@@ -32,7 +32,7 @@ fn vis_name(v: Visibility) -> &'static str {
     }
 }
 
-/// The language's identifier rule (spec 2): `[A-Za-z_][A-Za-z0-9_]*`.
+/// The language's identifier rule (docs/reference.md, Lexical structure): `[A-Za-z_][A-Za-z0-9_]*`.
 fn is_identifier(s: &str) -> bool {
     let mut b = s.bytes();
     b.next()

@@ -1,4 +1,4 @@
-//! Type-checks `test` blocks (spec 8): `given` becomes a request (spec 7.1) as
+//! Type-checks `test` blocks (docs/testing.md): `given` becomes a request (docs/reference.md, Requests (JSON)) as
 //! JSON, each `expect` a check with resolved ids.
 
 use rpol_diag::{Diagnostic, FileId, Span};
@@ -16,7 +16,7 @@ pub struct TestCase {
     pub file: FileId,
     /// The whole `test` item.
     pub span: Span,
-    /// The `given` block as a request (spec 7.1).
+    /// The `given` block as a request (docs/reference.md, Requests (JSON)).
     pub request: Json,
     pub expects: Vec<TestExpect>,
 }

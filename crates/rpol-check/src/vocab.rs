@@ -2,7 +2,7 @@
 //! the checker validates against these lists and the language server's
 //! completion offers them, so the two never drift apart.
 
-/// Fields of a `class` block (spec 3).
+/// Fields of a `class` block (docs/reference.md, Items).
 pub const CLASS_FIELDS: &[&str] = &[
     "requires",
     "personal",
@@ -12,10 +12,10 @@ pub const CLASS_FIELDS: &[&str] = &[
     "min_group",
 ];
 
-/// Keys of a test's `given` block: the request of spec 7.1.
+/// Keys of a test's `given` block: the request of docs/reference.md, Requests (JSON).
 pub const GIVEN_FIELDS: &[&str] = &rpol_engine::REQUEST_KEYS;
 
-/// `feature.*` paths in a `forbid feature` condition (spec 4).
+/// `feature.*` paths in a `forbid feature` condition (docs/reference.md, Expressions).
 pub const FEATURE_FIELDS: &[&str] = &[
     "name",
     "class",

@@ -1,4 +1,4 @@
-//! Completion that knows what the cursor's position takes (spec 11): registry
+//! Completion that knows what the cursor's position takes (docs/editors.md): registry
 //! features in `features: [`, modes after `=>`, capabilities in `requires: [`,
 //! topics after `consent.`, fields after `context.`, an enum field's variants
 //! after `==`, field names at the start of a line in a block, and otherwise
@@ -315,7 +315,7 @@ fn path_before<'a>(t: &[Token<'a>], end: usize) -> Vec<&'a str> {
     segs
 }
 
-/// What names compare with a path (spec 4); `None` when the path is not one
+/// What names compare with a path (docs/reference.md, Expressions); `None` when the path is not one
 /// whose values are names.
 fn path_values(path: &[&str]) -> Option<Vec<Part>> {
     use Part::*;

@@ -39,7 +39,7 @@ pub fn rename(index: &Index, id: SymbolId, new_name: &str) -> Result<Vec<Loc>, S
         .collect())
 }
 
-/// An identifier (spec 2) that the parser reads as a name: not a keyword, and
+/// An identifier (docs/reference.md, Lexical structure) that the parser reads as a name: not a keyword, and
 /// not a path root (a bare `tenant` in a condition is the path, not a name).
 pub fn valid_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
