@@ -11,6 +11,7 @@ use rpol_registry::Registry;
 use rpol_syntax::ast::{self, Item};
 
 use crate::ModelSpans;
+use crate::names::Names;
 use crate::resolution::Resolution;
 use crate::scope::Scope;
 
@@ -36,6 +37,23 @@ pub(crate) struct Cx<'a> {
 }
 
 impl Cx<'_> {
+    /// Resolves `name` among the names `which` picks from the scope: E0201
+    /// when it is not declared, else the use is recorded in the resolution.
+    pub fn resolve(
+        &mut self,
+        which: impl Fn(&Scope) -> &Names,
+        file: FileId,
+        name: &ast::Ident,
+    ) -> Option<u32> {
+        which(&self.scope).resolve_use(
+            &name.name,
+            file,
+            name.span,
+            &mut self.diags,
+            &mut self.resolution,
+        )
+    }
+
     /// `FILE:LINE` of a byte offset (docs/reference.md, Files and policies).
     pub fn rule(&self, file: FileId, span: Span) -> String {
         let f = self.sm.get(file);

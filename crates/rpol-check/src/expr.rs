@@ -32,6 +32,11 @@ enum Typed {
     Lit(Literal, Ty),
     /// A bare name: an enum literal whose type comes from the other operand.
     Name(Ident),
+    /// `roles`, the request's set of roles: it has no operand in the model,
+    /// only `ROLE in roles` reads it (an error anywhere else).
+    Roles {
+        text: String,
+    },
 }
 
 pub struct ExprChecker<'s> {
@@ -88,16 +93,8 @@ impl<'s> ExprChecker<'s> {
                 Typed::Path {
                     path, ty: Ty::Bool, ..
                 } => Some(model::Expr::Truthy(path)),
-                Typed::Path { ty, text, .. } => {
-                    let d = ty.describe(self.scope);
-                    self.err(
-                        "E0301",
-                        e.span,
-                        format!("`{text}` is {d}, not a condition"),
-                        Some(format!("compare it, e.g. `{text} == …`")),
-                    );
-                    None
-                }
+                Typed::Path { ty, text, .. } => self.not_a_condition(e.span, ty, &text),
+                Typed::Roles { text } => self.not_a_condition(e.span, Ty::RoleSet, &text),
                 Typed::Name(id) => {
                     self.err(
                         "E0301",
@@ -134,7 +131,7 @@ impl<'s> ExprChecker<'s> {
         let l = self.operand(lhs);
         let r = self.operand(rhs);
         let (l, r) = (l?, r?);
-        let (l, r, ty) = self.unify(l, lhs.span, r, rhs.span, span)?;
+        let (operands, ty) = self.unify(l, lhs.span, r, rhs.span, span)?;
         let op = match op {
             ast::CmpOp::Eq => CmpOp::Eq,
             ast::CmpOp::Ne => CmpOp::Ne,
@@ -165,6 +162,7 @@ impl<'s> ExprChecker<'s> {
             );
             return None;
         }
+        let (l, r) = operands?;
         Some(model::Expr::Compare { op, lhs: l, rhs: r })
     }
 
@@ -207,10 +205,7 @@ impl<'s> ExprChecker<'s> {
                 let mut lhs_op = None;
                 let mut ok = true;
                 // The left side's type comes from itself, else from the first typed item.
-                let anchor_ty = match &l {
-                    Typed::Path { ty, .. } | Typed::Lit(_, ty) => Some(*ty),
-                    Typed::Name(_) => None,
-                };
+                let anchor_ty = typed_ty(&l);
                 let mut item_ops = Vec::new();
                 for item in items {
                     match self.list_item(item) {
@@ -221,12 +216,7 @@ impl<'s> ExprChecker<'s> {
                 if !ok {
                     return None;
                 }
-                let ty = anchor_ty.or_else(|| {
-                    item_ops.iter().find_map(|(t, _)| match t {
-                        Typed::Path { ty, .. } | Typed::Lit(_, ty) => Some(*ty),
-                        Typed::Name(_) => None,
-                    })
-                });
+                let ty = anchor_ty.or_else(|| item_ops.iter().find_map(|(t, _)| typed_ty(t)));
                 let Some(ty) = ty else {
                     self.err(
                         "E0301",
@@ -236,14 +226,21 @@ impl<'s> ExprChecker<'s> {
                     );
                     return None;
                 };
-                match self.coerce(l, ty, lhs.span) {
-                    Some(op) => lhs_op = Some(op),
-                    None => ok = false,
-                }
-                for (t, sp) in item_ops {
-                    match self.coerce(t, ty, sp) {
-                        Some(op) => typed_items.push(op),
+                if ty == Ty::RoleSet {
+                    ok &= self.roles_side(l, ty, lhs.span);
+                    for (t, sp) in item_ops {
+                        ok &= self.roles_side(t, ty, sp);
+                    }
+                } else {
+                    match self.coerce(l, ty, lhs.span) {
+                        Some(op) => lhs_op = Some(op),
                         None => ok = false,
+                    }
+                    for (t, sp) in item_ops {
+                        match self.coerce(t, ty, sp) {
+                            Some(op) => typed_items.push(op),
+                            None => ok = false,
+                        }
                     }
                 }
                 if !ok {
@@ -314,7 +311,7 @@ impl<'s> ExprChecker<'s> {
                         optional: true,
                         ..
                     } => Some(model::Expr::Exists(path)),
-                    Typed::Path { text, .. } => {
+                    Typed::Path { text, .. } | Typed::Roles { text, .. } => {
                         self.err(
                             "E0305",
                             args[0].span,
@@ -367,7 +364,9 @@ impl<'s> ExprChecker<'s> {
         }
     }
 
-    /// Unifies two operands for `==`-like comparison.
+    /// Unifies two operands for `==`-like comparison: their type, and their
+    /// model operands (`None` for `roles`, which has none; comparing it is
+    /// an error the caller reports).
     fn unify(
         &mut self,
         l: Typed,
@@ -375,7 +374,7 @@ impl<'s> ExprChecker<'s> {
         r: Typed,
         rs: Span,
         span: Span,
-    ) -> Option<(Operand, Operand, Ty)> {
+    ) -> Option<(Option<(Operand, Operand)>, Ty)> {
         let lt = typed_ty(&l);
         let rt = typed_ty(&r);
         let ty = match (lt, rt) {
@@ -412,14 +411,41 @@ impl<'s> ExprChecker<'s> {
                 return None;
             }
         };
+        if ty == Ty::RoleSet {
+            let l = self.roles_side(l, ty, ls);
+            let r = self.roles_side(r, ty, rs);
+            return (l && r).then_some((None, ty));
+        }
         let l = self.coerce(l, ty, ls);
         let r = self.coerce(r, ty, rs);
-        Some((l?, r?, ty))
+        Some((Some((l?, r?)), ty))
+    }
+
+    /// Where the type is the set of roles: whether `t` is `roles` (anything
+    /// else is reported as a mismatch by [`Self::coerce`]).
+    fn roles_side(&mut self, t: Typed, ty: Ty, span: Span) -> bool {
+        if matches!(t, Typed::Roles { .. }) {
+            return true;
+        }
+        self.coerce(t, ty, span);
+        false
     }
 
     /// Converts an operand to `ty`, resolving a bare name as a variant of `ty`.
     fn coerce(&mut self, t: Typed, ty: Ty, span: Span) -> Option<Operand> {
         match t {
+            // `roles` converts to nothing: even as the set of roles it has
+            // no operand (callers check for it first, see `roles_side`).
+            Typed::Roles { text } => {
+                let (a, b) = (Ty::RoleSet.describe(self.scope), ty.describe(self.scope));
+                self.err(
+                    "E0301",
+                    span,
+                    format!("type mismatch: `{text}` is {a}, expected {b}"),
+                    None,
+                );
+                None
+            }
             Typed::Path {
                 path,
                 ty: pty,
@@ -542,6 +568,18 @@ impl<'s> ExprChecker<'s> {
         }
     }
 
+    /// E0301 for a value of type `ty` used where a condition is expected.
+    fn not_a_condition(&mut self, span: Span, ty: Ty, text: &str) -> Option<model::Expr> {
+        let d = ty.describe(self.scope);
+        self.err(
+            "E0301",
+            span,
+            format!("`{text}` is {d}, not a condition"),
+            Some(format!("compare it, e.g. `{text} == …`")),
+        );
+        None
+    }
+
     /// Records a bare name resolved as a value of `ty`.
     fn record(&mut self, ty: Ty, v: u32, span: Span) {
         let s = self.scope;
@@ -561,7 +599,9 @@ impl<'s> ExprChecker<'s> {
 
     fn describe_typed(&self, t: &Typed) -> String {
         match t {
-            Typed::Path { ty, .. } | Typed::Lit(_, ty) => ty.describe(self.scope),
+            Typed::Path { .. } | Typed::Lit(..) | Typed::Roles { .. } => {
+                typed_ty(t).map_or_else(String::new, |ty| ty.describe(self.scope))
+            }
             Typed::Name(id) => format!("the name `{}`", id.name),
         }
     }
@@ -628,7 +668,18 @@ impl<'s> ExprChecker<'s> {
             "surface" => leaf(self, Path::Surface, Ty::Surface, false),
             "purpose" => leaf(self, Path::Purpose, Ty::Purpose, false),
             "consent_version" => leaf(self, Path::ConsentVersion, Ty::Str, true),
-            "roles" => leaf(self, Path::Tenant, Ty::RoleSet, false),
+            "roles" => match rest.first() {
+                None => Some(Typed::Roles { text }),
+                Some(f) => {
+                    self.err(
+                        "E0201",
+                        f.span,
+                        format!("`{}` has no field `{}`", root.name, f.name),
+                        None,
+                    );
+                    None
+                }
+            },
             "mode" => {
                 if self.site == Site::Resolve {
                     self.err("E0306", span, "`mode` cannot be used inside `resolve mode`".into(), Some("`resolve` decides the mode; conditions there may read the request only".into()));
@@ -791,6 +842,7 @@ impl<'s> ExprChecker<'s> {
 fn typed_ty(t: &Typed) -> Option<Ty> {
     match t {
         Typed::Path { ty, .. } | Typed::Lit(_, ty) => Some(*ty),
+        Typed::Roles { .. } => Some(Ty::RoleSet),
         Typed::Name(_) => None,
     }
 }

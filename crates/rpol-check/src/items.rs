@@ -260,13 +260,7 @@ pub(crate) fn lower(
     out.resolve = lower_resolve(cx, asts, d, &mut out.spans);
     if let Some((file, fields)) = d.debug {
         for f in &fields.fields {
-            let Some(role) = cx.scope.roles.resolve_use(
-                &f.name.name,
-                file,
-                f.name.span,
-                &mut cx.diags,
-                &mut cx.resolution,
-            ) else {
+            let Some(role) = cx.resolve(|s| &s.roles, file, &f.name) else {
                 continue;
             };
             let clearance = match crate::fields::bare_name(match &f.value {
@@ -447,13 +441,7 @@ fn lower_resolve(
     let mut out = Vec::new();
     let mut fallback = None;
     for (i, arm) in arms.iter().enumerate() {
-        let mode = cx.scope.modes.resolve_use(
-            &arm.mode.name,
-            file,
-            arm.mode.span,
-            &mut cx.diags,
-            &mut cx.resolution,
-        );
+        let mode = cx.resolve(|s| &s.modes, file, &arm.mode);
         let rule = cx.rule(file, arm.keyword);
         match &arm.condition {
             Some(c) => {

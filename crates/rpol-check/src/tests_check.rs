@@ -468,13 +468,7 @@ fn given(cx: &mut Cx<'_>, file: FileId, g: &ast::Fields) -> Option<Json> {
                 string_value(cx, file, field)
             }),
             "consent" => object(cx, file, f, |cx, field| {
-                cx.scope.consent.resolve_use(
-                    &field.name.name,
-                    file,
-                    field.name.span,
-                    &mut cx.diags,
-                    &mut cx.resolution,
-                )?;
+                cx.resolve(|s| &s.consent, file, &field.name)?;
                 let states = crate::vocab::CONSENT_STATES;
                 match as_expr(&field.value).and_then(bare_name) {
                     Some(id) if states.contains(&id.name.as_str()) => {
@@ -502,13 +496,7 @@ fn given(cx: &mut Cx<'_>, file: FileId, g: &ast::Fields) -> Option<Json> {
                 }
             }),
             "context" => object(cx, file, f, |cx, field| {
-                let id = cx.scope.context.resolve_use(
-                    &field.name.name,
-                    file,
-                    field.name.span,
-                    &mut cx.diags,
-                    &mut cx.resolution,
-                )?;
+                let id = cx.resolve(|s| &s.context, file, &field.name)?;
                 context_value(cx, file, field, id)
             }),
             "roles" => list_of(cx, file, f, |cx, id| {

@@ -86,3 +86,62 @@ fn every_error_code_fixture() {
         insta::assert_snapshot!(stem, render(&checked));
     }
 }
+
+/// `roles` is read only by `ROLE in roles`; every other use is an error that
+/// names it (it has no operand in the model, so none may reach it).
+#[test]
+fn roles_is_only_a_membership_test() {
+    let dir = common::workspace().join("tests/check");
+    let base = std::fs::read_to_string(dir.join("ok.rpol")).expect("ok.rpol");
+    let cases = [
+        ("roles", "`roles` is the set of roles, not a condition"),
+        ("roles == roles", "`roles` is a set and cannot be compared"),
+        ("roles < roles", "`<` needs two integers or two durations"),
+        (
+            "sre == roles",
+            "type mismatch: `sre` is a name, expected the set of roles",
+        ),
+        (
+            "roles == \"x\"",
+            "type mismatch: the set of roles compared with a string",
+        ),
+        ("roles in [roles]", "`roles` cannot be a list item"),
+        (
+            "context.device in [roles]",
+            "`roles` is the set of roles, expected a variant",
+        ),
+        ("exists(roles)", "`roles` is always present"),
+        (
+            "starts_with(roles, \"a\")",
+            "`roles` is the set of roles, expected a string",
+        ),
+        ("roles.x == 1", "`roles` has no field `x`"),
+        ("roles in roles", "`in roles` needs a role name on the left"),
+        ("sre in roles", ""),
+    ];
+    for (cond, expected) in cases {
+        let text = base.replace(
+            "source trending { when: context.device == mobile }",
+            &format!("source trending {{ when: {cond} }}"),
+        );
+        assert_ne!(text, base, "the fixture has the source to replace");
+        let files = vec![rpol_check::SourceInput {
+            name: dir.join("roles.rpol").display().to_string(),
+            text,
+        }];
+        let checked = rpol_check::check(files, None, &load::read_registry);
+        let messages: Vec<&str> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        if expected.is_empty() {
+            assert!(messages.is_empty(), "`{cond}`: {messages:?}");
+        } else {
+            assert!(
+                messages.len() == 1 && messages[0].contains(expected),
+                "`{cond}`: expected one error with {expected:?}, got {messages:?}"
+            );
+        }
+    }
+}

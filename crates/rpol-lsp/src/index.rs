@@ -1,6 +1,6 @@
 //! The symbol index of one policy: every declared name and every place that
 //! refers to it, as byte spans. Built from a check run's resolution by
-//! [`crate::index_build`]; hover, definition, references, rename and
+//! `index_build`; hover, definition, references, rename and
 //! completion are lookups here. Positions are converted only at the edge.
 
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! Lints: legal but dangerous or dead policy, one module per family
 //! (docs/lints.md lists them). L003 (not fail-safe) is an error unless
-//! allowed; `# rpol: allow(…)` comments ([`allow`]) silence the others.
+//! allowed; `# rpol: allow(…)` comments (the `allow` module) silence the others.
 
 mod allow;
 mod dead;
