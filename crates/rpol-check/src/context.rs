@@ -37,6 +37,26 @@ pub(crate) struct Cx<'a> {
 }
 
 impl Cx<'_> {
+    /// Declares the name of field `f` of table `item` among the names
+    /// `which` picks (E0202 when repeated), recording the declaration.
+    pub fn declare_field(
+        &mut self,
+        which: fn(&mut Scope) -> &mut Names,
+        file: FileId,
+        item: &Item,
+        f: &ast::Field,
+    ) -> Option<u32> {
+        which(&mut self.scope).declare_at(
+            &f.name.name,
+            file,
+            f.name.span,
+            f.span,
+            item.doc.as_ref(),
+            &mut self.diags,
+            &mut self.resolution,
+        )
+    }
+
     /// Resolves `name` among the names `which` picks from the scope: E0201
     /// when it is not declared, else the use is recorded in the resolution.
     pub fn resolve(

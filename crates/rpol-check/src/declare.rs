@@ -113,17 +113,17 @@ pub(crate) fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> D
                     }
                 }
                 ItemKind::Vocab { kind, names, .. } => {
-                    if let Some((_, f0, s0)) = seen_vocab.iter().find(|(k, _, _)| k == kind) {
-                        cx.diags.push(declared_twice(
-                            file,
-                            item.keyword,
-                            kind.keyword(),
-                            (*f0, *s0),
-                            "list every name in one `{}` item",
-                        ));
+                    if let Some(d) = once(
+                        &mut seen_vocab,
+                        *kind,
+                        kind.keyword(),
+                        file,
+                        item,
+                        "list every name in one `{}` item",
+                    ) {
+                        cx.diags.push(d);
                         continue;
                     }
-                    seen_vocab.push((*kind, file, item.keyword));
                     d.vocab_items.push((file, item));
                     let table = match kind {
                         VocabKind::Purposes => &mut cx.scope.purposes,
@@ -145,30 +145,23 @@ pub(crate) fn declare<'a>(cx: &mut Cx<'_>, asts: &'a [(FileId, ast::File)]) -> D
                     }
                 }
                 ItemKind::Table { kind, fields } => {
-                    if let Some((_, f0, s0)) = seen_table.iter().find(|(k, _, _)| k == kind) {
-                        cx.diags.push(declared_twice(
-                            file,
-                            item.keyword,
-                            kind.keyword(),
-                            (*f0, *s0),
-                            "put every entry in one `{}` block",
-                        ));
+                    if let Some(d) = once(
+                        &mut seen_table,
+                        *kind,
+                        kind.keyword(),
+                        file,
+                        item,
+                        "put every entry in one `{}` block",
+                    ) {
+                        cx.diags.push(d);
                         continue;
                     }
-                    seen_table.push((*kind, file, item.keyword));
                     match kind {
                         TableKind::Context => declare_context(cx, file, item, fields),
                         TableKind::Retention => {
                             for f in &fields.fields {
-                                let Some(_) = cx.scope.retention.declare_at(
-                                    &f.name.name,
-                                    file,
-                                    f.name.span,
-                                    f.span,
-                                    item.doc.as_ref(),
-                                    &mut cx.diags,
-                                    &mut cx.resolution,
-                                ) else {
+                                let Some(_) = cx.declare_field(|s| &mut s.retention, file, item, f)
+                                else {
                                     continue;
                                 };
                                 match crate::fields::as_expr(&f.value) {
@@ -288,15 +281,7 @@ fn declare_context(cx: &mut Cx<'_>, file: FileId, item: &Item, fields: &ast::Fie
             }
         };
         if let Some(ty) = ty
-            && let Some(field) = cx.scope.context.declare_at(
-                &f.name.name,
-                file,
-                f.name.span,
-                f.span,
-                item.doc.as_ref(),
-                &mut cx.diags,
-                &mut cx.resolution,
-            )
+            && let Some(field) = cx.declare_field(|s| &mut s.context, file, item, f)
         {
             cx.scope.push_context_type(ty);
             for (v, id) in variant_names {
@@ -338,6 +323,29 @@ pub(crate) fn check_set_limits(cx: &mut Cx<'_>) {
         }
     }
     cx.diags.extend(over);
+}
+
+/// Notes the first vocabulary or table item of each kind; a second one is
+/// E0202 (returned) naming the first.
+fn once<K: PartialEq>(
+    seen: &mut Vec<(K, FileId, Span)>,
+    kind: K,
+    keyword: &str,
+    file: FileId,
+    item: &Item,
+    help: &str,
+) -> Option<Diagnostic> {
+    if let Some((_, f0, s0)) = seen.iter().find(|(k, _, _)| *k == kind) {
+        return Some(declared_twice(
+            file,
+            item.keyword,
+            keyword,
+            (*f0, *s0),
+            help,
+        ));
+    }
+    seen.push((kind, file, item.keyword));
+    None
 }
 
 /// E0202 for a vocabulary or table block that appears a second time.

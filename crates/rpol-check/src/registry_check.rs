@@ -183,12 +183,7 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
             let Some(Some(md)) = lowered.modes.get(mode as usize) else {
                 continue;
             };
-            let missing: Vec<&str> = cls
-                .requires
-                .iter()
-                .filter(|c| !md.grants.contains(c))
-                .map(|c| s.capabilities.name(*c))
-                .collect();
+            let missing = s.missing_capabilities(cls, md);
             if !missing.is_empty() {
                 diags.push(
                     Diagnostic::error(

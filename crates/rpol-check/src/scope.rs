@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use rpol_engine::model::ContextType;
+use rpol_engine::model::{self, ContextType};
 
 use crate::names::Names;
 use crate::resolution::NameKind;
@@ -85,6 +85,15 @@ impl Scope {
             .get(field as usize)?
             .get(name)
             .copied()
+    }
+
+    /// The capabilities class `cls` requires that `mode` does not grant, by name.
+    pub fn missing_capabilities(&self, cls: &model::Class, mode: &model::Mode) -> Vec<&str> {
+        cls.requires
+            .iter()
+            .filter(|c| !mode.grants.contains(c))
+            .map(|c| self.capabilities.name(*c))
+            .collect()
     }
 
     pub fn context_variants(&self, field: u32) -> &[String] {
