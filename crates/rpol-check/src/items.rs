@@ -4,7 +4,7 @@ use rpol_diag::{Diagnostic, FileId, Label};
 use rpol_engine::model::{self, Clearance, Visibility};
 use rpol_syntax::ast::{self, BlockKind, ForbidKind, ItemKind};
 
-use crate::context::{Cx, Decls, Lowered};
+use crate::context::{Cx, Declared, Decls, Lowered};
 use crate::expr::{ExprChecker, Site};
 use crate::fields::FieldReader;
 use crate::names::Names;
@@ -32,16 +32,9 @@ pub(crate) fn lower(
     };
     out.header = lower_header(cx, asts, header);
     for decl in &d.modes {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        let Some((name, r)) = block_reader(cx, decl, "mode", crate::vocab::MODE_FIELDS) else {
             continue;
         };
-        let r = FieldReader::new(
-            decl.file,
-            format!("mode `{}`", name.name),
-            fields,
-            crate::vocab::MODE_FIELDS,
-            &mut cx.diags,
-        );
         let grants = match r.get("grants") {
             Some(f) => names_of(cx, &r, f, "capabilities", Which::Capabilities),
             None => Some(vec![]),
@@ -52,17 +45,9 @@ pub(crate) fn lower(
         });
     }
     for decl in &d.classes {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        let Some((name, r)) = block_reader(cx, decl, "class", crate::vocab::CLASS_FIELDS) else {
             continue;
         };
-        let known = crate::vocab::CLASS_FIELDS;
-        let r = FieldReader::new(
-            decl.file,
-            format!("class `{}`", name.name),
-            fields,
-            known,
-            &mut cx.diags,
-        );
         let mut ok = true;
         let requires = r.get("requires").map_or(Some(vec![]), |f| {
             names_of(cx, &r, f, "capabilities", Which::Capabilities)
@@ -131,16 +116,9 @@ pub(crate) fn lower(
         }
     }
     for decl in &d.sources {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        let Some((name, r)) = block_reader(cx, decl, "source", crate::vocab::SOURCE_FIELDS) else {
             continue;
         };
-        let r = FieldReader::new(
-            decl.file,
-            format!("source `{}`", name.name),
-            fields,
-            crate::vocab::SOURCE_FIELDS,
-            &mut cx.diags,
-        );
         let requires = r.get("requires").map_or(Some(vec![]), |f| {
             names_of(cx, &r, f, "capabilities", Which::Capabilities)
         });
@@ -161,16 +139,11 @@ pub(crate) fn lower(
         }
     }
     for decl in &d.feature_sets {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        let Some((name, r)) =
+            block_reader(cx, decl, "feature_set", crate::vocab::FEATURE_SET_FIELDS)
+        else {
             continue;
         };
-        let r = FieldReader::new(
-            decl.file,
-            format!("feature_set `{}`", name.name),
-            fields,
-            crate::vocab::FEATURE_SET_FIELDS,
-            &mut cx.diags,
-        );
         let modes = r
             .require("modes", name.span, "[mode, …]", &mut cx.diags)
             .and_then(|f| names_of(cx, &r, f, "modes", Which::Modes));
@@ -207,16 +180,9 @@ pub(crate) fn lower(
         }
     }
     for decl in &d.reasons {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        let Some((name, r)) = block_reader(cx, decl, "reason", crate::vocab::REASON_FIELDS) else {
             continue;
         };
-        let r = FieldReader::new(
-            decl.file,
-            format!("reason `{}`", name.name),
-            fields,
-            crate::vocab::REASON_FIELDS,
-            &mut cx.diags,
-        );
         let text = r
             .require("text", name.span, "\"…\"", &mut cx.diags)
             .and_then(|f| r.string(f, &mut cx.diags));
@@ -528,6 +494,24 @@ fn record_extra_resolve(cx: &mut Cx<'_>, file: FileId, item: &ast::Item) {
             .modes
             .get_use(&arm.mode.name, file, arm.mode.span, &mut cx.resolution);
     }
+}
+
+/// A declared block's name and a reader of its fields against `known`
+/// (unknown and repeated fields reported); `keyword` names it in messages.
+fn block_reader<'d>(
+    cx: &mut Cx<'_>,
+    decl: &Declared<'d>,
+    keyword: &str,
+    known: &[&str],
+) -> Option<(&'d ast::Ident, FieldReader<'d>)> {
+    let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        return None;
+    };
+    let what = format!("{keyword} `{}`", name.name);
+    Some((
+        name,
+        FieldReader::new(decl.file, what, fields, known, &mut cx.diags),
+    ))
 }
 
 pub(crate) fn condition(
