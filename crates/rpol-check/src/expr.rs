@@ -1,4 +1,4 @@
-//! Typing of conditions (spec section 4) into the engine's typed [`model::Expr`].
+//! Typing of conditions (docs/reference.md, Expressions) into the engine's typed [`model::Expr`].
 
 use rpol_diag::{Diagnostic, FileId, Span};
 use rpol_engine::model::{self, CmpOp, Literal, Operand, Path};
@@ -6,7 +6,9 @@ use rpol_syntax::ast::{self, Expr, ExprKind, Ident};
 
 use crate::fields::strip_parens;
 use crate::names::unknown_name;
+use crate::resolution::Resolution;
 use crate::scope::Scope;
+pub use crate::ty::Ty;
 
 /// Where a condition appears: decides which path roots it may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,44 +19,6 @@ pub enum Site {
     Request,
     /// A `forbid feature` rule: `feature.*` is bound.
     ForbidFeature,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ty {
-    Str,
-    Int,
-    Bool,
-    Duration,
-    Surface,
-    Purpose,
-    Consent,
-    Mode,
-    Role,
-    Feature,
-    Class,
-    /// A context enum field (by field id).
-    Enum(u32),
-    RoleSet,
-}
-
-impl Ty {
-    fn describe(self, scope: &Scope) -> String {
-        match self {
-            Ty::Str => "a string".into(),
-            Ty::Int => "an integer".into(),
-            Ty::Bool => "a bool".into(),
-            Ty::Duration => "a duration".into(),
-            Ty::Surface => "a surface".into(),
-            Ty::Purpose => "a purpose".into(),
-            Ty::Consent => "a consent state".into(),
-            Ty::Mode => "a mode".into(),
-            Ty::Role => "a role".into(),
-            Ty::Feature => "a feature".into(),
-            Ty::Class => "a class".into(),
-            Ty::Enum(f) => format!("a variant of `context.{}`", scope.context.name(f)),
-            Ty::RoleSet => "the set of roles".into(),
-        }
-    }
 }
 
 /// An operand before the enum literal on one side is resolved against the other.
@@ -68,6 +32,11 @@ enum Typed {
     Lit(Literal, Ty),
     /// A bare name: an enum literal whose type comes from the other operand.
     Name(Ident),
+    /// `roles`, the request's set of roles: it has no operand in the model,
+    /// only `ROLE in roles` reads it (an error anywhere else).
+    Roles {
+        text: String,
+    },
 }
 
 pub struct ExprChecker<'s> {
@@ -75,9 +44,11 @@ pub struct ExprChecker<'s> {
     pub file: FileId,
     pub site: Site,
     pub diags: Vec<Diagnostic>,
+    /// The names the condition used, resolved.
+    pub resolved: Resolution,
 }
 
-const CONSENT_STATES: [&str; 3] = ["granted", "denied", "unknown"];
+use crate::vocab::CONSENT_STATES;
 
 impl<'s> ExprChecker<'s> {
     pub fn new(scope: &'s Scope, file: FileId, site: Site) -> Self {
@@ -86,6 +57,7 @@ impl<'s> ExprChecker<'s> {
             file,
             site,
             diags: Vec::new(),
+            resolved: Resolution::default(),
         }
     }
 
@@ -121,16 +93,8 @@ impl<'s> ExprChecker<'s> {
                 Typed::Path {
                     path, ty: Ty::Bool, ..
                 } => Some(model::Expr::Truthy(path)),
-                Typed::Path { ty, text, .. } => {
-                    let d = ty.describe(self.scope);
-                    self.err(
-                        "E0301",
-                        e.span,
-                        format!("`{text}` is {d}, not a condition"),
-                        Some(format!("compare it, e.g. `{text} == …`")),
-                    );
-                    None
-                }
+                Typed::Path { ty, text, .. } => self.not_a_condition(e.span, ty, &text),
+                Typed::Roles { text } => self.not_a_condition(e.span, Ty::RoleSet, &text),
                 Typed::Name(id) => {
                     self.err(
                         "E0301",
@@ -167,7 +131,7 @@ impl<'s> ExprChecker<'s> {
         let l = self.operand(lhs);
         let r = self.operand(rhs);
         let (l, r) = (l?, r?);
-        let (l, r, ty) = self.unify(l, lhs.span, r, rhs.span, span)?;
+        let (operands, ty) = self.unify(l, lhs.span, r, rhs.span, span)?;
         let op = match op {
             ast::CmpOp::Eq => CmpOp::Eq,
             ast::CmpOp::Ne => CmpOp::Ne,
@@ -198,6 +162,7 @@ impl<'s> ExprChecker<'s> {
             );
             return None;
         }
+        let (l, r) = operands?;
         Some(model::Expr::Compare { op, lhs: l, rhs: r })
     }
 
@@ -207,7 +172,12 @@ impl<'s> ExprChecker<'s> {
             ExprKind::Path(segs) if segs.len() == 1 && segs[0].name == "roles" => {
                 match self.operand(lhs)? {
                     Typed::Name(id) => {
-                        let role = self.scope.roles.get(&id.name);
+                        let role = self.scope.roles.get_use(
+                            &id.name,
+                            self.file,
+                            id.span,
+                            &mut self.resolved,
+                        );
                         match role {
                             Some(role) => Some(model::Expr::HasRole { role, negated }),
                             None => {
@@ -235,10 +205,7 @@ impl<'s> ExprChecker<'s> {
                 let mut lhs_op = None;
                 let mut ok = true;
                 // The left side's type comes from itself, else from the first typed item.
-                let anchor_ty = match &l {
-                    Typed::Path { ty, .. } | Typed::Lit(_, ty) => Some(*ty),
-                    Typed::Name(_) => None,
-                };
+                let anchor_ty = typed_ty(&l);
                 let mut item_ops = Vec::new();
                 for item in items {
                     match self.list_item(item) {
@@ -249,12 +216,7 @@ impl<'s> ExprChecker<'s> {
                 if !ok {
                     return None;
                 }
-                let ty = anchor_ty.or_else(|| {
-                    item_ops.iter().find_map(|(t, _)| match t {
-                        Typed::Path { ty, .. } | Typed::Lit(_, ty) => Some(*ty),
-                        Typed::Name(_) => None,
-                    })
-                });
+                let ty = anchor_ty.or_else(|| item_ops.iter().find_map(|(t, _)| typed_ty(t)));
                 let Some(ty) = ty else {
                     self.err(
                         "E0301",
@@ -264,14 +226,21 @@ impl<'s> ExprChecker<'s> {
                     );
                     return None;
                 };
-                match self.coerce(l, ty, lhs.span) {
-                    Some(op) => lhs_op = Some(op),
-                    None => ok = false,
-                }
-                for (t, sp) in item_ops {
-                    match self.coerce(t, ty, sp) {
-                        Some(op) => typed_items.push(op),
+                if ty == Ty::RoleSet {
+                    ok &= self.roles_side(l, ty, lhs.span);
+                    for (t, sp) in item_ops {
+                        ok &= self.roles_side(t, ty, sp);
+                    }
+                } else {
+                    match self.coerce(l, ty, lhs.span) {
+                        Some(op) => lhs_op = Some(op),
                         None => ok = false,
+                    }
+                    for (t, sp) in item_ops {
+                        match self.coerce(t, ty, sp) {
+                            Some(op) => typed_items.push(op),
+                            None => ok = false,
+                        }
                     }
                 }
                 if !ok {
@@ -342,7 +311,7 @@ impl<'s> ExprChecker<'s> {
                         optional: true,
                         ..
                     } => Some(model::Expr::Exists(path)),
-                    Typed::Path { text, .. } => {
+                    Typed::Path { text, .. } | Typed::Roles { text, .. } => {
                         self.err(
                             "E0305",
                             args[0].span,
@@ -386,7 +355,7 @@ impl<'s> ExprChecker<'s> {
                     other,
                     self.file,
                     name.span,
-                    ["exists", "starts_with"],
+                    crate::vocab::FUNCTIONS.iter().copied(),
                 );
                 let d = Diagnostic { code: "E0301", ..d };
                 self.diags.push(d);
@@ -395,7 +364,9 @@ impl<'s> ExprChecker<'s> {
         }
     }
 
-    /// Unifies two operands for `==`-like comparison.
+    /// Unifies two operands for `==`-like comparison: their type, and their
+    /// model operands (`None` for `roles`, which has none; comparing it is
+    /// an error the caller reports).
     fn unify(
         &mut self,
         l: Typed,
@@ -403,7 +374,7 @@ impl<'s> ExprChecker<'s> {
         r: Typed,
         rs: Span,
         span: Span,
-    ) -> Option<(Operand, Operand, Ty)> {
+    ) -> Option<(Option<(Operand, Operand)>, Ty)> {
         let lt = typed_ty(&l);
         let rt = typed_ty(&r);
         let ty = match (lt, rt) {
@@ -440,14 +411,41 @@ impl<'s> ExprChecker<'s> {
                 return None;
             }
         };
+        if ty == Ty::RoleSet {
+            let l = self.roles_side(l, ty, ls);
+            let r = self.roles_side(r, ty, rs);
+            return (l && r).then_some((None, ty));
+        }
         let l = self.coerce(l, ty, ls);
         let r = self.coerce(r, ty, rs);
-        Some((l?, r?, ty))
+        Some((Some((l?, r?)), ty))
+    }
+
+    /// Where the type is the set of roles: whether `t` is `roles` (anything
+    /// else is reported as a mismatch by [`Self::coerce`]).
+    fn roles_side(&mut self, t: Typed, ty: Ty, span: Span) -> bool {
+        if matches!(t, Typed::Roles { .. }) {
+            return true;
+        }
+        self.coerce(t, ty, span);
+        false
     }
 
     /// Converts an operand to `ty`, resolving a bare name as a variant of `ty`.
     fn coerce(&mut self, t: Typed, ty: Ty, span: Span) -> Option<Operand> {
         match t {
+            // `roles` converts to nothing: even as the set of roles it has
+            // no operand (callers check for it first, see `roles_side`).
+            Typed::Roles { text } => {
+                let (a, b) = (Ty::RoleSet.describe(self.scope), ty.describe(self.scope));
+                self.err(
+                    "E0301",
+                    span,
+                    format!("type mismatch: `{text}` is {a}, expected {b}"),
+                    None,
+                );
+                None
+            }
             Typed::Path {
                 path,
                 ty: pty,
@@ -522,7 +520,7 @@ impl<'s> ExprChecker<'s> {
                         &id.name,
                         self.file,
                         id.span,
-                        CONSENT_STATES,
+                        CONSENT_STATES.iter().copied(),
                     )
                 }),
             Ty::Enum(f) => {
@@ -559,7 +557,10 @@ impl<'s> ExprChecker<'s> {
             }
         };
         match found {
-            Ok(v) => Some(v),
+            Ok(v) => {
+                self.record(ty, v, id.span);
+                Some(v)
+            }
             Err(d) => {
                 self.diags.push(d);
                 None
@@ -567,9 +568,40 @@ impl<'s> ExprChecker<'s> {
         }
     }
 
+    /// E0301 for a value of type `ty` used where a condition is expected.
+    fn not_a_condition(&mut self, span: Span, ty: Ty, text: &str) -> Option<model::Expr> {
+        let d = ty.describe(self.scope);
+        self.err(
+            "E0301",
+            span,
+            format!("`{text}` is {d}, not a condition"),
+            Some(format!("compare it, e.g. `{text} == …`")),
+        );
+        None
+    }
+
+    /// Records a bare name resolved as a value of `ty`.
+    fn record(&mut self, ty: Ty, v: u32, span: Span) {
+        let s = self.scope;
+        let names = match ty {
+            Ty::Surface => &s.surfaces,
+            Ty::Purpose => &s.purposes,
+            Ty::Mode => &s.modes,
+            Ty::Role => &s.roles,
+            Ty::Class => &s.classes,
+            Ty::Feature => &s.features,
+            Ty::Enum(f) => return self.resolved.refer_variant(f, v, self.file, span),
+            // Consent states and scalars are not declared names.
+            Ty::Consent | Ty::Str | Ty::Int | Ty::Bool | Ty::Duration | Ty::RoleSet => return,
+        };
+        names.record(v, self.file, span, &mut self.resolved);
+    }
+
     fn describe_typed(&self, t: &Typed) -> String {
         match t {
-            Typed::Path { ty, .. } | Typed::Lit(_, ty) => ty.describe(self.scope),
+            Typed::Path { .. } | Typed::Lit(..) | Typed::Roles { .. } => {
+                typed_ty(t).map_or_else(String::new, |ty| ty.describe(self.scope))
+            }
             Typed::Name(id) => format!("the name `{}`", id.name),
         }
     }
@@ -636,7 +668,18 @@ impl<'s> ExprChecker<'s> {
             "surface" => leaf(self, Path::Surface, Ty::Surface, false),
             "purpose" => leaf(self, Path::Purpose, Ty::Purpose, false),
             "consent_version" => leaf(self, Path::ConsentVersion, Ty::Str, true),
-            "roles" => leaf(self, Path::Tenant, Ty::RoleSet, false),
+            "roles" => match rest.first() {
+                None => Some(Typed::Roles { text }),
+                Some(f) => {
+                    self.err(
+                        "E0201",
+                        f.span,
+                        format!("`{}` has no field `{}`", root.name, f.name),
+                        None,
+                    );
+                    None
+                }
+            },
             "mode" => {
                 if self.site == Site::Resolve {
                     self.err("E0306", span, "`mode` cannot be used inside `resolve mode`".into(), Some("`resolve` decides the mode; conditions there may read the request only".into()));
@@ -663,7 +706,7 @@ impl<'s> ExprChecker<'s> {
                         &f.name,
                         self.file,
                         f.span,
-                        ["user_id", "anonymous_id"],
+                        crate::vocab::SUBJECT_FIELDS.iter().copied(),
                     ));
                     None
                 }
@@ -680,10 +723,13 @@ impl<'s> ExprChecker<'s> {
             },
             "consent" => match rest {
                 [t] => {
-                    let topic =
-                        self.scope
-                            .consent
-                            .resolve(&t.name, self.file, t.span, &mut self.diags)?;
+                    let topic = self.scope.consent.resolve_use(
+                        &t.name,
+                        self.file,
+                        t.span,
+                        &mut self.diags,
+                        &mut self.resolved,
+                    )?;
                     Some(Typed::Path {
                         path: Path::Consent(topic),
                         ty: Ty::Consent,
@@ -703,10 +749,13 @@ impl<'s> ExprChecker<'s> {
             },
             "context" => match rest {
                 [f] => {
-                    let field =
-                        self.scope
-                            .context
-                            .resolve(&f.name, self.file, f.span, &mut self.diags)?;
+                    let field = self.scope.context.resolve_use(
+                        &f.name,
+                        self.file,
+                        f.span,
+                        &mut self.diags,
+                        &mut self.resolved,
+                    )?;
                     let ty = self.scope.context_ty(field);
                     Some(Typed::Path {
                         path: Path::Context(field),
@@ -793,6 +842,7 @@ impl<'s> ExprChecker<'s> {
 fn typed_ty(t: &Typed) -> Option<Ty> {
     match t {
         Typed::Path { ty, .. } | Typed::Lit(_, ty) => Some(*ty),
+        Typed::Roles { .. } => Some(Ty::RoleSet),
         Typed::Name(_) => None,
     }
 }

@@ -4,10 +4,11 @@ use rpol_diag::{Diagnostic, FileId, Label};
 use rpol_engine::model::{self, Clearance, Visibility};
 use rpol_syntax::ast::{self, BlockKind, ForbidKind, ItemKind};
 
-use crate::collect::{Cx, Decls, Lowered};
+use crate::context::{Cx, Declared, Decls, Lowered};
 use crate::expr::{ExprChecker, Site};
 use crate::fields::FieldReader;
 use crate::names::Names;
+use crate::scope::Scope;
 
 pub(crate) fn lower(
     cx: &mut Cx<'_>,
@@ -31,16 +32,9 @@ pub(crate) fn lower(
     };
     out.header = lower_header(cx, asts, header);
     for decl in &d.modes {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        let Some((name, r)) = block_reader(cx, decl, "mode", crate::vocab::MODE_FIELDS) else {
             continue;
         };
-        let r = FieldReader::new(
-            decl.file,
-            format!("mode `{}`", name.name),
-            fields,
-            &["grants"],
-            &mut cx.diags,
-        );
         let grants = match r.get("grants") {
             Some(f) => names_of(cx, &r, f, "capabilities", Which::Capabilities),
             None => Some(vec![]),
@@ -51,17 +45,9 @@ pub(crate) fn lower(
         });
     }
     for decl in &d.classes {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        let Some((name, r)) = block_reader(cx, decl, "class", crate::vocab::CLASS_FIELDS) else {
             continue;
         };
-        let known = crate::vocab::CLASS_FIELDS;
-        let r = FieldReader::new(
-            decl.file,
-            format!("class `{}`", name.name),
-            fields,
-            known,
-            &mut cx.diags,
-        );
         let mut ok = true;
         let requires = r.get("requires").map_or(Some(vec![]), |f| {
             names_of(cx, &r, f, "capabilities", Which::Capabilities)
@@ -95,7 +81,7 @@ pub(crate) fn lower(
                             other,
                             decl.file,
                             id.span,
-                            ["open", "restricted", "hidden"],
+                            crate::vocab::VISIBILITIES.iter().copied(),
                         );
                         cx.diags.push(Diagnostic { code: "E0301", ..d });
                         None
@@ -130,16 +116,9 @@ pub(crate) fn lower(
         }
     }
     for decl in &d.sources {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        let Some((name, r)) = block_reader(cx, decl, "source", crate::vocab::SOURCE_FIELDS) else {
             continue;
         };
-        let r = FieldReader::new(
-            decl.file,
-            format!("source `{}`", name.name),
-            fields,
-            &["requires", "when"],
-            &mut cx.diags,
-        );
         let requires = r.get("requires").map_or(Some(vec![]), |f| {
             names_of(cx, &r, f, "capabilities", Which::Capabilities)
         });
@@ -160,16 +139,11 @@ pub(crate) fn lower(
         }
     }
     for decl in &d.feature_sets {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        let Some((name, r)) =
+            block_reader(cx, decl, "feature_set", crate::vocab::FEATURE_SET_FIELDS)
+        else {
             continue;
         };
-        let r = FieldReader::new(
-            decl.file,
-            format!("feature_set `{}`", name.name),
-            fields,
-            &["modes", "surfaces", "features"],
-            &mut cx.diags,
-        );
         let modes = r
             .require("modes", name.span, "[mode, …]", &mut cx.diags)
             .and_then(|f| names_of(cx, &r, f, "modes", Which::Modes));
@@ -206,16 +180,9 @@ pub(crate) fn lower(
         }
     }
     for decl in &d.reasons {
-        let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        let Some((name, r)) = block_reader(cx, decl, "reason", crate::vocab::REASON_FIELDS) else {
             continue;
         };
-        let r = FieldReader::new(
-            decl.file,
-            format!("reason `{}`", name.name),
-            fields,
-            &["text", "codes", "requires", "from"],
-            &mut cx.diags,
-        );
         let text = r
             .require("text", name.span, "\"…\"", &mut cx.diags)
             .and_then(|f| r.string(f, &mut cx.diags));
@@ -259,11 +226,7 @@ pub(crate) fn lower(
     out.resolve = lower_resolve(cx, asts, d, &mut out.spans);
     if let Some((file, fields)) = d.debug {
         for f in &fields.fields {
-            let Some(role) = cx
-                .scope
-                .roles
-                .resolve(&f.name.name, file, f.name.span, &mut cx.diags)
-            else {
+            let Some(role) = cx.resolve(|s| &s.roles, file, &f.name) else {
                 continue;
             };
             let clearance = match crate::fields::bare_name(match &f.value {
@@ -327,7 +290,7 @@ fn lower_header(
         file,
         format!("policy `{name}`"),
         fields,
-        &["version", "registry", "description"],
+        crate::vocab::POLICY_FIELDS,
         &mut cx.diags,
     );
     let version = r
@@ -363,10 +326,11 @@ fn lower_forbid(
             let mut ids = Vec::new();
             let mut ok = true;
             for n in t.names() {
-                match which.names(cx).get(&n.name) {
+                let names = which.names(&cx.scope);
+                match names.get_use(&n.name, file, n.span, &mut cx.resolution) {
                     Some(id) => ids.push(id),
                     None => {
-                        let d = which.names(cx).unknown(&n.name, file, n.span);
+                        let d = names.unknown(&n.name, file, n.span);
                         cx.diags.push(d);
                         ok = false;
                     }
@@ -418,6 +382,7 @@ fn lower_resolve(
             .with_secondary(Label::new(file, item.keyword).with_message("first `resolve` here"))
             .with_help("merge the arms into one `resolve mode` block; the first true arm wins"),
         );
+        record_extra_resolve(cx, *f, extra);
     }
     let ItemKind::Resolve {
         target,
@@ -428,8 +393,13 @@ fn lower_resolve(
         return None;
     };
     if target.name != "mode" {
-        let d =
-            crate::names::unknown_name("resolve target", &target.name, file, target.span, ["mode"]);
+        let d = crate::names::unknown_name(
+            "resolve target",
+            &target.name,
+            file,
+            target.span,
+            crate::vocab::RESOLVE_TARGETS.iter().copied(),
+        );
         cx.diags.push(d);
         return None;
     }
@@ -437,10 +407,7 @@ fn lower_resolve(
     let mut out = Vec::new();
     let mut fallback = None;
     for (i, arm) in arms.iter().enumerate() {
-        let mode = cx
-            .scope
-            .modes
-            .resolve(&arm.mode.name, file, arm.mode.span, &mut cx.diags);
+        let mode = cx.resolve(|s| &s.modes, file, &arm.mode);
         let rule = cx.rule(file, arm.keyword);
         match &arm.condition {
             Some(c) => {
@@ -511,6 +478,42 @@ fn lower_resolve(
     Some((out, fallback?))
 }
 
+/// The names a repeated `resolve mode` block uses, for the resolution only:
+/// its E0501 is the one error it gets.
+fn record_extra_resolve(cx: &mut Cx<'_>, file: FileId, item: &ast::Item) {
+    let ItemKind::Resolve { arms, .. } = &item.kind else {
+        return;
+    };
+    for arm in arms {
+        if let Some(c) = &arm.condition {
+            let mut ec = ExprChecker::new(&cx.scope, file, Site::Resolve);
+            ec.condition(c);
+            cx.resolution.uses.extend(ec.resolved.uses);
+        }
+        cx.scope
+            .modes
+            .get_use(&arm.mode.name, file, arm.mode.span, &mut cx.resolution);
+    }
+}
+
+/// A declared block's name and a reader of its fields against `known`
+/// (unknown and repeated fields reported); `keyword` names it in messages.
+fn block_reader<'d>(
+    cx: &mut Cx<'_>,
+    decl: &Declared<'d>,
+    keyword: &str,
+    known: &[&str],
+) -> Option<(&'d ast::Ident, FieldReader<'d>)> {
+    let ItemKind::Block { name, fields, .. } = &decl.item.kind else {
+        return None;
+    };
+    let what = format!("{keyword} `{}`", name.name);
+    Some((
+        name,
+        FieldReader::new(decl.file, what, fields, known, &mut cx.diags),
+    ))
+}
+
 pub(crate) fn condition(
     cx: &mut Cx<'_>,
     file: FileId,
@@ -520,6 +523,8 @@ pub(crate) fn condition(
     let mut ec = ExprChecker::new(&cx.scope, file, site);
     let r = ec.condition(e);
     let errs = std::mem::take(&mut ec.diags);
+    let uses = std::mem::take(&mut ec.resolved.uses);
+    cx.resolution.uses.extend(uses);
     let failed = !errs.is_empty();
     cx.diags.extend(errs);
     if failed { None } else { r }
@@ -536,14 +541,14 @@ pub(crate) enum Which {
 }
 
 impl Which {
-    pub fn names<'c>(self, cx: &'c Cx<'_>) -> &'c Names {
+    pub fn names(self, s: &Scope) -> &Names {
         match self {
-            Which::Capabilities => &cx.scope.capabilities,
-            Which::Modes => &cx.scope.modes,
-            Which::Surfaces => &cx.scope.surfaces,
-            Which::Features => &cx.scope.features,
-            Which::Sources => &cx.scope.sources,
-            Which::Reasons => &cx.scope.reasons,
+            Which::Capabilities => &s.capabilities,
+            Which::Modes => &s.modes,
+            Which::Surfaces => &s.surfaces,
+            Which::Features => &s.features,
+            Which::Sources => &s.sources,
+            Which::Reasons => &s.reasons,
         }
     }
 }
@@ -560,8 +565,8 @@ fn names_of(
     let mut ids = Vec::new();
     let mut ok = true;
     for n in &list {
-        let names = which.names(cx);
-        match names.get(&n.name) {
+        let names = which.names(&cx.scope);
+        match names.get_use(&n.name, r.file, n.span, &mut cx.resolution) {
             Some(id) if !ids.contains(&id) => ids.push(id),
             Some(_) => {}
             None => {

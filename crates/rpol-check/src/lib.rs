@@ -7,21 +7,27 @@
 //! the language server.
 
 mod abstract_eval;
-mod collect;
+mod context;
+mod declare;
 mod digest;
+mod driver;
 pub mod expr;
 mod fields;
 mod items;
 pub mod lint;
 pub mod load;
+mod model_build;
 pub mod names;
 pub mod patterns;
 pub mod policy_load;
 mod registry_cache;
 mod registry_check;
+mod registry_path;
+pub mod resolution;
 mod rules;
 pub mod scope;
 mod tests_check;
+pub mod ty;
 pub mod vocab;
 
 use std::path::Path;
@@ -32,6 +38,7 @@ use rpol_syntax::ast;
 
 pub use digest::digest;
 pub use registry_cache::RegistryCache;
+pub use resolution::Resolution;
 pub use scope::Scope;
 pub use tests_check::{CACHE_SCOPE_PARTS, ExpectCheck, TestCase, TestExpect};
 
@@ -76,6 +83,9 @@ pub struct Checked {
     pub registry: Option<rpol_registry::Registry>,
     /// The resolved names (partial when there were errors).
     pub scope: Scope,
+    /// Where each name is declared and used (partial when there were errors;
+    /// empty after a syntax error).
+    pub resolution: Resolution,
     /// `Some` exactly when there is no error.
     pub policy: Option<CheckedPolicy>,
 }
@@ -96,7 +106,7 @@ pub fn check(
     registry_override: Option<&Path>,
     read: ReadFile<'_>,
 ) -> Checked {
-    collect::run(files, registry_override, read, None)
+    driver::run(files, registry_override, read, None)
 }
 
 /// [`check`] that reuses the registry parsed by the previous run with the
@@ -109,5 +119,5 @@ pub fn check_cached(
     read: ReadFile<'_>,
     cache: &RegistryCache,
 ) -> Checked {
-    collect::run(files, registry_override, read, Some(cache))
+    driver::run(files, registry_override, read, Some(cache))
 }

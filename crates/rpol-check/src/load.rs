@@ -1,5 +1,5 @@
 //! Reading a policy from disk: one `.rpol` file, or every `.rpol` file under a
-//! directory in sorted path order (spec 12).
+//! directory in sorted path order (docs/reference.md, Files and policies).
 //!
 //! Every file the tools read from disk goes through [`read_bounded`]: only a
 //! regular file is opened (a FIFO would block, a device never ends), and at
@@ -206,7 +206,7 @@ pub fn read_stream_bounded(r: impl Read, limit: u64) -> std::io::Result<Vec<u8>>
 /// The directory a policy may read from: the nearest directory at or above
 /// the policy's that holds `.git`; else the current directory when the
 /// policy lies inside it; else the policy directory's parent (so that a
-/// policy outside any repository, like the spec's example, can still name
+/// policy outside any repository, like the bundled example, can still name
 /// `../features.yaml`). Always a canonical path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
@@ -305,7 +305,7 @@ fn utf8_name(p: &Path) -> Result<String, LoadError> {
 }
 
 /// Every `.rpol` file under `dir`, recursively, in the order a policy reads
-/// them (bytewise by full path, spec 12). Empty when there is none; the
+/// them (bytewise by full path, docs/reference.md). Empty when there is none; the
 /// language server uses this to find the files of the policy an open file
 /// belongs to.
 pub fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
@@ -315,7 +315,7 @@ pub fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
-/// Bytewise order of the full path (spec 12).
+/// Bytewise order of the full path (docs/reference.md, Files and policies).
 pub fn sort_paths(files: &mut [PathBuf]) {
     files.sort_by(|a, b| {
         a.as_os_str()

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use rpol_diag::{Diagnostic, FileId, Label, Span, did_you_mean};
 
+use crate::resolution::{Declaration, NameKind, NameRef, Resolution};
+
 #[derive(Debug, Clone)]
 pub struct Decl {
     pub name: String,
@@ -13,17 +15,20 @@ pub struct Decl {
 }
 
 /// Declared names of one kind, in declaration order; the index is the id.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Names {
+    /// The kind's word in messages ([`NameKind::describe`]).
     pub kind: &'static str,
+    pub name_kind: NameKind,
     pub decls: Vec<Decl>,
     by_name: HashMap<String, u32>,
 }
 
 impl Names {
-    pub fn new(kind: &'static str) -> Self {
+    pub fn new(kind: NameKind) -> Self {
         Names {
-            kind,
+            kind: kind.describe(),
+            name_kind: kind,
             decls: Vec::new(),
             by_name: HashMap::new(),
         }
@@ -65,6 +70,69 @@ impl Names {
         });
         self.by_name.insert(name.to_string(), id);
         Some(id)
+    }
+
+    /// [`Names::declare`] that records the declaration (`item` is the whole
+    /// declaring construct); a repeated declaration is recorded naming the
+    /// first, so that a rename renames both.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn declare_at(
+        &mut self,
+        name: &str,
+        file: FileId,
+        span: Span,
+        item: Span,
+        doc: Option<&String>,
+        diags: &mut Vec<Diagnostic>,
+        res: &mut Resolution,
+    ) -> Option<u32> {
+        let new = self.declare(name, file, span, diags);
+        if let Some(id) = new.or_else(|| self.get(name)) {
+            res.declare(Declaration {
+                name: NameRef {
+                    kind: self.name_kind,
+                    id,
+                    parent: None,
+                },
+                text: name.to_string(),
+                file,
+                span,
+                item,
+                doc: doc.cloned(),
+            });
+        }
+        new
+    }
+
+    /// [`Names::resolve`] that records the use.
+    pub(crate) fn resolve_use(
+        &self,
+        name: &str,
+        file: FileId,
+        span: Span,
+        diags: &mut Vec<Diagnostic>,
+        res: &mut Resolution,
+    ) -> Option<u32> {
+        let id = self.resolve(name, file, span, diags)?;
+        self.record(id, file, span, res);
+        Some(id)
+    }
+
+    /// [`Names::get`] that records the use.
+    pub(crate) fn get_use(
+        &self,
+        name: &str,
+        file: FileId,
+        span: Span,
+        res: &mut Resolution,
+    ) -> Option<u32> {
+        let id = self.get(name)?;
+        self.record(id, file, span, res);
+        Some(id)
+    }
+
+    pub(crate) fn record(&self, id: u32, file: FileId, span: Span, res: &mut Resolution) {
+        res.refer(self.name_kind, id, file, span);
     }
 
     pub fn get(&self, name: &str) -> Option<u32> {

@@ -5,7 +5,7 @@ use rpol_diag::{Diagnostic, Label};
 use rpol_engine::model::{self, Visibility};
 use rpol_registry::{DebugVisibility, RegFeature, Sp};
 
-use crate::collect::{Cx, Lowered};
+use crate::context::{Cx, Lowered};
 use crate::names::Names;
 
 fn vis(v: DebugVisibility) -> Visibility {
@@ -32,7 +32,7 @@ fn vis_name(v: Visibility) -> &'static str {
     }
 }
 
-/// The language's identifier rule (spec 2): `[A-Za-z_][A-Za-z0-9_]*`.
+/// The language's identifier rule (docs/reference.md, Lexical structure): `[A-Za-z_][A-Za-z0-9_]*`.
 fn is_identifier(s: &str) -> bool {
     let mut b = s.bytes();
     b.next()
@@ -183,12 +183,7 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered) {
             let Some(Some(md)) = lowered.modes.get(mode as usize) else {
                 continue;
             };
-            let missing: Vec<&str> = cls
-                .requires
-                .iter()
-                .filter(|c| !md.grants.contains(c))
-                .map(|c| s.capabilities.name(*c))
-                .collect();
+            let missing = s.missing_capabilities(cls, md);
             if !missing.is_empty() {
                 diags.push(
                     Diagnostic::error(
@@ -304,4 +299,38 @@ fn build_model_features(cx: &Cx<'_>, lowered: &Lowered) -> Option<Vec<Option<mod
         .collect::<Vec<_>>();
     // Ids are the first entries' positions among declared names.
     (built.len() == s.features.len()).then_some(built)
+}
+
+/// Records the policy names the registry's entries use (class, modes,
+/// purposes, consent topic), every entry included: a repeated or misnamed
+/// entry still points at declared names.
+pub(crate) fn record_uses(cx: &mut Cx<'_>) {
+    let (Some(reg), Some(rfile)) = (cx.registry.as_ref(), cx.registry_file) else {
+        return;
+    };
+    let s = &cx.scope;
+    let res = &mut cx.resolution;
+    let mut refer = |names: &Names, v: &Sp<String>| {
+        if let Some(id) = names.get(&v.value) {
+            let span = crate::declare::yaml_name_span(cx.sm, rfile, v.span, &v.value);
+            names.record(id, rfile, span, res);
+        }
+    };
+    for f in &reg.features {
+        refer(&s.classes, &f.privacy_class);
+        for m in &f.allowed_privacy_modes.value {
+            refer(&s.modes, m);
+        }
+        for p in f
+            .allowed_purposes
+            .value
+            .iter()
+            .chain(f.prohibited_purposes.iter().flat_map(|p| &p.value))
+        {
+            refer(&s.purposes, p);
+        }
+        if let Some(c) = &f.requires_consent {
+            refer(&s.consent, c);
+        }
+    }
 }

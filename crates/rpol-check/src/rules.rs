@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rpol_diag::{Diagnostic, Label};
 
-use crate::collect::{Cx, Decls, Lowered};
+use crate::context::{Cx, Decls, Lowered};
 
 pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
     let mut diags = Vec::new();
@@ -44,12 +44,7 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
                         let Some(Some(cls)) = lowered.classes.get(feat.class as usize) else {
                             continue;
                         };
-                        let missing: Vec<&str> = cls
-                            .requires
-                            .iter()
-                            .filter(|c| !mode.grants.contains(c))
-                            .map(|c| s.capabilities.name(*c))
-                            .collect();
+                        let missing = s.missing_capabilities(cls, mode);
                         (!missing.is_empty()).then(|| {
                             format!(
                                 "mode `{}` does not grant `{}` required by class `{}`",
@@ -60,7 +55,7 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
                         })
                     };
                     if let Some(why) = why {
-                        let span = feature_span_in(cx, decl, &feat.name).unwrap_or(decl.item.span);
+                        let span = feature_span_in(decl, &feat.name).unwrap_or(decl.item.span);
                         let mut dg = Diagnostic::error("E0502", decl.file, span, format!("feature `{}` in feature_set `{}` is not usable in mode `{}`: {why}", feat.name, fs.name, mode.name))
                             .with_help(format!("remove `{}` from the feature set or `{}` from its `modes`", feat.name, mode.name));
                         if let (Some(rf), Some(&span)) =
@@ -188,7 +183,7 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
                     None
                 };
                 if let Some(why) = why {
-                    let span = feature_span_in(cx, decl, &feat.name).unwrap_or(decl.item.span);
+                    let span = feature_span_in(decl, &feat.name).unwrap_or(decl.item.span);
                     diags.push(
                         Diagnostic::error("E0504", decl.file, span, format!("reason `{}` draws from feature `{}`: {why}", r.name, feat.name))
                             .with_help("a user-facing explanation may never reveal a sensitive or hidden signal; remove it from `from`"),
@@ -230,7 +225,7 @@ pub(crate) fn run(cx: &mut Cx<'_>, lowered: &Lowered, d: &Decls<'_>) {
     }
     let pattern_span = |ri: usize, pat: &str| {
         let d = reasons[ri].0;
-        (d.file, string_span_in(cx, d, pat).unwrap_or(d.item.span))
+        (d.file, string_span_in(d, pat).unwrap_or(d.item.span))
     };
     let help =
         "make the patterns disjoint, e.g. with distinct prefixes, so each code has one explanation";
@@ -353,7 +348,7 @@ fn s_name(cx: &Cx<'_>, id: u32) -> String {
     cx.scope.surfaces.name(id).to_string()
 }
 
-fn name_span(d: &crate::collect::Declared<'_>) -> rpol_diag::Span {
+fn name_span(d: &crate::context::Declared<'_>) -> rpol_diag::Span {
     match &d.item.kind {
         rpol_syntax::ast::ItemKind::Block { name, .. } => name.span,
         _ => d.item.keyword,
@@ -361,34 +356,24 @@ fn name_span(d: &crate::collect::Declared<'_>) -> rpol_diag::Span {
 }
 
 /// The span of a feature name inside a block's lists, for precise labels.
-fn feature_span_in(
-    _cx: &Cx<'_>,
-    d: &crate::collect::Declared<'_>,
-    name: &str,
-) -> Option<rpol_diag::Span> {
-    let rpol_syntax::ast::ItemKind::Block { fields, .. } = &d.item.kind else {
-        return None;
-    };
-    for f in &fields.fields {
-        if let Some(rpol_syntax::ast::Expr {
-            kind: rpol_syntax::ast::ExprKind::List(items),
-            ..
-        }) = crate::fields::as_expr(&f.value)
-        {
-            for it in items {
-                if crate::fields::bare_name(it).is_some_and(|i| i.name == name) {
-                    return Some(it.span);
-                }
-            }
-        }
-    }
-    None
+fn feature_span_in(d: &crate::context::Declared<'_>, name: &str) -> Option<rpol_diag::Span> {
+    list_item_span(d, |it| {
+        crate::fields::bare_name(it).is_some_and(|i| i.name == name)
+    })
 }
 
-fn string_span_in(
-    _cx: &Cx<'_>,
-    d: &crate::collect::Declared<'_>,
-    value: &str,
+/// The span of a string inside a block's lists.
+fn string_span_in(d: &crate::context::Declared<'_>, value: &str) -> Option<rpol_diag::Span> {
+    list_item_span(
+        d,
+        |it| matches!(&it.kind, rpol_syntax::ast::ExprKind::Str(s) if s == value),
+    )
+}
+
+/// The first item of any list field of a block that `is` accepts.
+fn list_item_span(
+    d: &crate::context::Declared<'_>,
+    is: impl Fn(&rpol_syntax::ast::Expr) -> bool,
 ) -> Option<rpol_diag::Span> {
     let rpol_syntax::ast::ItemKind::Block { fields, .. } = &d.item.kind else {
         return None;
@@ -398,12 +383,9 @@ fn string_span_in(
             kind: rpol_syntax::ast::ExprKind::List(items),
             ..
         }) = crate::fields::as_expr(&f.value)
+            && let Some(it) = items.iter().find(|it| is(it))
         {
-            for it in items {
-                if matches!(&it.kind, rpol_syntax::ast::ExprKind::Str(s) if s == value) {
-                    return Some(it.span);
-                }
-            }
+            return Some(it.span);
         }
     }
     None

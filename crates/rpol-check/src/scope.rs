@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
-use rpol_engine::model::ContextType;
+use rpol_engine::model::{self, ContextType};
 
-use crate::expr::Ty;
 use crate::names::Names;
+use crate::resolution::NameKind;
+use crate::ty::Ty;
 
 #[derive(Debug, Clone)]
 pub struct Scope {
@@ -33,21 +34,21 @@ pub struct Scope {
 impl Default for Scope {
     fn default() -> Self {
         Scope {
-            purposes: Names::new("purpose"),
-            consent: Names::new("consent topic"),
-            capabilities: Names::new("capability"),
-            roles: Names::new("role"),
-            surfaces: Names::new("surface"),
-            context: Names::new("context field"),
+            purposes: Names::new(NameKind::Purpose),
+            consent: Names::new(NameKind::Consent),
+            capabilities: Names::new(NameKind::Capability),
+            roles: Names::new(NameKind::Role),
+            surfaces: Names::new(NameKind::Surface),
+            context: Names::new(NameKind::ContextField),
             context_types: Vec::new(),
             context_variant_ids: Vec::new(),
-            modes: Names::new("mode"),
-            classes: Names::new("class"),
-            sources: Names::new("source"),
-            feature_sets: Names::new("feature set"),
-            reasons: Names::new("reason"),
-            retention: Names::new("retention kind"),
-            features: Names::new("feature"),
+            modes: Names::new(NameKind::Mode),
+            classes: Names::new(NameKind::Class),
+            sources: Names::new(NameKind::Source),
+            feature_sets: Names::new(NameKind::FeatureSet),
+            reasons: Names::new(NameKind::Reason),
+            retention: Names::new(NameKind::Retention),
+            features: Names::new(NameKind::Feature),
         }
     }
 }
@@ -84,6 +85,15 @@ impl Scope {
             .get(field as usize)?
             .get(name)
             .copied()
+    }
+
+    /// The capabilities class `cls` requires that `mode` does not grant, by name.
+    pub fn missing_capabilities(&self, cls: &model::Class, mode: &model::Mode) -> Vec<&str> {
+        cls.requires
+            .iter()
+            .filter(|c| !mode.grants.contains(c))
+            .map(|c| self.capabilities.name(*c))
+            .collect()
     }
 
     pub fn context_variants(&self, field: u32) -> &[String] {

@@ -1,4 +1,4 @@
-//! Type-checks `test` blocks (spec 8): `given` becomes a request (spec 7.1) as
+//! Type-checks `test` blocks (docs/testing.md): `given` becomes a request (docs/reference.md, Requests (JSON)) as
 //! JSON, each `expect` a check with resolved ids.
 
 use rpol_diag::{Diagnostic, FileId, Span};
@@ -6,7 +6,7 @@ use rpol_engine::model::ContextType;
 use rpol_syntax::ast::{self, ExpectKind, ExprKind, ItemKind, Outcome, Value};
 use serde_json::{Map, Value as Json};
 
-use crate::collect::Cx;
+use crate::context::Cx;
 use crate::fields::{as_expr, bare_name};
 use crate::names::unknown_name;
 
@@ -16,7 +16,7 @@ pub struct TestCase {
     pub file: FileId,
     /// The whole `test` item.
     pub span: Span,
-    /// The `given` block as a request (spec 7.1).
+    /// The `given` block as a request (docs/reference.md, Requests (JSON)).
     pub request: Json,
     pub expects: Vec<TestExpect>,
 }
@@ -220,12 +220,12 @@ fn expect(cx: &mut Cx<'_>, file: FileId, e: &ast::Expect) -> Option<Checks> {
     let r = match &e.kind {
         ExpectKind::Mode(m) => s
             .modes
-            .resolve(&m.name, file, m.span, &mut diags)
+            .resolve_use(&m.name, file, m.span, &mut diags, &mut cx.resolution)
             .map(|_| one(ExpectCheck::Mode(m.name.clone()))),
         ExpectKind::Route(None) => Some(one(ExpectCheck::Route(None))),
         ExpectKind::Route(Some(r)) => s
             .feature_sets
-            .resolve(&r.name, file, r.span, &mut diags)
+            .resolve_use(&r.name, file, r.span, &mut diags, &mut cx.resolution)
             .map(|_| one(ExpectCheck::Route(Some(r.name.clone())))),
         ExpectKind::Source {
             targets,
@@ -244,7 +244,7 @@ fn expect(cx: &mut Cx<'_>, file: FileId, e: &ast::Expect) -> Option<Checks> {
             let resolved = targets
                 .names()
                 .iter()
-                .map(|n| names.resolve(&n.name, file, n.span, &mut diags))
+                .map(|n| names.resolve_use(&n.name, file, n.span, &mut diags, &mut cx.resolution))
                 .collect::<Vec<_>>();
             cx.diags.append(&mut diags);
             let (known, what) = if is_source {
@@ -280,9 +280,13 @@ fn expect(cx: &mut Cx<'_>, file: FileId, e: &ast::Expect) -> Option<Checks> {
             })
         }
         ExpectKind::ReasonShows { codes, reason } => {
-            let known = s
-                .reasons
-                .resolve(&reason.name, file, reason.span, &mut diags);
+            let known = s.reasons.resolve_use(
+                &reason.name,
+                file,
+                reason.span,
+                &mut diags,
+                &mut cx.resolution,
+            );
             cx.diags.append(&mut diags);
             let listed = reason_codes(cx, file, codes)?;
             known.map(|_| {
@@ -312,7 +316,13 @@ fn expect(cx: &mut Cx<'_>, file: FileId, e: &ast::Expect) -> Option<Checks> {
             ))
         }
         ExpectKind::Retention { kind, duration } => {
-            let known = s.retention.resolve(&kind.name, file, kind.span, &mut diags);
+            let known = s.retention.resolve_use(
+                &kind.name,
+                file,
+                kind.span,
+                &mut diags,
+                &mut cx.resolution,
+            );
             cx.diags.append(&mut diags);
             let secs = crate::fields::positive_duration(
                 file,
@@ -333,11 +343,16 @@ fn expect(cx: &mut Cx<'_>, file: FileId, e: &ast::Expect) -> Option<Checks> {
             targets,
             ..
         } => {
-            let r = s.roles.resolve(&role.name, file, role.span, &mut diags);
+            let r =
+                s.roles
+                    .resolve_use(&role.name, file, role.span, &mut diags, &mut cx.resolution);
             let resolved = targets
                 .names()
                 .iter()
-                .map(|n| s.features.resolve(&n.name, file, n.span, &mut diags))
+                .map(|n| {
+                    s.features
+                        .resolve_use(&n.name, file, n.span, &mut diags, &mut cx.resolution)
+                })
                 .collect::<Vec<_>>();
             (r.is_some() && resolved.iter().all(Option::is_some)).then(|| {
                 per_item(
@@ -436,7 +451,8 @@ fn given(cx: &mut Cx<'_>, file: FileId, g: &ast::Fields) -> Option<Json> {
             "surface" => name_of(cx, file, f, |s| &s.surfaces),
             "purpose" => name_of(cx, file, f, |s| &s.purposes),
             "subject" => object(cx, file, f, |cx, field| {
-                if !["user_id", "anonymous_id"].contains(&field.name.name.as_str()) {
+                let subject = crate::vocab::SUBJECT_FIELDS;
+                if !subject.contains(&field.name.name.as_str()) {
                     cx.diags.push(Diagnostic {
                         code: "E0302",
                         ..unknown_name(
@@ -444,7 +460,7 @@ fn given(cx: &mut Cx<'_>, file: FileId, g: &ast::Fields) -> Option<Json> {
                             &field.name.name,
                             file,
                             field.name.span,
-                            ["user_id", "anonymous_id"],
+                            subject.iter().copied(),
                         )
                     });
                     return None;
@@ -452,10 +468,8 @@ fn given(cx: &mut Cx<'_>, file: FileId, g: &ast::Fields) -> Option<Json> {
                 string_value(cx, file, field)
             }),
             "consent" => object(cx, file, f, |cx, field| {
-                cx.scope
-                    .consent
-                    .resolve(&field.name.name, file, field.name.span, &mut cx.diags)?;
-                let states = ["granted", "denied", "unknown"];
+                cx.resolve(|s| &s.consent, file, &field.name)?;
+                let states = crate::vocab::CONSENT_STATES;
                 match as_expr(&field.value).and_then(bare_name) {
                     Some(id) if states.contains(&id.name.as_str()) => {
                         Some(Json::String(id.name.clone()))
@@ -466,7 +480,7 @@ fn given(cx: &mut Cx<'_>, file: FileId, g: &ast::Fields) -> Option<Json> {
                             &id.name,
                             file,
                             id.span,
-                            states,
+                            states.iter().copied(),
                         ));
                         None
                     }
@@ -482,21 +496,23 @@ fn given(cx: &mut Cx<'_>, file: FileId, g: &ast::Fields) -> Option<Json> {
                 }
             }),
             "context" => object(cx, file, f, |cx, field| {
-                let id = cx.scope.context.resolve(
-                    &field.name.name,
-                    file,
-                    field.name.span,
-                    &mut cx.diags,
-                )?;
+                let id = cx.resolve(|s| &s.context, file, &field.name)?;
                 context_value(cx, file, field, id)
             }),
             "roles" => list_of(cx, file, f, |cx, id| {
                 cx.scope
                     .roles
-                    .resolve(&id.name, file, id.span, &mut cx.diags)
+                    .resolve_use(&id.name, file, id.span, &mut cx.diags, &mut cx.resolution)
                     .map(|_| ())
             }),
-            "features" => list_of(cx, file, f, |_, _| Some(())),
+            // A test may name a feature the registry lacks (the engine
+            // denies it); only known ones are resolved.
+            "features" => list_of(cx, file, f, |cx, id| {
+                cx.scope
+                    .features
+                    .get_use(&id.name, file, id.span, &mut cx.resolution);
+                Some(())
+            }),
             _ => None,
         };
         if let Some(v) = v {
@@ -514,7 +530,7 @@ fn name_of(
 ) -> Option<Json> {
     match as_expr(&f.value).and_then(bare_name) {
         Some(id) => names(&cx.scope)
-            .resolve(&id.name, file, id.span, &mut cx.diags)
+            .resolve_use(&id.name, file, id.span, &mut cx.diags, &mut cx.resolution)
             .map(|_| Json::String(id.name.clone())),
         None => {
             let what = names(&cx.scope).kind;
@@ -635,7 +651,8 @@ fn context_value(cx: &mut Cx<'_>, file: FileId, f: &ast::Field, id: u32) -> Opti
         }
         (ContextType::Enum(vs), Some(ExprKind::Path(segs))) if segs.len() == 1 => {
             let n = &segs[0];
-            if vs.contains(&n.name) {
+            if let Some(v) = cx.scope.context_variant_id(id, &n.name) {
+                cx.resolution.refer_variant(id, v, file, n.span);
                 Some(Json::String(n.name.clone()))
             } else {
                 cx.diags.push(unknown_name(

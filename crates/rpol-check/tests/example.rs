@@ -1,4 +1,4 @@
-//! The bundled example checks clean and lowers as the spec describes.
+//! The bundled example checks clean and lowers as docs/reference.md describes.
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! `rpol eval PATH --input FILE|- [--reason CODE]…`: the decision as JSON.
 //! An invalid request prints every validation error on stderr, no decision,
-//! and exits 2 (spec 12). `--log FILE` appends the decision's log line
+//! and exits 2 (docs/cli.md). `--log FILE` appends the decision's log line
 //! (docs/decision-logs.md), the fallback's for an invalid request.
 
 use std::path::Path;

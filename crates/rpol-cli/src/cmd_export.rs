@@ -1,5 +1,5 @@
 //! `rpol export rego PATH -o DIR`: the policy as a Rego v1 module and its
-//! data document (spec 9; docs/rego.md).
+//! data document (docs/rego.md).
 
 use std::path::Path;
 use std::process::ExitCode;

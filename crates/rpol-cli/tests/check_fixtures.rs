@@ -1,10 +1,24 @@
-//! One fixture per error code under `tests/check/`: `rpol check` on each, with
-//! the human (no colour) and JSON output snapshotted, and the code named by the
-//! file name required among the diagnostics.
+//! One fixture per error code under `tests/check/`: `rpol check` on each,
+//! the code named by the file name required among the diagnostics of its JSON
+//! output. The diagnostics themselves are snapshotted by rpol-check's own
+//! tests (`crates/rpol-check/tests/codes.rs`); here a few fixtures keep the
+//! human (no colour) and JSON rendering snapshotted.
 
 mod common;
 
 use common::{fixtures, rpol};
+
+/// The fixtures whose rendering is snapshotted: a syntax error, a
+/// suggestion, labels in the registry YAML, a grouped diagnostic with
+/// several labels, an escaped control character, and a clean run.
+const RENDERED: &[&str] = &[
+    "E0100_syntax",
+    "E0103_control_in_string",
+    "E0201_unknown_name",
+    "E0402_undeclared_in_registry",
+    "E0503_grouped",
+    "ok",
+];
 
 #[test]
 fn every_error_code_fixture() {
@@ -46,8 +60,10 @@ fn every_error_code_fixture() {
                 assert!(d["file"].as_str().is_some_and(|f| !f.is_empty()));
             }
         }
-        insta::assert_snapshot!(format!("{stem}.human"), human);
-        insta::assert_snapshot!(format!("{stem}.json"), json);
+        if RENDERED.contains(&stem) {
+            insta::assert_snapshot!(format!("{stem}.human"), human);
+            insta::assert_snapshot!(format!("{stem}.json"), json);
+        }
     }
 }
 

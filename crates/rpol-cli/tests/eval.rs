@@ -157,7 +157,7 @@ fn the_example_requests_evaluate() {
     let d: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(d["mode"], "personalized");
     assert_eq!(d["route"], "home_personalized");
-    // Key order of spec 7.2 (serde_json's map sorts, so read the text).
+    // Key order of docs/reference.md, Decisions (JSON) (serde_json's map sorts, so read the text).
     let order: Vec<usize> = [
         "policy",
         "version",

@@ -1,5 +1,5 @@
 //! Wrong arguments, missing files and unbuilt commands: a clear message on
-//! stderr and exit 2 (spec 10), never a panic.
+//! stderr and exit 2 (docs/cli.md), never a panic.
 
 mod common;
 

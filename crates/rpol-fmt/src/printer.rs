@@ -593,7 +593,7 @@ pub fn expr(e: &Expr) -> String {
     }
 }
 
-/// A string literal with the escapes of spec 2.
+/// A string literal with the escapes of docs/reference.md (Lexical structure).
 pub fn quote(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {

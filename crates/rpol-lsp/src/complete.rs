@@ -1,4 +1,4 @@
-//! Completion that knows what the cursor's position takes (spec 11): registry
+//! Completion that knows what the cursor's position takes (docs/editors.md): registry
 //! features in `features: [`, modes after `=>`, capabilities in `requires: [`,
 //! topics after `consent.`, fields after `context.`, an enum field's variants
 //! after `==`, field names at the start of a line in a block, and otherwise
@@ -7,7 +7,11 @@
 use rpol_diag::Span;
 
 use crate::analysis::Analysis;
-use rpol_check::vocab::{CLASS_FIELDS, FEATURE_FIELDS, GIVEN_FIELDS};
+use rpol_check::vocab::{
+    CLASS_FIELDS, CLEARANCES, CONSENT_STATES, CONTEXT_TYPES, FEATURE_FIELDS, FEATURE_SET_FIELDS,
+    GIVEN_FIELDS, MODE_FIELDS, POLICY_FIELDS, REASON_FIELDS, SOURCE_FIELDS, SUBJECT_FIELDS,
+    VISIBILITIES,
+};
 use rpol_syntax::ITEM_KEYWORDS;
 
 use crate::index::Kind;
@@ -23,8 +27,6 @@ const EXPR_WORDS: &[&str] = &[
     "exists",
     "starts_with",
 ];
-const CONSENT_STATES: &[&str] = &["granted", "denied", "unknown"];
-const SUBJECT_FIELDS: &[&str] = &["user_id", "anonymous_id"];
 const FORBID_KINDS: &[&str] = &["feature", "source", "reason"];
 const EXPECT_KINDS: &[&str] = &[
     "mode",
@@ -36,7 +38,6 @@ const EXPECT_KINDS: &[&str] = &[
     "debug",
     "cache_scope",
 ];
-const CONTEXT_TYPES: &[&str] = &["string", "int", "bool", "duration"];
 const BLOCK_KEYWORDS: &[&str] = &["policy", "mode", "class", "source", "feature_set", "reason"];
 const VOCAB_KEYWORDS: &[&str] = &["purposes", "consent", "capabilities", "roles", "surfaces"];
 
@@ -314,7 +315,7 @@ fn path_before<'a>(t: &[Token<'a>], end: usize) -> Vec<&'a str> {
     segs
 }
 
-/// What names compare with a path (spec 4); `None` when the path is not one
+/// What names compare with a path (docs/reference.md, Expressions); `None` when the path is not one
 /// whose values are names.
 fn path_values(path: &[&str]) -> Option<Vec<Part>> {
     use Part::*;
@@ -401,12 +402,12 @@ fn owner<'a>(t: &[Token<'a>], at: usize) -> Owner<'a> {
 fn field_names(owner: &Owner<'_>) -> Vec<Part> {
     use Part::*;
     match owner {
-        Owner::Block("policy") => vec![Fields(&["version", "registry", "description"])],
-        Owner::Block("mode") => vec![Fields(&["grants"])],
+        Owner::Block("policy") => vec![Fields(POLICY_FIELDS)],
+        Owner::Block("mode") => vec![Fields(MODE_FIELDS)],
         Owner::Block("class") => vec![Fields(CLASS_FIELDS)],
-        Owner::Block("source") => vec![Fields(&["requires", "when"])],
-        Owner::Block("feature_set") => vec![Fields(&["modes", "surfaces", "features"])],
-        Owner::Block("reason") => vec![Fields(&["text", "codes", "requires", "from"])],
+        Owner::Block("source") => vec![Fields(SOURCE_FIELDS)],
+        Owner::Block("feature_set") => vec![Fields(FEATURE_SET_FIELDS)],
+        Owner::Block("reason") => vec![Fields(REASON_FIELDS)],
         Owner::Table("debug") => vec![Names(Kind::Role)],
         Owner::Given => vec![Fields(GIVEN_FIELDS)],
         Owner::Object("subject") => vec![Fields(SUBJECT_FIELDS)],
@@ -422,11 +423,11 @@ fn field_names(owner: &Owner<'_>) -> Vec<Part> {
 fn field_value(owner: &Owner<'_>, field: &str) -> Vec<Part> {
     use Part::*;
     match (owner, field) {
-        (Owner::Block("class"), "debug") => vec![Words(&["open", "restricted", "hidden"])],
+        (Owner::Block("class"), "debug") => vec![Words(VISIBILITIES)],
         (Owner::Block("class"), "personal" | "sensitive") => vec![Words(&["true", "false"])],
         (Owner::Block("source"), "when") => vec![Expr],
         (Owner::Table("context"), _) => vec![Words(CONTEXT_TYPES)],
-        (Owner::Table("debug"), _) => vec![Words(&["open", "restricted"])],
+        (Owner::Table("debug"), _) => vec![Words(CLEARANCES)],
         (Owner::Given, "surface") => vec![Names(Kind::Surface)],
         (Owner::Given, "purpose") => vec![Names(Kind::Purpose)],
         (Owner::Object("consent"), _) => vec![Words(CONSENT_STATES)],

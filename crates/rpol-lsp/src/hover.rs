@@ -1,5 +1,5 @@
 //! Hover text (Markdown): a declaration with its source and doc comment, or a
-//! registry feature with what decides its use (spec 11).
+//! registry feature with what decides its use (docs/editors.md).
 
 use std::fmt::Write as _;
 
@@ -102,7 +102,7 @@ fn feature(a: &Analysis, sym: &Symbol, out: &mut String) {
     }
 }
 
-/// The registry's `debug_visibility`, else the class's `debug` (spec 3.1).
+/// The registry's `debug_visibility`, else the class's `debug` (docs/reference.md, The decision, step by step).
 fn visibility(a: &Analysis, f: &RegFeature) -> String {
     if let Some(v) = &f.debug_visibility {
         let v = match v.value {

@@ -1,62 +1,19 @@
 //! The symbol index of one policy: every declared name and every place that
-//! refers to it, as byte spans. Built from a check run (ASTs, registry) by
-//! [`crate::index_build`]; hover, definition, references, rename and
+//! refers to it, as byte spans. Built from a check run's resolution by
+//! `index_build`; hover, definition, references, rename and
 //! completion are lookups here. Positions are converted only at the edge.
 
 use std::collections::HashMap;
 
 use rpol_diag::{FileId, Span};
 
-/// What a name names. Every kind is its own namespace (spec 3): a purpose and
-/// a consent topic may share a name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Policy,
-    Purpose,
-    Consent,
-    Capability,
-    Role,
-    Surface,
-    ContextField,
-    /// A variant of an enum context field; its parent is the field.
-    Variant,
-    Mode,
-    Class,
-    Source,
-    FeatureSet,
-    Reason,
-    Retention,
-    /// A registry feature (declared in the YAML).
-    Feature,
-}
+/// What a name names: the checker's kinds, one namespace each.
+pub use rpol_check::resolution::NameKind as Kind;
 
-impl Kind {
-    /// The word used in messages and hovers, as the checker says it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Kind::Policy => "policy",
-            Kind::Purpose => "purpose",
-            Kind::Consent => "consent topic",
-            Kind::Capability => "capability",
-            Kind::Role => "role",
-            Kind::Surface => "surface",
-            Kind::ContextField => "context field",
-            Kind::Variant => "variant",
-            Kind::Mode => "mode",
-            Kind::Class => "class",
-            Kind::Source => "source",
-            Kind::FeatureSet => "feature set",
-            Kind::Reason => "reason",
-            Kind::Retention => "retention kind",
-            Kind::Feature => "feature",
-        }
-    }
-
-    /// Names declared in the policy can be renamed; registry features are
-    /// renamed in the registry, which other policies may share.
-    pub fn renamable(self) -> bool {
-        self != Kind::Feature
-    }
+/// Names declared in the policy can be renamed; registry features are
+/// renamed in the registry, which other policies may share.
+pub fn renamable(kind: Kind) -> bool {
+    kind != Kind::Feature
 }
 
 pub type SymbolId = u32;
@@ -138,23 +95,14 @@ impl Index {
         id
     }
 
-    /// Records a use of `name` as a `kind`; unknown names are left out (the
-    /// checker reports them).
-    pub(crate) fn refer(
-        &mut self,
-        kind: Kind,
-        parent: Option<SymbolId>,
-        name: &str,
-        at: Loc,
-    ) -> Option<SymbolId> {
-        let id = self.find(kind, parent, name)?;
+    /// Records a use of symbol `id`.
+    pub(crate) fn refer(&mut self, id: SymbolId, at: Loc) {
         self.occurrences.push(Occurrence {
             file: at.file,
             span: at.span,
             symbol: id,
             is_decl: false,
         });
-        Some(id)
     }
 
     pub(crate) fn finish(&mut self) {

@@ -1,4 +1,4 @@
-//! `rpol lsp`: the RPOL language server (spec 11).
+//! `rpol lsp`: the RPOL language server (docs/editors.md).
 //!
 //! The analysis is pure and synchronous — [`analysis::analyze`] checks, lints
 //! and indexes a policy, [`index::Index`] answers name questions in byte

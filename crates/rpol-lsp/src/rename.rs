@@ -7,7 +7,7 @@ use crate::index::{Index, Loc, SymbolId};
 /// Whether the symbol can be renamed, with the reason when it cannot.
 pub fn can_rename(index: &Index, id: SymbolId) -> Result<(), String> {
     let sym = index.symbol(id).ok_or("nothing to rename here")?;
-    if !sym.kind.renamable() {
+    if !crate::index::renamable(sym.kind) {
         return Err(format!(
             "`{}` is a registry feature: rename it in the registry, which other policies may share",
             sym.name
@@ -39,7 +39,7 @@ pub fn rename(index: &Index, id: SymbolId, new_name: &str) -> Result<Vec<Loc>, S
         .collect())
 }
 
-/// An identifier (spec 2) that the parser reads as a name: not a keyword, and
+/// An identifier (docs/reference.md, Lexical structure) that the parser reads as a name: not a keyword, and
 /// not a path root (a bare `tenant` in a condition is the path, not a name).
 pub fn valid_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();

@@ -138,7 +138,7 @@ impl LanguageServer for Backend {
             return;
         }
         // Registry edits happen outside the editor as often as inside; the
-        // watcher is how the server hears of them (spec 11).
+        // watcher is how the server hears of them (docs/editors.md).
         let options = DidChangeWatchedFilesRegistrationOptions {
             watchers: vec![FileSystemWatcher {
                 glob_pattern: GlobPattern::String("**/*.{yaml,yml,rpol}".to_string()),

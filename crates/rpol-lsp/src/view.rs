@@ -1,6 +1,6 @@
 //! Answering from the last analysis that parsed while the current text has a
 //! syntax error: cursors in the current text are mapped into the older
-//! analysis, and the places it finds are mapped back (spec 11 asks for hover,
+//! analysis, and the places it finds are mapped back (docs/editors.md lists hover,
 //! completion and navigation to keep working while the user types).
 
 use rpol_diag::{FileId, Range, Span};

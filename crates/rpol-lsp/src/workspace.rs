@@ -2,7 +2,7 @@
 //! (open buffers win over the disk).
 //!
 //! A policy is the directory a file sits in, with every `.rpol` file under it
-//! (spec 1, as `rpol check DIR` reads it). One exception: a directory whose
+//! (docs/reference.md, Files and policies, as `rpol check DIR` reads it). One exception: a directory whose
 //! files hold more than one `policy` block is a folder of single-file
 //! policies (such as `tests/check/`), so each of its files stands alone;
 //! merging them would bury every file under E0202 and E0203.

@@ -1,4 +1,4 @@
-//! The fast path of [`crate::load`]: a registry in the plain shape of spec 6
+//! The fast path of [`crate::load`]: a registry in the plain shape docs/reference.md describes (The feature registry)
 //! is built straight from the events of serde-saphyr's own YAML parser
 //! (`granit-parser`, re-exported by serde-saphyr), without the span-carrying
 //! value tree.

@@ -1,4 +1,4 @@
-//! The RPOL feature registry (spec 6), loaded from YAML with byte spans into
+//! The RPOL feature registry (docs/reference.md, The feature registry), loaded from YAML with byte spans into
 //! the YAML so that every diagnostic points at the offending line.
 
 mod fast;

@@ -99,7 +99,7 @@ pub fn load(file: FileId, text: &str) -> Result<Registry, Vec<Diagnostic>> {
             .with_help("split unrelated features into separate registries"),
         ]);
     }
-    // Most registries have the plain shape of spec 6; for those the events
+    // Most registries have the plain shape docs/reference.md describes (The feature registry); for those the events
     // are read directly (see `fast`). Anything else, valid or not, takes the
     // full path, which reports every problem.
     if let Some(registry) = crate::fast::load(text) {

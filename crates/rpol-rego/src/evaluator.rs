@@ -43,7 +43,7 @@ impl RegoEvaluator {
         })
     }
 
-    /// Sets the request (any JSON text; Rego validates it as spec 7.1 says).
+    /// Sets the request (any JSON text; Rego validates it as docs/reference.md says).
     pub fn set_request(&mut self, request_json: &str) -> Result<(), RegoError> {
         self.engine
             .set_input_json(request_json)
@@ -51,7 +51,7 @@ impl RegoEvaluator {
     }
 
     /// The decision for the request last set, with reasons when `reasons`
-    /// is non-empty (spec 7.2: `reasons` appears only when asked for).
+    /// is non-empty (docs/reference.md, Decisions (JSON): `reasons` appears only when asked for).
     pub fn decide(&mut self, reasons: &[&str]) -> Result<Value, RegoError> {
         let query = self.decision_query(reasons);
         self.query(&query)

@@ -6,7 +6,7 @@
 //! always defined and evaluates to 0 (false), 1 (unknown) or 2 (true); `and`
 //! is `min`, `or` is `max`, `not` is `2 - x`. Absent optional values are
 //! `null` in the normalized request (`null` can never be a valid request
-//! value, spec 12), and the `k_*` helpers map a `null` operand to 1.
+//! value, docs/reference.md, Files and policies), and the `k_*` helpers map a `null` operand to 1.
 
 use rpol_engine::model::{CmpOp, ContextType, Expr, Literal, Operand, Path, PolicyModel};
 

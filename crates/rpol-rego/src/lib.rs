@@ -1,10 +1,10 @@
-//! Rego v1 export of a checked RPOL policy (spec 9).
+//! Rego v1 export of a checked RPOL policy (docs/rego.md).
 //!
 //! [`export`] turns a [`PolicyModel`] into a Rego module (package
 //! `rpol.<policy name>`) and a data document (the registry and the compiled
 //! tables, under `data.rpol_export.<policy name>`). Querying the module's
 //! `decision` rule with a request as input yields the native decision
-//! (spec 7.2); `with_reasons(codes)` adds the `reasons` object.
+//! (docs/reference.md, Decisions (JSON)); `with_reasons(codes)` adds the `reasons` object.
 //! [`RegoEvaluator`] runs an export with regorus, for the differential tests
 //! and `rpol bench --rego`.
 

@@ -1,6 +1,6 @@
 //! The Rego module: request validation and normalization, then the decision
-//! of spec 3.1 step by step. Verdicts are the string `"allow"` or the denial
-//! object of spec 7.2, so that the decision equals the native one field by
+//! of docs/reference.md (The decision, step by step). Verdicts are the string `"allow"` or the denial
+//! object of docs/reference.md (Decisions (JSON)), so that the decision equals the native one field by
 //! field.
 
 use std::fmt::Write;
@@ -10,7 +10,7 @@ use rpol_engine::model::{Expr, ForbidKind, PolicyModel};
 use crate::expr::kleene;
 use crate::{json_str, sha};
 
-/// The fixed part: validation (spec 7.1, 12), normalization, helpers.
+/// The fixed part: validation (docs/reference.md, Requests (JSON)), normalization, helpers.
 const PRELUDE: &str = include_str!("prelude.rego");
 
 pub(crate) fn render(m: &PolicyModel) -> String {

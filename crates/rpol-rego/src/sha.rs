@@ -1,4 +1,4 @@
-//! SHA-256 in Rego, for the cache scope's bitmap hash (spec 3.1).
+//! SHA-256 in Rego, for the cache scope's bitmap hash (docs/reference.md, The decision, step by step).
 //!
 //! Rego strings are UTF-8, so `crypto.sha256` cannot hash arbitrary bytes.
 //! Rego has no loops or recursion either; but the bitmap's length is fixed

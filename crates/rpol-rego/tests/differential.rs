@@ -1,4 +1,4 @@
-//! The Rego export decides exactly as the native evaluator (spec 9): requests
+//! The Rego export decides exactly as the native evaluator (docs/rego.md): requests
 //! generated from each policy's own vocabulary (absent and present optional
 //! fields, every consent state, every enum value, literals and their
 //! neighbours from the policy's conditions, unknown features, reason codes,
@@ -208,7 +208,7 @@ fn request(m: &PolicyModel) -> BoxedStrategy<(Value, Vec<String>)> {
         optional("roles", roles),
         optional("features", features),
     ]);
-    // Rarely, break the request in one of the ways spec 7.1 calls invalid.
+    // Rarely, break the request in one of the ways docs/reference.md calls invalid.
     let breakage = prop_oneof![
         20 => Just(0u8),
         1 => Just(1u8),

@@ -1,4 +1,4 @@
-//! String literal escapes: `\" \\ \n \t \u{XXXX}` (spec 2).
+//! String literal escapes: `\" \\ \n \t \u{XXXX}` (docs/reference.md, Lexical structure).
 
 /// Unescapes the inside of a string literal; `Err((offset, code, message))`
 /// points at the bad escape relative to the start of `raw`.

@@ -1,4 +1,4 @@
-//! The RPOL grammar (`grammar/rpol.pest`) and its lowering into an AST with
+//! The RPOL grammar (`src/rpol.pest`) and its lowering into an AST with
 //! byte spans. No pest type leaves this crate.
 
 pub mod ast;
@@ -9,7 +9,7 @@ mod scan;
 
 use rpol_diag::{Diagnostic, FileId};
 
-/// The roots of paths in expressions (spec 2).
+/// The roots of paths in expressions (docs/reference.md, Lexical structure).
 pub const PATH_ROOTS: &[&str] = &[
     "tenant",
     "surface",
@@ -23,7 +23,7 @@ pub const PATH_ROOTS: &[&str] = &[
     "feature",
 ];
 
-/// Keywords that start an item (spec 3).
+/// Keywords that start an item (docs/reference.md, Items).
 pub const ITEM_KEYWORDS: &[&str] = &[
     "policy",
     "purposes",

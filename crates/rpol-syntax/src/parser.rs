@@ -10,7 +10,7 @@ use crate::ast::*;
 use crate::escape::unescape;
 
 #[derive(Parser)]
-#[grammar = "../../grammar/rpol.pest"]
+#[grammar = "rpol.pest"]
 struct RpolParser;
 
 struct Lower<'t> {

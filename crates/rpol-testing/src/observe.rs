@@ -158,7 +158,7 @@ pub fn observe(
     })
 }
 
-/// The reason a code maps to (spec: the one reason with a matching pattern).
+/// The reason a code maps to (docs/reference.md: the one reason with a matching pattern).
 fn reason_of(m: &rpol_engine::model::PolicyModel, code: &str) -> Option<usize> {
     m.reasons.iter().position(|r| {
         r.codes
