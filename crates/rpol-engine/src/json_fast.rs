@@ -83,6 +83,17 @@ impl<'a> Scan<'a> {
     fn value(&mut self, level: usize) -> Option<J<'a>> {
         match self.peek()? {
             b'"' => self.string().map(|s| J::Str(Cow::Borrowed(s))),
+            // Containers below the kept levels are only checked, never
+            // built: see `skip`.
+            b'{' | b'[' if level >= KEEP_LEVELS => {
+                let obj = self.peek()? == b'{';
+                self.skip(level)?;
+                Some(if obj {
+                    J::Obj(Vec::new())
+                } else {
+                    J::Arr(Vec::new())
+                })
+            }
             b'{' => self.object(level + 1),
             b'[' => self.array(level + 1),
             b't' => self.literal(b"true", J::Bool(true)),
@@ -138,12 +149,110 @@ impl<'a> Scan<'a> {
         Some(J::Int(if neg { -v } else { v }.into()))
     }
 
+    /// Checks one value inside `level` containers exactly as [`value`]
+    /// would (same limits, same refusals), without building it: a loop with a
+    /// stack of open containers instead of a call per level, for values below
+    /// the kept levels (half a million nested arrays cost no call and no
+    /// drop each).
+    ///
+    /// [`value`]: Self::value
+    fn skip(&mut self, level: usize) -> Option<()> {
+        // Open containers: bit `d` of `objects` says whether the one at
+        // depth `d` is an object; `items[d]` counts an array's items.
+        let mut objects = 0u64;
+        let mut items = [0u32; MAX_DEPTH + 1];
+        let mut depth = 0usize;
+        loop {
+            // A value.
+            self.ws();
+            match self.peek()? {
+                b'"' => {
+                    self.string()?;
+                }
+                c @ (b'{' | b'[') => {
+                    if level + depth + 1 > MAX_DEPTH {
+                        return None;
+                    }
+                    self.i += 1;
+                    self.ws();
+                    let obj = c == b'{';
+                    let close = if obj { b'}' } else { b']' };
+                    if self.peek()? == close {
+                        self.i += 1;
+                    } else {
+                        *items.get_mut(depth)? = 1;
+                        objects = objects & !(1 << depth) | u64::from(obj) << depth;
+                        depth += 1;
+                        if obj {
+                            self.key()?;
+                        }
+                        continue;
+                    }
+                }
+                b't' => {
+                    self.literal(b"true", J::Null)?;
+                }
+                b'f' => {
+                    self.literal(b"false", J::Null)?;
+                }
+                b'n' => {
+                    self.literal(b"null", J::Null)?;
+                }
+                _ => {
+                    self.integer()?;
+                }
+            }
+            // After a value: close what ends here, up to the next value.
+            loop {
+                let Some(top) = depth.checked_sub(1) else {
+                    return Some(());
+                };
+                let obj = objects >> top & 1 == 1;
+                self.ws();
+                match self.peek()? {
+                    b',' => {
+                        self.i += 1;
+                        if obj {
+                            self.key()?;
+                        } else {
+                            let n = items.get_mut(top)?;
+                            *n += 1;
+                            if *n as usize > MAX_ARRAY_LEN {
+                                return None;
+                            }
+                        }
+                        break;
+                    }
+                    b'}' if obj => {
+                        self.i += 1;
+                        depth = top;
+                    }
+                    b']' if !obj => {
+                        self.i += 1;
+                        depth = top;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    /// An object key and its colon (whitespace before each).
+    fn key(&mut self) -> Option<&'a str> {
+        self.ws();
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let k = self.string()?;
+        self.expect(b':')?;
+        Some(k)
+    }
+
     fn object(&mut self, level: usize) -> Option<J<'a>> {
         if level > MAX_DEPTH {
             return None;
         }
         self.i += 1;
-        let keep = level <= KEEP_LEVELS;
         let mut out = Vec::new();
         self.ws();
         if self.peek()? == b'}' {
@@ -159,12 +268,10 @@ impl<'a> Scan<'a> {
             self.expect(b':')?;
             self.ws();
             let v = self.value(level)?;
-            if keep {
-                if out.capacity() == 0 {
-                    out.reserve(if level == 1 { 10 } else { 4 });
-                }
-                out.push((Cow::Borrowed(k), v));
+            if out.capacity() == 0 {
+                out.reserve(if level == 1 { 10 } else { 4 });
             }
+            out.push((Cow::Borrowed(k), v));
             self.ws();
             match self.peek()? {
                 b',' => self.i += 1,
@@ -182,7 +289,6 @@ impl<'a> Scan<'a> {
             return None;
         }
         self.i += 1;
-        let keep = level <= KEEP_LEVELS;
         let mut out = Vec::new();
         self.ws();
         if self.peek()? == b']' {
@@ -197,9 +303,7 @@ impl<'a> Scan<'a> {
             if n > MAX_ARRAY_LEN {
                 return None;
             }
-            if keep {
-                out.push(v);
-            }
+            out.push(v);
             self.ws();
             match self.peek()? {
                 b',' => self.i += 1,
@@ -356,5 +460,30 @@ mod tests {
             assert!(super::parse(text).is_none(), "{text}");
         }
         assert_eq!(super::parse("-12"), Some(crate::json::J::Int(-12)));
+    }
+
+    #[test]
+    fn values_below_the_kept_levels_are_checked_not_built() {
+        let text = r#"{"x":[[1,{"b":[true,null,"s",-3]},[]],{},{"c":{"d":[[]]}}],"y":{"z":[0]}}"#;
+        assert!(super::parse(text).is_some());
+        assert!(agrees(text).is_ok());
+        // The same limits as the levels that are built.
+        let deep = format!("{{\"x\":{}{}}}", "[".repeat(31), "]".repeat(31));
+        assert!(super::parse(&deep).is_some());
+        let too_deep = format!("{{\"x\":{}{}}}", "[".repeat(32), "]".repeat(32));
+        assert!(super::parse(&too_deep).is_none());
+        let long = format!(
+            "{{\"x\":[[{}0]]}}",
+            "0,".repeat(crate::request::MAX_ARRAY_LEN)
+        );
+        assert!(super::parse(&long).is_none());
+        for bad in [
+            r#"{"x":[[1,]]}"#,
+            r#"{"x":[{"a":1,}]}"#,
+            r#"{"x":[{"a" 1}]}"#,
+            r#"{"x":[[}]}"#,
+        ] {
+            assert!(super::parse(bad).is_none(), "{bad}");
+        }
     }
 }

@@ -15,7 +15,6 @@ use std::fmt;
 use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
-use hashbrown::HashTable;
 
 /// Name → id for the rest of a request's vocabulary (surfaces, purposes,
 /// consent topics, context fields, roles, enum variants): looked up, never
@@ -125,19 +124,49 @@ impl<S: AsRef<str>> PartialEq<Vec<S>> for NameList {
     }
 }
 
-/// Registry feature name → id (first declaration wins).
+/// The 32-bit tag a slot keeps of a name's hash: the high half (the low
+/// half picks the slot), never 0, which marks an empty slot. With 32 bits a
+/// name is compared only when it almost surely matches.
+#[inline]
+fn tag(hash: u64) -> u32 {
+    (hash >> 32) as u32 | 1
+}
+
+/// Slots for `n` names at most half full (so every probe sequence is short
+/// and ends at an empty slot), a power of two.
+fn slots_for(n: usize) -> usize {
+    n.saturating_mul(2).next_power_of_two().max(8)
+}
+
+/// One slot of [`FeatureTable`]: everything a lookup needs but the name's
+/// bytes, in 16 bytes, so a lookup reads one slot and then the name.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    tag: u32,
+    id: u32,
+    /// The name, `text[start..start + len]`.
+    start: u32,
+    len: u32,
+}
+
+/// Registry feature name → id (first declaration wins): one flat,
+/// open-addressed table (linear probing, at most half full), so a request
+/// naming 100,000 features costs about two cache misses a name (the slot,
+/// the name's bytes), where a general hash map with the names in a list
+/// costs four.
 #[derive(Clone)]
 pub(crate) struct FeatureTable {
     seed: RandomState,
-    /// (index in `names`, feature id).
-    table: HashTable<(u32, u32)>,
-    names: NameList,
+    slots: Vec<Slot>,
+    /// Every name, end to end.
+    text: String,
+    len: usize,
 }
 
 impl fmt::Debug for FeatureTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FeatureTable")
-            .field("len", &self.names.len())
+            .field("len", &self.len)
             .finish_non_exhaustive()
     }
 }
@@ -146,8 +175,9 @@ impl FeatureTable {
     pub fn with_capacity(n: usize) -> FeatureTable {
         FeatureTable {
             seed: RandomState::default(),
-            table: HashTable::with_capacity(n),
-            names: NameList::new(),
+            slots: vec![Slot::default(); slots_for(n)],
+            text: String::new(),
+            len: 0,
         }
     }
 
@@ -165,38 +195,118 @@ impl FeatureTable {
         if let Some(&old) = self.get_hashed(h, &name) {
             return Some(old);
         }
-        let k = self.names.push(&name) as u32;
-        let (names, seed) = (&self.names, &self.seed);
-        self.table.insert_unique(h, (k, id), |&(k, _)| {
-            seed.hash_one(names.get(k as usize).unwrap_or(""))
-        });
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        // Registries are far below 4 GiB of names (a compiled artifact is
+        // refused long before), so the offsets fit.
+        let slot = Slot {
+            tag: tag(h),
+            id,
+            start: self.text.len() as u32,
+            len: name.len() as u32,
+        };
+        self.text.push_str(&name);
+        self.place(h, slot);
+        self.len += 1;
         None
+    }
+
+    /// Puts `slot` in the first empty slot from `hash`'s home.
+    fn place(&mut self, hash: u64, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        // At most half full: an empty slot comes before the probe wraps.
+        while let Some(s) = self.slots.get_mut(i) {
+            if s.tag == 0 {
+                *s = slot;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Twice the slots, every name placed again.
+    fn grow(&mut self) {
+        let old = std::mem::replace(
+            &mut self.slots,
+            vec![Slot::default(); slots_for(self.len + 1)],
+        );
+        for s in old.into_iter().filter(|s| s.tag != 0) {
+            let name = self.name(&s).unwrap_or("");
+            let h = self.hash(name);
+            self.place(h, s);
+        }
+    }
+
+    fn name(&self, s: &Slot) -> Option<&str> {
+        let start = s.start as usize;
+        self.text.get(start..start + s.len as usize)
     }
 
     pub fn get(&self, name: &str) -> Option<&u32> {
         self.get_hashed(self.hash(name), name)
     }
 
+    /// Reads the first slot of `hash`'s probe and the first byte of the
+    /// name it holds, and returns something made of them. A caller touches
+    /// the slots of several names (independent loads, which the processor
+    /// overlaps) before looking each up, so that a request naming many
+    /// features waits for memory once per batch, not once per name.
+    #[inline]
+    pub fn touch(&self, hash: u64) -> u32 {
+        let mask = self.slots.len() - 1;
+        self.slots.get(hash as usize & mask).map_or(0, |s| {
+            if s.tag == tag(hash) {
+                self.text
+                    .as_bytes()
+                    .get(s.start as usize)
+                    .map_or(0, |&b| u32::from(b))
+            } else {
+                s.tag
+            }
+        })
+    }
+
     /// [`get`](Self::get) with the hash already computed by [`hash`](Self::hash).
     #[inline]
     pub fn get_hashed(&self, hash: u64, name: &str) -> Option<&u32> {
-        self.table
-            .find(hash, |&(k, _)| self.names.get(k as usize) == Some(name))
-            .map(|(_, id)| id)
+        let mask = self.slots.len() - 1;
+        let t = tag(hash);
+        let mut i = hash as usize & mask;
+        loop {
+            let s = self.slots.get(i)?;
+            if s.tag == 0 {
+                return None;
+            }
+            if s.tag == t
+                && s.len as usize == name.len()
+                && self
+                    .text
+                    .as_bytes()
+                    .get(s.start as usize..s.start as usize + name.len())
+                    == Some(name.as_bytes())
+            {
+                return Some(&s.id);
+            }
+            i = (i + 1) & mask;
+        }
     }
 }
 
 /// Names seen once each, found by a hash the caller already computed with
-/// [`FeatureTable::hash`] (so a name is hashed once, not twice).
+/// [`FeatureTable::hash`] (so a name is hashed once, not twice): a flat table
+/// of (tag, index in the list) like [`FeatureTable`]'s, at most half full.
 pub(crate) struct SeenNames<'t> {
-    table: HashTable<u32>,
+    /// `tag << 32 | index`; 0 is empty (a tag is never 0).
+    slots: Vec<u64>,
     hasher: &'t FeatureTable,
 }
 
 impl<'t> SeenNames<'t> {
     pub fn new(hasher: &'t FeatureTable) -> SeenNames<'t> {
         SeenNames {
-            table: HashTable::new(),
+            slots: Vec::new(),
             hasher,
         }
     }
@@ -205,23 +315,54 @@ impl<'t> SeenNames<'t> {
     /// only ever grow through this set); whether it was added. `room` is how
     /// many names may still come, reserved at the first one.
     pub fn add(&mut self, list: &mut NameList, hash: u64, name: &str, room: usize) -> bool {
-        let seed = self.hasher;
-        if self.table.capacity() == 0 {
-            self.table
-                .reserve(room, |&k| seed.hash(list.get(k as usize).unwrap_or("")));
+        if (list.len() + 1) * 2 > self.slots.len() {
+            self.grow(list, room);
         }
-        if self
-            .table
-            .find(hash, |&k| list.get(k as usize) == Some(name))
-            .is_some()
-        {
-            return false;
+        let mask = self.slots.len() - 1;
+        let t = u64::from(tag(hash));
+        let mut i = hash as usize & mask;
+        // At most half full: an empty slot comes before the probe wraps.
+        while let Some(&e) = self.slots.get(i) {
+            if e == 0 {
+                let k = list.push(name) as u64;
+                if let Some(s) = self.slots.get_mut(i) {
+                    *s = t << 32 | k;
+                }
+                return true;
+            }
+            if e >> 32 == t && list.get((e & 0xffff_ffff) as usize) == Some(name) {
+                return false;
+            }
+            i = (i + 1) & mask;
         }
-        let k = list.push(name) as u32;
-        let names = &*list;
-        self.table
-            .insert_unique(hash, k, |&k| seed.hash(names.get(k as usize).unwrap_or("")));
-        true
+        false
+    }
+
+    /// As [`FeatureTable::touch`], for this set's first slot of `hash`.
+    #[inline]
+    pub fn touch(&self, hash: u64) -> u32 {
+        let mask = self.slots.len().wrapping_sub(1);
+        self.slots
+            .get(hash as usize & mask)
+            .map_or(0, |&e| e as u32)
+    }
+
+    /// Room for `room` more names than `list` has, every name placed again.
+    fn grow(&mut self, list: &NameList, room: usize) {
+        let n = slots_for(list.len() + room.max(1)).max(self.slots.len() * 2);
+        self.slots = vec![0; n];
+        let mask = n - 1;
+        for (k, name) in list.iter().enumerate() {
+            let h = self.hasher.hash(name);
+            let mut i = h as usize & mask;
+            while let Some(e) = self.slots.get_mut(i) {
+                if *e == 0 {
+                    *e = u64::from(tag(h)) << 32 | k as u64;
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
     }
 }
 
@@ -262,5 +403,20 @@ mod tests {
             seen.add(&mut list, t.hash(n), n, 6);
         }
         assert_eq!(list, vec!["x", "y", ""]);
+    }
+
+    #[test]
+    fn seen_names_grow_past_the_room_they_were_given() {
+        let t = FeatureTable::with_capacity(0);
+        let mut seen = SeenNames::new(&t);
+        let mut list = NameList::new();
+        let names: Vec<String> = (0..5000).map(|i| format!("n{}", i % 2500)).collect();
+        let added = names
+            .iter()
+            .filter(|n| seen.add(&mut list, t.hash(n), n, 1))
+            .count();
+        assert_eq!(added, 2500);
+        assert_eq!(list.len(), 2500);
+        assert_eq!(list.get(2499), Some("n2499"));
     }
 }

@@ -15,6 +15,9 @@ pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 pub const MAX_DEPTH: usize = 32;
 pub const MAX_ARRAY_LEN: usize = 100_000;
 
+/// How many feature names are hashed and touched before they are looked up.
+const TOUCH_BATCH: usize = 32;
+
 /// A context value of its declared type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CtxVal {
@@ -496,9 +499,17 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                 J::Arr(items) => {
                     for (i, it) in items.iter().enumerate() {
                         match it {
-                            J::Str(s) => match role_bit(c, s) {
-                                Ok(bit) => req.roles |= bit,
-                                Err(why) => bad!(errs, format!("$.{k}[{i}]"), "{why}"),
+                            // The message (which lists the roles) is built
+                            // only while errors are listed: 100,000 unknown
+                            // roles cost a lookup each, not a message each.
+                            J::Str(s) => match role(c, s) {
+                                Some(bit) => req.roles |= bit,
+                                None if errs.has_room() => {
+                                    if let Err(why) = role_bit(c, s) {
+                                        bad!(errs, format!("$.{k}[{i}]"), "{why}");
+                                    }
+                                }
+                                None => errs.more += 1,
                             },
                             other => bad!(
                                 errs,
@@ -523,16 +534,31 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                     let mut unknown = SeenNames::new(table);
                     let mut unknown_names = NameList::new();
                     let mut rest = items.len();
-                    for (i, it) in items.iter().enumerate() {
-                        rest -= 1;
-                        match it {
-                            J::Str(s) => {
-                                let h = table.hash(s);
-                                match table.get_hashed(h, s) {
+                    // Names are hashed and their slots touched a batch at a
+                    // time (see `FeatureTable::touch`), then looked up.
+                    for (b, batch) in items.chunks(TOUCH_BATCH).enumerate() {
+                        let mut hashes = [0u64; TOUCH_BATCH];
+                        for (h, it) in hashes.iter_mut().zip(batch) {
+                            if let J::Str(s) = it {
+                                *h = table.hash(s);
+                            }
+                        }
+                        let touched = hashes
+                            .iter()
+                            .take(batch.len())
+                            .fold(0, |t, &h| t ^ table.touch(h) ^ unknown.touch(h));
+                        std::hint::black_box(touched);
+                        for (j, (it, &h)) in batch.iter().zip(&hashes).enumerate() {
+                            let i = b * TOUCH_BATCH + j;
+                            rest -= 1;
+                            match it {
+                                J::Str(s) => match table.get_hashed(h, s) {
                                     Some(&id) => {
                                         let (w, b) = (id as usize / 64, id % 64);
-                                        if known[w] >> b & 1 == 0 {
-                                            known[w] |= 1 << b;
+                                        if let Some(word) = known.get_mut(w)
+                                            && *word >> b & 1 == 0
+                                        {
+                                            *word |= 1 << b;
                                             out.push_known(id);
                                         }
                                     }
@@ -541,16 +567,16 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                                             out.order.push(UNKNOWN);
                                         }
                                     }
+                                },
+                                other => {
+                                    ok = false;
+                                    bad!(
+                                        errs,
+                                        format!("$.{k}[{i}]"),
+                                        "a feature name must be a string, found {}",
+                                        other.kind()
+                                    );
                                 }
-                            }
-                            other => {
-                                ok = false;
-                                bad!(
-                                    errs,
-                                    format!("$.{k}[{i}]"),
-                                    "a feature name must be a string, found {}",
-                                    other.kind()
-                                );
                             }
                         }
                     }
@@ -672,11 +698,19 @@ pub(crate) fn consent_state(s: &str) -> Result<u8, String> {
     }
 }
 
+/// The bit of declared role `s` in [`Request::roles`].
+fn role(c: &Compiled, s: &str) -> Option<u64> {
+    match c.names.roles.get(s) {
+        Some(&r) if r < 64 => Some(1u64 << r),
+        _ => None,
+    }
+}
+
 /// The bit of a declared role in [`Request::roles`].
 pub(crate) fn role_bit(c: &Compiled, s: &str) -> Result<u64, String> {
-    match c.names.roles.get(s) {
-        Some(&r) if r < 64 => Ok(1u64 << r),
-        _ => Err(format!(
+    match role(c, s) {
+        Some(bit) => Ok(bit),
+        None => Err(format!(
             "`{s}` is not a declared role (expected one of {})",
             list(&c.model().roles)
         )),

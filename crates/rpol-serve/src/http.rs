@@ -20,6 +20,7 @@ use serde_json::value::RawValue;
 use subtle::ConstantTimeEq;
 
 use crate::declog::DecisionLog;
+use crate::histogram::Tally;
 use crate::metrics::{Asked, Metrics, PolicyCounters, Route};
 
 /// Body limit of `/v1/decide` and `/v1/data/rpol/decision` (spec 13).
@@ -97,7 +98,7 @@ async fn auth_and_time(State(st): State<Arc<AppState>>, req: Request, next: Next
         return r;
     }
     let resp = next.run(req).await;
-    st.metrics.http(route).observe(t0.elapsed().as_secs_f64());
+    st.metrics.http(route).observe(t0.elapsed());
     resp
 }
 
@@ -207,20 +208,18 @@ fn reasons(query: Option<&str>) -> Vec<String> {
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
+    let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16));
     let mut i = 0;
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = |c: u8| (c as char).to_digit(16);
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' => match (hex(b.get(i + 1)), hex(b.get(i + 2))) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             c => out.push(c),
         }
         i += 1;
@@ -296,15 +295,14 @@ fn decide_one(
     text: &str,
     codes: &[&str],
     id: Option<&str>,
+    tally: Option<&mut Tally>,
 ) -> Outcome {
     let c = &served.compiled;
     let t0 = Instant::now();
     match c.parse_request(text) {
         Ok(req) => {
             let d = c.decide(&req, codes);
-            st.metrics
-                .decision_duration
-                .observe(t0.elapsed().as_secs_f64());
+            timed(st, tally, t0);
             served.counters.record(&st.metrics, c, &asked(&req), &d);
             if let Some((log, key)) = &st.log {
                 let id = id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
@@ -319,9 +317,7 @@ fn decide_one(
                 // panic is never the answer: decide it as it parses now.
                 Ok(d) => return Outcome::Valid(d),
             };
-            st.metrics
-                .decision_duration
-                .observe(t0.elapsed().as_secs_f64());
+            timed(st, tally, t0);
             st.metrics.invalid.inc();
             let none = Asked {
                 surface: None,
@@ -335,6 +331,16 @@ fn decide_one(
             }
             Outcome::Invalid(errors, fb)
         }
+    }
+}
+
+/// Records the engine time since `t0`: in `tally` (a batch's, added to the
+/// histogram once per batch part), else in the histogram itself.
+fn timed(st: &AppState, tally: Option<&mut Tally>, t0: Instant) {
+    let d = t0.elapsed();
+    match tally {
+        Some(t) => t.add(&st.metrics.decision_duration, d),
+        None => st.metrics.decision_duration.observe(d),
     }
 }
 
@@ -403,7 +409,7 @@ async fn decide(State(st): State<Arc<AppState>>, req: Request) -> Response {
         return invalid_here(served, &codes, "", "the body is not valid UTF-8");
     };
     let c = &served.compiled;
-    match decide_one(&st, served, text, &codes, None) {
+    match decide_one(&st, served, text, &codes, None, None) {
         Outcome::Valid(d) => {
             // Exactly `rpol eval --format json`'s output, newline included.
             let mut body = d.to_json_pretty(c);
@@ -567,15 +573,17 @@ fn decide_part(
     out: &mut String,
 ) {
     let c = &served.compiled;
+    let mut tally = Tally::new(&st.metrics.decision_duration);
     for (i, r) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        match decide_one(st, served, r.get(), codes, None) {
+        match decide_one(st, served, r.get(), codes, None, Some(&mut tally)) {
             Outcome::Valid(d) => d.write_json(c, out),
             Outcome::Invalid(errors, fb) => write_invalid(out, c, &errors, &fb),
         }
     }
+    st.metrics.decision_duration.observe_many(&tally);
 }
 
 #[derive(Deserialize)]
@@ -616,7 +624,7 @@ async fn opa(State(st): State<Arc<AppState>>, req: Request) -> Response {
     };
     let id = uuid::Uuid::new_v4().to_string();
     let c = &served.compiled;
-    match decide_one(&st, served, input.get(), &codes, Some(&id)) {
+    match decide_one(&st, served, input.get(), &codes, Some(&id), None) {
         Outcome::Valid(d) => {
             let mut body = String::with_capacity(2048);
             body.push_str("{\"result\":");

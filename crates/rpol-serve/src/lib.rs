@@ -7,7 +7,16 @@
 //! `--watch`. Policies are swapped atomically; a request loads the current
 //! one once and is decided, counted, logged and labelled by it alone.
 
+// Nothing a client sends may crash the process: no unwrap, no indexing that
+// can go out of range, no panic in this crate (tests may).
+#![deny(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)
+)]
+
 mod declog;
+mod histogram;
 mod http;
 mod metrics;
 mod server;

@@ -6,11 +6,11 @@
 
 use std::sync::OnceLock;
 
+use crate::histogram::DurationHistogram;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use rpol_engine::{Compiled, Decision, DenyCode, ReasonOutcome, Verdict};
 
@@ -98,8 +98,8 @@ const HTTP_BUCKETS: [f64; 13] = [
     2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1, 0.25, 1.0,
 ];
 
-fn http_histogram() -> Histogram {
-    Histogram::new(HTTP_BUCKETS)
+fn http_histogram() -> DurationHistogram {
+    DurationHistogram::new(&HTTP_BUCKETS)
 }
 
 /// The service's metrics (process-wide; survive reloads).
@@ -110,14 +110,14 @@ pub struct Metrics {
     pub invalid: Counter,
     forbid: Family<L1, Counter>,
     personal: Family<L1, Counter>,
-    pub decision_duration: Histogram,
+    pub decision_duration: DurationHistogram,
     policy_info: Family<L3, Gauge>,
     pub reload_ok: Counter,
     pub reload_refused: Counter,
     pub log_dropped: Counter,
     /// `[kind][code]`, kind 0 source, 1 feature, 2 reason.
     denied: [[Counter; 11]; 3],
-    http: [Histogram; 8],
+    http: [DurationHistogram; 8],
     info_current: std::sync::Mutex<Option<L3>>,
 }
 
@@ -174,14 +174,16 @@ impl Metrics {
             "Features of a personal class asked for in a mode that does not allow them, by mode",
             personal.clone(),
         );
-        let decision_duration = Histogram::new(DECISION_BUCKETS);
+        let decision_duration = DurationHistogram::new(&DECISION_BUCKETS);
         registry.register(
             "rpol_decision_duration_seconds",
             "Engine time of one decision (request parse and decide), in seconds",
             decision_duration.clone(),
         );
         let http_family =
-            Family::<L1, Histogram, fn() -> Histogram>::new_with_constructor(http_histogram);
+            Family::<L1, DurationHistogram, fn() -> DurationHistogram>::new_with_constructor(
+                http_histogram,
+            );
         registry.register(
             "rpol_http_request_duration_seconds",
             "HTTP request handling time, by route, in seconds",
@@ -232,8 +234,19 @@ impl Metrics {
         }
     }
 
-    pub fn http(&self, route: Route) -> &Histogram {
+    pub fn http(&self, route: Route) -> &DurationHistogram {
+        // `Route::ALL` has every route, in declaration order, so the index
+        // of any `Route` is in range.
+        #[allow(clippy::indexing_slicing)]
         &self.http[route as usize]
+    }
+
+    /// Counts one denial of `kind` (0 source, 1 feature, 2 reason) with `code`
+    /// (a code outside the table, `policy_mismatch`, is never in a decision).
+    fn denied(&self, kind: usize, code: DenyCode) {
+        if let Some(c) = self.denied.get(kind).and_then(|k| k.get(code as usize)) {
+            c.inc();
+        }
     }
 
     /// The text exposition (OpenMetrics text, which Prometheus reads).
@@ -272,13 +285,7 @@ impl Metrics {
             m.modes.len(),
             m.features.len(),
         );
-        let name = |v: &[String], i: usize| -> String {
-            if i == 0 {
-                NONE.to_string()
-            } else {
-                v[i - 1].clone()
-            }
-        };
+        let name = label;
         let fallback = (0..ns)
             .map(|s| {
                 self.fallback
@@ -318,7 +325,9 @@ impl Metrics {
                 }
                 let granted = class.requires.iter().all(|r| mode.grants.contains(r));
                 let listed = f.allowed_modes.contains(&(mi as u32));
-                personal_disallowed[mi * nf + fi] = !(granted && listed);
+                if let Some(slot) = personal_disallowed.get_mut(mi * nf + fi) {
+                    *slot = !(granted && listed);
+                }
             }
         }
         PolicyCounters {
@@ -333,6 +342,15 @@ impl Metrics {
             personal_disallowed,
             forbid_seen: m.forbids.len(),
         }
+    }
+}
+
+/// The label value of a surface or purpose: [`NONE`] for index 0, else the
+/// name of `names[i - 1]`.
+fn label(names: &[String], i: usize) -> String {
+    match i.checked_sub(1).and_then(|i| names.get(i)) {
+        Some(n) => n.clone(),
+        None => NONE.to_string(),
     }
 }
 
@@ -375,27 +393,28 @@ impl PolicyCounters {
             if let Some(cell) = self.decisions.get(i) {
                 cell.get_or_init(|| {
                     let m = c.model();
-                    let name = |v: &[String], i: usize| {
-                        if i == 0 {
-                            NONE.to_string()
-                        } else {
-                            v[i - 1].clone()
-                        }
-                    };
+                    let name = label;
                     metrics
                         .decisions
                         .get_or_create(&[
                             ("surface", name(&m.surfaces, s)),
                             ("purpose", name(&m.purposes, p)),
-                            ("mode", m.modes[mode].name.clone()),
+                            (
+                                "mode",
+                                m.modes
+                                    .get(mode)
+                                    .map_or_else(String::new, |md| md.name.clone()),
+                            ),
                         ])
                         .clone()
                 })
                 .inc();
             }
         }
-        if d.arm.is_none() {
-            self.fallback[s].inc();
+        if d.arm.is_none()
+            && let Some(c) = self.fallback.get(s)
+        {
+            c.inc();
         }
         // Each rule counts once per decision however much it denied.
         let mut fired_small = 0u64;
@@ -419,21 +438,22 @@ impl PolicyCounters {
                     .get(mode * self.features + *f as usize)
                     .copied()
                     .unwrap_or(false)
+                && let Some(c) = self.personal.get(mode)
             {
-                self.personal[mode].inc();
+                c.inc();
             }
         }
         for _ in &d.unknown_features {
-            metrics.denied[1][DenyCode::UnknownFeature as usize].inc();
+            metrics.denied(1, DenyCode::UnknownFeature);
         }
         for (_, o) in &d.reasons {
             match o {
                 ReasonOutcome::Shown(_) => {}
                 ReasonOutcome::Suppressed(code) => {
-                    metrics.denied[2][*code as usize].inc();
+                    metrics.denied(2, *code);
                 }
                 ReasonOutcome::Forbidden(r) => {
-                    metrics.denied[2][DenyCode::Forbidden as usize].inc();
+                    metrics.denied(2, DenyCode::Forbidden);
                     fire(*r);
                 }
             }
@@ -441,8 +461,10 @@ impl PolicyCounters {
         while fired_small != 0 {
             let r = fired_small.trailing_zeros() as usize;
             fired_small &= fired_small - 1;
-            if r < self.forbid_seen {
-                self.forbid[r].inc();
+            if r < self.forbid_seen
+                && let Some(c) = self.forbid.get(r)
+            {
+                c.inc();
             }
         }
         for r in fired_more {
@@ -457,10 +479,10 @@ fn count_verdict(metrics: &Metrics, kind: usize, v: Verdict, fire: &mut impl FnM
     match v {
         Verdict::Allowed => {}
         Verdict::Denied(code) => {
-            metrics.denied[kind][code as usize].inc();
+            metrics.denied(kind, code);
         }
         Verdict::Forbidden(r) => {
-            metrics.denied[kind][DenyCode::Forbidden as usize].inc();
+            metrics.denied(kind, DenyCode::Forbidden);
             fire(r);
         }
     }

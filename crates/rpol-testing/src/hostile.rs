@@ -149,6 +149,37 @@ pub fn shapes() -> Vec<Shape> {
                 "]}",
             ),
         ),
+        // 100,000 distinct registry features, each name written with an
+        // escape (`\u0066` is `f`): the whole request takes serde_json.
+        shape(
+            "features_escaped",
+            fill(
+                &format!("{BASE},\"features\":["),
+                |i| format!("\"\\u0066{i}\""),
+                MAX_ARRAY_LEN,
+                "]}",
+            ),
+        ),
+        // ~70,000 numbers with fractions and exponents (serde_json's path).
+        shape(
+            "numbers",
+            fill(
+                &format!("{BASE},\"x\":["),
+                |i| format!("{i}.5e-7"),
+                MAX_ARRAY_LEN,
+                "]}",
+            ),
+        ),
+        // ~100,000 distinct undeclared roles: one error each.
+        shape(
+            "roles_unknown",
+            fill(
+                &format!("{BASE},\"roles\":["),
+                |i| format!("\"r{i}\""),
+                MAX_ARRAY_LEN,
+                "]}",
+            ),
+        ),
         // One role 100,000 times.
         shape(
             "roles",

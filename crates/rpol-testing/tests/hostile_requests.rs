@@ -215,3 +215,33 @@ fn repeated_reason_codes_count_once() {
         rpol_engine::ReasonOutcome::Suppressed(DenyCode::PolicyMismatch)
     ));
 }
+
+#[test]
+fn escaped_names_numbers_and_unknown_roles() {
+    let c = policy();
+    // Escaped names are the same registry features as plain ones (fewer
+    // fit in the limit).
+    let plain = c
+        .decide_json(&shape("features_distinct"), &[])
+        .expect("valid");
+    let escaped = c
+        .decide_json(&shape("features_escaped"), &[])
+        .expect("valid");
+    let n = escaped.features.len();
+    assert!(n > 70_000, "{n}");
+    assert!(plain.features.starts_with(&escaped.features));
+    let Err((errors, _)) = c.decide_json(&shape("numbers"), &[]) else {
+        panic!("`x` is not a request key")
+    };
+    assert!(errors.0[0].message.starts_with("unknown key `x`"));
+    let Err((errors, fallback)) = c.decide_json(&shape("roles_unknown"), &[]) else {
+        panic!("undeclared roles")
+    };
+    assert_eq!(errors.len(), rpol_engine::MAX_REQUEST_ERRORS + 1);
+    assert!(
+        errors.0[0]
+            .message
+            .starts_with("`r0` is not a declared role")
+    );
+    assert_eq!(fallback.mode, c.model().fallback.mode);
+}
