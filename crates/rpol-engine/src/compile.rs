@@ -97,6 +97,8 @@ pub struct Compiled {
     pub(crate) names: NameIndex,
     /// Identity tags checked on use (see [`PolicyTags`]).
     pub(crate) tags: PolicyTags,
+    /// The request-field tables `prepare` reads instead of evaluating.
+    pub(crate) plan: crate::prepare::PreparePlan,
 }
 
 /// Name indexes of the request vocabulary (first declaration wins, as a scan would).
@@ -547,9 +549,10 @@ impl Compiled {
                 .collect(),
         };
         let tags = PolicyTags::of(m);
-        Ok(Compiled {
+        let mut c = Compiled {
             names,
             tags,
+            plan: crate::prepare::PreparePlan::default(),
             digest: m.digest.as_str().into(),
             mode_grants,
             personal_caps,
@@ -575,7 +578,9 @@ impl Compiled {
             source_index,
             role_clearance,
             model,
-        })
+        };
+        c.plan = crate::prepare::PreparePlan::build(&c);
+        Ok(c)
     }
 
     pub fn model(&self) -> &PolicyModel {

@@ -103,7 +103,7 @@ impl std::error::Error for UnknownRetention {}
 /// evaluated; single checks against it allocate nothing. It belongs to the
 /// one [`Compiled`] that prepared it: any other policy denies its checks
 /// `policy_mismatch`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Prepared<'r> {
     pub(crate) req: &'r Request,
     /// The instance tag of the policy that prepared it (`NO_INSTANCE` when the
@@ -221,7 +221,7 @@ impl Compiled {
     }
 
     /// Resolves the mode: the first arm whose condition is true (not unknown).
-    fn resolve(&self, req: &Request) -> (u32, Option<u32>) {
+    pub(crate) fn resolve(&self, req: &Request) -> (u32, Option<u32>) {
         let env = Env {
             req,
             mode: None,
@@ -242,8 +242,7 @@ impl Compiled {
         if req.vocabulary != self.tags.vocabulary {
             return self.foreign(req);
         }
-        let (mode, arm) = self.resolve(req);
-        self.prepare_in_mode(req, mode, arm)
+        self.prepare_planned(req, None)
     }
 
     /// Prepares a request as if `mode` had been resolved, for analysis ("what
@@ -253,11 +252,11 @@ impl Compiled {
         if req.vocabulary != self.tags.vocabulary {
             return self.foreign(req);
         }
-        self.prepare_in_mode(req, mode, None)
+        self.prepare_planned(req, Some(mode))
     }
 
     /// A prepared request that no policy accepts.
-    fn foreign<'r>(&self, req: &'r Request) -> Prepared<'r> {
+    pub(crate) fn foreign<'r>(&self, req: &'r Request) -> Prepared<'r> {
         Prepared {
             req,
             policy: NO_INSTANCE,
@@ -270,68 +269,6 @@ impl Compiled {
             entries_fired: 0,
             entries_more: Vec::new(),
             granted_mask: 0,
-        }
-    }
-
-    fn prepare_in_mode<'r>(&self, req: &'r Request, mode: u32, arm: Option<u32>) -> Prepared<'r> {
-        let env = Env {
-            req,
-            mode: Some(mode),
-            feature: None,
-        };
-        let fires =
-            |w: &Option<crate::eval::CExpr>| w.as_ref().is_none_or(|w| w.eval(&env) != Tri::F);
-        let rules = self.forbid_when.iter().zip(&self.forbid_other);
-        let mut fired_mask = 0u64;
-        for (i, (w, &other)) in rules.clone().take(64).enumerate() {
-            if other && fires(w) {
-                fired_mask |= 1 << i;
-            }
-        }
-        let fired_more: Vec<bool> = rules.skip(64).map(|(w, &o)| o && fires(w)).collect();
-        let mut entries_fired = 0u64;
-        for (i, e) in self.entries.iter().take(64).enumerate() {
-            if fires(&e.when) {
-                entries_fired |= 1 << i;
-            }
-        }
-        let entries_more: Vec<bool> = self
-            .entries
-            .iter()
-            .skip(64)
-            .map(|e| fires(&e.when))
-            .collect();
-        let granted_mask = req
-            .consent
-            .iter()
-            .take(64)
-            .enumerate()
-            .fold(0u64, |m, (i, c)| {
-                if *c == CONSENT_GRANTED as u8 {
-                    m | 1 << i
-                } else {
-                    m
-                }
-            });
-        let (np, nm) = (self.model.purposes.len(), self.model.modes.len());
-        let pm = match req.purpose {
-            Some(p) if (p as usize) < np && (mode as usize) < nm => {
-                Some(p as usize * nm + mode as usize)
-            }
-            _ => None,
-        };
-        Prepared {
-            req,
-            policy: self.tags.instance,
-            pm,
-            mode,
-            arm,
-            grants: self.mode_grants.get(mode as usize).copied().unwrap_or(0),
-            fired_more,
-            fired_mask,
-            entries_fired,
-            entries_more,
-            granted_mask,
         }
     }
 
@@ -707,7 +644,7 @@ impl Compiled {
     /// itself valid. An invalid purpose denies every feature `invalid_request`.
     pub(crate) fn fallback(&self, partial: Partial, reason_codes: &[&str]) -> Decision {
         let req = self.fallback_request(partial);
-        let p = self.prepare_in_mode(&req, self.model.fallback.mode, None);
+        let p = self.prepare_planned(&req, Some(self.model.fallback.mode));
         self.decide_prepared(&p, reason_codes)
     }
 

@@ -28,6 +28,7 @@ mod json_fast;
 mod lean;
 pub mod model;
 mod names;
+mod prepare;
 mod request;
 mod signing;
 
