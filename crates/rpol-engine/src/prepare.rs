@@ -101,6 +101,7 @@ pub(crate) struct PreparePlan {
     mode_table: Option<Table>,
     /// Arms 0..64 that are tabulated (the others are evaluated in order).
     tabulated_arms: u64,
+    all_arms_tabulated: bool,
     entries_eval: Vec<Evaluated>,
     rules_eval: Vec<Evaluated>,
 }
@@ -459,6 +460,8 @@ impl PreparePlan {
                 plan.tables.push(table);
             }
         }
+        plan.all_arms_tabulated =
+            c.arms.len() <= 64 && (0..c.arms.len()).all(|i| plan.tabulated_arms >> i & 1 == 1);
         plan
     }
 
@@ -538,6 +541,13 @@ impl Compiled {
     /// (and every arm from 64 on) evaluated.
     fn resolve_planned(&self, req: &Request, arms: u64) -> (u32, Option<u32>) {
         let plan = &self.plan;
+        // Every arm tabulated: the first true one is the lowest bit.
+        if self.arms.len() <= 64 && plan.all_arms_tabulated {
+            return match self.model.resolve.get(arms.trailing_zeros() as usize) {
+                Some(a) => (a.mode, Some(arms.trailing_zeros())),
+                None => (self.model.fallback.mode, None),
+            };
+        }
         let env = Env {
             req,
             mode: None,
@@ -606,19 +616,22 @@ impl Compiled {
             feature: None,
         };
         let fires = |w: &Option<CExpr>| w.as_ref().is_none_or(|w| w.eval(&env) != Tri::F);
-        let fired_more: Vec<bool> = self
-            .forbid_when
-            .iter()
-            .zip(&self.forbid_other)
-            .skip(64)
-            .map(|(w, &o)| o && fires(w))
-            .collect();
-        let entries_more: Vec<bool> = self
-            .entries
-            .iter()
-            .skip(64)
-            .map(|e| fires(&e.when))
-            .collect();
+        // Most policies have fewer than 64 of each: no iterator to run.
+        let fired_more: Vec<bool> = if self.forbid_when.len() > 64 {
+            let rules = self.forbid_when.iter().zip(&self.forbid_other);
+            rules.skip(64).map(|(w, &o)| o && fires(w)).collect()
+        } else {
+            Vec::new()
+        };
+        let entries_more: Vec<bool> = if self.entries.len() > 64 {
+            self.entries
+                .iter()
+                .skip(64)
+                .map(|e| fires(&e.when))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut granted_mask = 0u64;
         for (i, &c) in req.consent.iter().take(64).enumerate() {
             granted_mask |= u64::from(c == CONSENT_GRANTED as u8) << i;

@@ -49,6 +49,12 @@ fn main() {
     let mut set = AllowedSet::new();
     let prepared = engine.prepare(&req);
     let ids: Vec<_> = engine.feature_ids().collect();
+    // The same policy without its forbid rules: nothing request-dependent
+    // is left to prepare but the mode.
+    let mut model = engine.model().clone();
+    model.forbids.clear();
+    let plain = rpol_engine::Compiled::build(model).unwrap();
+    let plain_req = plain.parse_request(workload::TYPICAL).unwrap();
     println!("operation\tCPU ns (mean of {n}, typical request)");
     for round in 0..2 {
         let full = mean_cpu(n, || {
@@ -77,6 +83,9 @@ fn main() {
         let prepare = mean_cpu(n * 20, || {
             black_box(engine.prepare(black_box(&req)));
         });
+        let plain_prepare = mean_cpu(n * 20, || {
+            black_box(plain.prepare(black_box(&plain_req)));
+        });
         let mut i = 0usize;
         let check = mean_cpu(n * 100, || {
             i = (i + 1) % ids.len();
@@ -96,6 +105,7 @@ fn main() {
             scoped / hand_scoped
         );
         println!("prepare\t{prepare:.1}");
+        println!("prepare, no forbid rules\t{plain_prepare:.1}");
         println!("single check (prepared)\t{check:.1}");
     }
 }
