@@ -155,9 +155,8 @@ fn name_tag<'a>(domain: &str, names: impl Iterator<Item = &'a str>) -> u64 {
         h.update(n.as_bytes());
     }
     let d = h.finalize();
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&d[..8]);
-    u64::from_le_bytes(b)
+    // A SHA-256 digest has 32 bytes.
+    u64::from_le_bytes(d.first_chunk::<8>().copied().unwrap_or_default())
 }
 
 impl PolicyTags {
@@ -237,6 +236,13 @@ fn check_expr(e: &crate::model::Expr, m: &PolicyModel) -> Result<(), ModelError>
 
 impl Compiled {
     /// Validates the model (it may come from a file) and derives the tables.
+    ///
+    /// Runs once per load, before any request. Its indexing is in range by
+    /// construction: every id from the model is checked against its list
+    /// before use (classes, modes, purposes and topics per feature, forbid
+    /// targets against their kind's count, feature-set members), and every
+    /// other index ranges over tables sized from the same counts here.
+    #[allow(clippy::indexing_slicing)]
     pub fn build(model: PolicyModel) -> Result<Compiled, ModelError> {
         let m = &model;
         for (what, n) in [

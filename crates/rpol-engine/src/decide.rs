@@ -138,7 +138,10 @@ const CODE_VERDICT: [Verdict; 256] = {
     let mut i = 0;
     while i < 256 {
         if i != PASS as usize {
-            t[i] = Verdict::Denied(DenyCode::from_u8(i as u8));
+            // Evaluated at compile time: an index out of range would not compile.
+            #[allow(clippy::indexing_slicing)]
+            let slot = &mut t[i];
+            *slot = Verdict::Denied(DenyCode::from_u8(i as u8));
         }
         i += 1;
     }
@@ -229,7 +232,9 @@ impl Compiled {
         };
         for (i, c) in self.arms.iter().enumerate() {
             if c.eval(&env) == Tri::T {
-                return (self.model.resolve[i].mode, Some(i as u32));
+                // `arms` is built one to one from `resolve`.
+                let mode = self.model.resolve.get(i).map_or(0, |a| a.mode);
+                return (mode, Some(i as u32));
             }
         }
         (self.model.fallback.mode, None)
@@ -298,6 +303,14 @@ impl Compiled {
 
     /// The verdict of feature `fi` (in range) with its (purpose, mode) column
     /// precomputed, so that bulk loops do no per-feature setup.
+    ///
+    /// Indexing is in range by construction: every caller checks `fi` against
+    /// the registry size, `column` is `pm * nf` with `pm` checked against
+    /// purposes × modes by `prepare`, and the tables (`feature_static`,
+    /// `feature_consent`, `feature_entry_mask`, `entry_more_ranges` of one
+    /// more) and entry numbers were all sized from the same model by
+    /// `Compiled::build`. The checks are not repeated on the hot path.
+    #[allow(clippy::indexing_slicing)]
     #[inline(always)]
     fn feature_verdict(&self, p: &Prepared<'_>, fi: usize, column: usize) -> Verdict {
         let code = self.feature_static[column + fi];
@@ -397,19 +410,24 @@ impl Compiled {
     ) {
         let nf = self.feature_consent.len();
         let start = out.len();
-        match p.pm {
-            Some(pm) if pm < self.pass_words.len() => {
-                let column = &self.feature_static[pm * nf..(pm + 1) * nf];
+        let column =
+            p.pm.filter(|&pm| pm < self.pass_words.len())
+                .and_then(|pm| self.feature_static.get(pm * nf..(pm + 1) * nf));
+        match column {
+            Some(column) => {
+                // A `u8` always indexes a table of 256.
+                #[allow(clippy::indexing_slicing)]
+                let verdict = |c: u8| CODE_VERDICT[c as usize];
                 out.extend(
                     column
                         .iter()
                         .enumerate()
-                        .map(|(i, &c)| (i as u32, CODE_VERDICT[c as usize])),
+                        .map(|(i, &c)| (i as u32, verdict(c))),
                 );
             }
             _ => out.extend((0..nf as u32).map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest)))),
         }
-        self.allowed_words(p, allowed, Some(&mut out[start..]));
+        self.allowed_words(p, allowed, out.get_mut(start..));
     }
 
     /// Verdicts of the given features (in range), appended to `out`.
@@ -448,7 +466,7 @@ impl Compiled {
         if requires & !p.grants != 0 {
             return Verdict::Denied(DenyCode::CapabilityMissing);
         }
-        if let Some(w) = &self.source_when[si]
+        if let Some(w) = self.source_when.get(si).and_then(Option::as_ref)
             && w.eval(&Env {
                 req: p.req,
                 mode: Some(p.mode),
@@ -457,7 +475,7 @@ impl Compiled {
         {
             return Verdict::Denied(DenyCode::ConditionFalse);
         }
-        for &r in &self.source_forbids[si] {
+        for &r in self.source_forbids.get(si).into_iter().flatten() {
             if p.fired(r) {
                 return Verdict::Forbidden(r);
             }
@@ -471,25 +489,29 @@ impl Compiled {
         if p.policy != self.tags.instance {
             return ReasonOutcome::Suppressed(DenyCode::PolicyMismatch);
         }
-        let Some(ri) = self
+        let Some((ri, reason)) = self
             .model
             .reasons
             .iter()
-            .position(|r| r.codes.iter().any(|pat| pattern_matches(pat, code)))
+            .enumerate()
+            .find(|(_, r)| r.codes.iter().any(|pat| pattern_matches(pat, code)))
         else {
             return ReasonOutcome::Suppressed(DenyCode::NoReasonForCode);
         };
-        if self.reason_requires[ri] & !p.grants != 0 {
+        // Built one to one with the reasons; a missing entry would deny.
+        let requires = self.reason_requires.get(ri).copied().unwrap_or(u64::MAX);
+        if requires & !p.grants != 0 {
             return ReasonOutcome::Suppressed(DenyCode::CapabilityMissing);
         }
-        if self.model.reasons[ri]
+        if reason
             .from
             .iter()
             .any(|&f| !self.feature_by_index(p, f).is_allowed())
         {
             return ReasonOutcome::Suppressed(DenyCode::FeatureDenied);
         }
-        if let Some(&r) = self.reason_forbids[ri].iter().find(|&&r| p.fired(r)) {
+        let forbids = self.reason_forbids.get(ri).into_iter().flatten();
+        if let Some(&r) = forbids.into_iter().find(|&&r| p.fired(r)) {
             return ReasonOutcome::Forbidden(r);
         }
         ReasonOutcome::Shown(ri as u32)
@@ -553,11 +575,12 @@ impl Compiled {
         // Small registries keep the bitmap on the stack.
         let mut stack = [0u8; 512];
         let mut heap = Vec::new();
-        let bits: &mut [u8] = if bits_len <= stack.len() {
-            &mut stack[..bits_len]
-        } else {
-            heap.resize(bits_len, 0u8);
-            &mut heap
+        let bits: &mut [u8] = match stack.get_mut(..bits_len) {
+            Some(bits) => bits,
+            None => {
+                heap.resize(bits_len, 0u8);
+                &mut heap
+            }
         };
         let sources: Vec<Verdict> = (0..ns)
             .map(|s| {
@@ -583,7 +606,9 @@ impl Compiled {
             }
             None => match route {
                 Some(r) => {
-                    let mut ids = self.model.feature_sets[r as usize].features.clone();
+                    // Routes name declared feature sets (`Compiled::build`).
+                    let set = self.model.feature_sets.get(r as usize);
+                    let mut ids = set.map(|s| s.features.clone()).unwrap_or_default();
                     ids.sort_unstable();
                     ids.dedup();
                     features.reserve_exact(ids.len());

@@ -450,7 +450,11 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                         let t = t as usize;
                         match fv {
                             J::Str(s) => match consent_state(s) {
-                                Ok(state) => req.consent[t] = state,
+                                Ok(state) => {
+                                    if let Some(slot) = req.consent.get_mut(t) {
+                                        *slot = state;
+                                    }
+                                }
                                 Err(why) => bad!(errs, format!("$.{k}.{fk}"), "{why}"),
                             },
                             other => bad!(
@@ -484,8 +488,15 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                             continue;
                         };
                         let fi = fi as usize;
-                        match context_value(&m.context[fi].ty, ix.variants.get(fi), fv) {
-                            Ok(val) => req.context[fi] = Some(val),
+                        // `fi` comes from this policy's index of `m.context`.
+                        #[allow(clippy::indexing_slicing)]
+                        let ty = &m.context[fi].ty;
+                        match context_value(ty, ix.variants.get(fi), fv) {
+                            Ok(val) => {
+                                if let Some(slot) = req.context.get_mut(fi) {
+                                    *slot = Some(val);
+                                }
+                            }
                             Err(why) => bad!(errs, format!("$.{k}.{fk}"), "`context.{fk}` {why}"),
                         }
                     }
@@ -530,9 +541,12 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                                 let h = table.hash(s);
                                 match table.get_hashed(h, s) {
                                     Some(&id) => {
-                                        let (w, b) = (id as usize / 64, id % 64);
-                                        if known[w] >> b & 1 == 0 {
-                                            known[w] |= 1 << b;
+                                        // Registry ids index `known` (sized from the registry).
+                                        let word = known.get_mut(id as usize / 64);
+                                        if let Some(w) = word
+                                            && *w >> (id % 64) & 1 == 0
+                                        {
+                                            *w |= 1 << (id % 64);
                                             out.push_known(id);
                                         }
                                     }
