@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sha2::{Digest, Sha256};
 
 use crate::DenyCode;
-use crate::decide::{FeatureId, SourceId};
 use crate::eval::{CExpr, FeatureCtx, Tri};
+use crate::ids::{FeatureId, SourceId};
 use crate::model::{Clearance, ContextType, ForbidKind, PolicyModel};
 
 /// Capabilities, modes, purposes, surfaces and roles are bit sets of this width.

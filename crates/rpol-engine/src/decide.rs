@@ -7,49 +7,9 @@ use crate::DenyCode;
 use crate::compile::{Compiled, NO_INSTANCE, NO_TOPIC, PASS};
 use crate::decision::Decision;
 use crate::eval::{Env, Tri};
+use crate::ids::{FeatureId, SourceId};
 use crate::model::{CONSENT_GRANTED, Clearance, Visibility};
 use crate::request::{Partial, Request, RequestErrors};
-
-/// A registry feature: its registry position, tied to the registry of the
-/// policy that resolved it ([`Compiled::feature_id`]). An id used with a
-/// policy whose registry differs (another policy, or one swapped in with the
-/// features in another order) is denied `policy_mismatch`, never taken as
-/// whatever feature sits at that position there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FeatureId {
-    pub(crate) index: u32,
-    pub(crate) tag: u64,
-}
-
-impl FeatureId {
-    pub(crate) fn new(index: u32, tag: u64) -> FeatureId {
-        FeatureId { index, tag }
-    }
-
-    /// The registry position (an index into `model().features`).
-    pub fn index(self) -> u32 {
-        self.index
-    }
-}
-
-/// A candidate source: its declaration position, tied to the sources of the
-/// policy that resolved it, as [`FeatureId`] is to its registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SourceId {
-    pub(crate) index: u32,
-    pub(crate) tag: u64,
-}
-
-impl SourceId {
-    pub(crate) fn new(index: u32, tag: u64) -> SourceId {
-        SourceId { index, tag }
-    }
-
-    /// The declaration position (an index into `model().sources`).
-    pub fn index(self) -> u32 {
-        self.index
-    }
-}
 
 /// The answer for one source or feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,24 +107,6 @@ const CODE_VERDICT: [Verdict; 256] = {
     }
     t
 };
-
-impl DenyCode {
-    pub(crate) const fn from_u8(v: u8) -> DenyCode {
-        match v {
-            0 => DenyCode::CapabilityMissing,
-            1 => DenyCode::ConditionFalse,
-            2 => DenyCode::Forbidden,
-            3 => DenyCode::UnknownFeature,
-            4 => DenyCode::PurposeProhibited,
-            5 => DenyCode::PurposeNotAllowed,
-            6 => DenyCode::ModeNotAllowed,
-            7 => DenyCode::ConsentRequired,
-            9 => DenyCode::NoReasonForCode,
-            10 => DenyCode::FeatureDenied,
-            _ => DenyCode::InvalidRequest,
-        }
-    }
-}
 
 /// Sets bit `i` of a cache-scope bitmap when `v` allows (branch-free).
 #[inline(always)]
