@@ -2,7 +2,7 @@
 //! to the policy that resolved them (see `PolicyTags` in `compile.rs`).
 
 /// A registry feature: its registry position, tied to the registry of the
-/// policy that resolved it ([`Compiled::feature_id`]). An id used with a
+/// policy that resolved it ([`Compiled::feature_id`](crate::Compiled::feature_id)). An id used with a
 /// policy whose registry differs (another policy, or one swapped in with the
 /// features in another order) is denied `policy_mismatch`, never taken as
 /// whatever feature sits at that position there.
