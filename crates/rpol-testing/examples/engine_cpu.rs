@@ -14,24 +14,9 @@ mod home;
 use rpol_engine::AllowedSet;
 use rpol_testing::workload;
 
-fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Mean CPU nanoseconds of `f` over `n` calls, after a warm-up.
-fn mean_cpu(n: u64, mut f: impl FnMut()) -> f64 {
-    for _ in 0..n / 10 + 1 {
-        f();
-    }
-    let t0 = cpu_ns();
-    for _ in 0..n {
-        f();
-    }
-    (cpu_ns() - t0) as f64 / n as f64
-}
+#[path = "common/cpu.rs"]
+mod cpu;
+use cpu::{cpu_ns, mean_cpu};
 
 fn main() {
     let n: u64 = std::env::args()
