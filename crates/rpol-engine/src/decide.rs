@@ -119,9 +119,15 @@ fn mark(bits: &mut [u8], i: usize, v: Verdict) {
 /// The cache-scope bitmap bytes of allowed words (LSB first).
 #[inline]
 pub(crate) fn words_to_bytes(words: &[u64], bytes: &mut [u8]) {
-    for (k, b) in bytes.iter_mut().enumerate() {
-        *b = words.get(k / 8).map_or(0, |w| (w >> (8 * (k % 8))) as u8);
+    // Eight bytes a word, little-endian (LSB first); bytes past the words are 0.
+    let mut chunks = bytes.chunks_mut(8);
+    for (chunk, w) in chunks.by_ref().zip(words) {
+        chunk
+            .iter_mut()
+            .zip(w.to_le_bytes())
+            .for_each(|(b, x)| *b = x);
     }
+    chunks.flatten().for_each(|b| *b = 0);
 }
 
 /// Whether `code` matches a pattern with at most one `*` (which matches any run).
