@@ -103,7 +103,8 @@ fn split(bytes: &[u8]) -> Result<Parts<'_>, ArtifactError> {
             } else {
                 ArtifactError::NotAnArtifact
             })?;
-    let line = std::str::from_utf8(&bytes[..nl]).map_err(|_| ArtifactError::NotAnArtifact)?;
+    let line = std::str::from_utf8(bytes.get(..nl).ok_or(ArtifactError::NotAnArtifact)?)
+        .map_err(|_| ArtifactError::NotAnArtifact)?;
     let parts: Vec<&str> = line.split(' ').collect();
     if parts.first() != Some(&MAGIC) {
         return Err(ArtifactError::NotAnArtifact);
@@ -128,7 +129,9 @@ fn split(bytes: &[u8]) -> Result<Parts<'_>, ArtifactError> {
     let len: usize = len
         .parse()
         .map_err(|_| ArtifactError::Corrupt("malformed length".into()))?;
-    let body = &bytes[nl + 1..];
+    let body = bytes
+        .get(nl + 1..)
+        .ok_or(ArtifactError::Corrupt("no body".into()))?;
     if body.len() < len {
         return Err(ArtifactError::Truncated);
     }
@@ -212,9 +215,11 @@ impl Compiled {
             .unwrap_or(unsigned.len());
         let signature = key.sign(&unsigned);
         let mut out = Vec::with_capacity(unsigned.len() + 1 + SIG_PREFIX.len() + 128);
-        out.extend_from_slice(&unsigned[..nl]);
+        // `nl` is a position in `unsigned` or its length.
+        let (header, rest) = unsigned.split_at_checked(nl).unwrap_or((&unsigned, &[]));
+        out.extend_from_slice(header);
         out.extend_from_slice(format!(" {SIG_PREFIX}{}", hex(&signature)).as_bytes());
-        out.extend_from_slice(&unsigned[nl..]);
+        out.extend_from_slice(rest);
         out
     }
 

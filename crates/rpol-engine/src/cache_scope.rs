@@ -48,7 +48,7 @@ pub(crate) fn cache_scope_into(c: &Compiled, p: &Prepared<'_>, bits: &[u8], out:
     out.push('/');
     out.push_str(&c.digest[..12.min(c.digest.len())]);
     out.push('/');
-    for b in &hash[..4] {
+    for b in hash.iter().take(4) {
         out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
         out.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
     }

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sha2::{Digest, Sha256};
 
 use crate::DenyCode;
-use crate::decide::{FeatureId, SourceId};
 use crate::eval::{CExpr, FeatureCtx, Tri};
+use crate::ids::{FeatureId, SourceId};
 use crate::model::{Clearance, ContextType, ForbidKind, PolicyModel};
 
 /// Capabilities, modes, purposes, surfaces and roles are bit sets of this width.
@@ -97,6 +97,8 @@ pub struct Compiled {
     pub(crate) names: NameIndex,
     /// Identity tags checked on use (see [`PolicyTags`]).
     pub(crate) tags: PolicyTags,
+    /// The request-field tables `prepare` reads instead of evaluating.
+    pub(crate) plan: crate::prepare::PreparePlan,
 }
 
 /// Name indexes of the request vocabulary (first declaration wins, as a scan would).
@@ -153,9 +155,8 @@ fn name_tag<'a>(domain: &str, names: impl Iterator<Item = &'a str>) -> u64 {
         h.update(n.as_bytes());
     }
     let d = h.finalize();
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&d[..8]);
-    u64::from_le_bytes(b)
+    // A SHA-256 digest has 32 bytes.
+    u64::from_le_bytes(d.first_chunk::<8>().copied().unwrap_or_default())
 }
 
 impl PolicyTags {
@@ -235,6 +236,13 @@ fn check_expr(e: &crate::model::Expr, m: &PolicyModel) -> Result<(), ModelError>
 
 impl Compiled {
     /// Validates the model (it may come from a file) and derives the tables.
+    ///
+    /// Runs once per load, before any request. Its indexing is in range by
+    /// construction: every id from the model is checked against its list
+    /// before use (classes, modes, purposes and topics per feature, forbid
+    /// targets against their kind's count, feature-set members), and every
+    /// other index ranges over tables sized from the same counts here.
+    #[allow(clippy::indexing_slicing)]
     pub fn build(model: PolicyModel) -> Result<Compiled, ModelError> {
         let m = &model;
         for (what, n) in [
@@ -547,9 +555,10 @@ impl Compiled {
                 .collect(),
         };
         let tags = PolicyTags::of(m);
-        Ok(Compiled {
+        let mut c = Compiled {
             names,
             tags,
+            plan: crate::prepare::PreparePlan::default(),
             digest: m.digest.as_str().into(),
             mode_grants,
             personal_caps,
@@ -575,7 +584,9 @@ impl Compiled {
             source_index,
             role_clearance,
             model,
-        })
+        };
+        c.plan = crate::prepare::PreparePlan::build(&c);
+        Ok(c)
     }
 
     pub fn model(&self) -> &PolicyModel {

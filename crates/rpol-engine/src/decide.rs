@@ -7,49 +7,9 @@ use crate::DenyCode;
 use crate::compile::{Compiled, NO_INSTANCE, NO_TOPIC, PASS};
 use crate::decision::Decision;
 use crate::eval::{Env, Tri};
+use crate::ids::{FeatureId, SourceId};
 use crate::model::{CONSENT_GRANTED, Clearance, Visibility};
 use crate::request::{Partial, Request, RequestErrors};
-
-/// A registry feature: its registry position, tied to the registry of the
-/// policy that resolved it ([`Compiled::feature_id`]). An id used with a
-/// policy whose registry differs (another policy, or one swapped in with the
-/// features in another order) is denied `policy_mismatch`, never taken as
-/// whatever feature sits at that position there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FeatureId {
-    pub(crate) index: u32,
-    pub(crate) tag: u64,
-}
-
-impl FeatureId {
-    pub(crate) fn new(index: u32, tag: u64) -> FeatureId {
-        FeatureId { index, tag }
-    }
-
-    /// The registry position (an index into `model().features`).
-    pub fn index(self) -> u32 {
-        self.index
-    }
-}
-
-/// A candidate source: its declaration position, tied to the sources of the
-/// policy that resolved it, as [`FeatureId`] is to its registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SourceId {
-    pub(crate) index: u32,
-    pub(crate) tag: u64,
-}
-
-impl SourceId {
-    pub(crate) fn new(index: u32, tag: u64) -> SourceId {
-        SourceId { index, tag }
-    }
-
-    /// The declaration position (an index into `model().sources`).
-    pub fn index(self) -> u32 {
-        self.index
-    }
-}
 
 /// The answer for one source or feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +63,7 @@ impl std::error::Error for UnknownRetention {}
 /// evaluated; single checks against it allocate nothing. It belongs to the
 /// one [`Compiled`] that prepared it: any other policy denies its checks
 /// `policy_mismatch`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Prepared<'r> {
     pub(crate) req: &'r Request,
     /// The instance tag of the policy that prepared it (`NO_INSTANCE` when the
@@ -138,30 +98,15 @@ const CODE_VERDICT: [Verdict; 256] = {
     let mut i = 0;
     while i < 256 {
         if i != PASS as usize {
-            t[i] = Verdict::Denied(DenyCode::from_u8(i as u8));
+            // Evaluated at compile time: an index out of range would not compile.
+            #[allow(clippy::indexing_slicing)]
+            let slot = &mut t[i];
+            *slot = Verdict::Denied(DenyCode::from_u8(i as u8));
         }
         i += 1;
     }
     t
 };
-
-impl DenyCode {
-    pub(crate) const fn from_u8(v: u8) -> DenyCode {
-        match v {
-            0 => DenyCode::CapabilityMissing,
-            1 => DenyCode::ConditionFalse,
-            2 => DenyCode::Forbidden,
-            3 => DenyCode::UnknownFeature,
-            4 => DenyCode::PurposeProhibited,
-            5 => DenyCode::PurposeNotAllowed,
-            6 => DenyCode::ModeNotAllowed,
-            7 => DenyCode::ConsentRequired,
-            9 => DenyCode::NoReasonForCode,
-            10 => DenyCode::FeatureDenied,
-            _ => DenyCode::InvalidRequest,
-        }
-    }
-}
 
 /// Sets bit `i` of a cache-scope bitmap when `v` allows (branch-free).
 #[inline(always)]
@@ -174,9 +119,15 @@ fn mark(bits: &mut [u8], i: usize, v: Verdict) {
 /// The cache-scope bitmap bytes of allowed words (LSB first).
 #[inline]
 pub(crate) fn words_to_bytes(words: &[u64], bytes: &mut [u8]) {
-    for (k, b) in bytes.iter_mut().enumerate() {
-        *b = words.get(k / 8).map_or(0, |w| (w >> (8 * (k % 8))) as u8);
+    // Eight bytes a word, little-endian (LSB first); bytes past the words are 0.
+    let mut chunks = bytes.chunks_mut(8);
+    for (chunk, w) in chunks.by_ref().zip(words) {
+        chunk
+            .iter_mut()
+            .zip(w.to_le_bytes())
+            .for_each(|(b, x)| *b = x);
     }
+    chunks.flatten().for_each(|b| *b = 0);
 }
 
 /// Whether `code` matches a pattern with at most one `*` (which matches any run).
@@ -221,7 +172,7 @@ impl Compiled {
     }
 
     /// Resolves the mode: the first arm whose condition is true (not unknown).
-    fn resolve(&self, req: &Request) -> (u32, Option<u32>) {
+    pub(crate) fn resolve(&self, req: &Request) -> (u32, Option<u32>) {
         let env = Env {
             req,
             mode: None,
@@ -229,7 +180,9 @@ impl Compiled {
         };
         for (i, c) in self.arms.iter().enumerate() {
             if c.eval(&env) == Tri::T {
-                return (self.model.resolve[i].mode, Some(i as u32));
+                // `arms` is built one to one from `resolve`.
+                let mode = self.model.resolve.get(i).map_or(0, |a| a.mode);
+                return (mode, Some(i as u32));
             }
         }
         (self.model.fallback.mode, None)
@@ -242,8 +195,7 @@ impl Compiled {
         if req.vocabulary != self.tags.vocabulary {
             return self.foreign(req);
         }
-        let (mode, arm) = self.resolve(req);
-        self.prepare_in_mode(req, mode, arm)
+        self.prepare_planned(req, None)
     }
 
     /// Prepares a request as if `mode` had been resolved, for analysis ("what
@@ -253,11 +205,11 @@ impl Compiled {
         if req.vocabulary != self.tags.vocabulary {
             return self.foreign(req);
         }
-        self.prepare_in_mode(req, mode, None)
+        self.prepare_planned(req, Some(mode))
     }
 
     /// A prepared request that no policy accepts.
-    fn foreign<'r>(&self, req: &'r Request) -> Prepared<'r> {
+    pub(crate) fn foreign<'r>(&self, req: &'r Request) -> Prepared<'r> {
         Prepared {
             req,
             policy: NO_INSTANCE,
@@ -270,68 +222,6 @@ impl Compiled {
             entries_fired: 0,
             entries_more: Vec::new(),
             granted_mask: 0,
-        }
-    }
-
-    fn prepare_in_mode<'r>(&self, req: &'r Request, mode: u32, arm: Option<u32>) -> Prepared<'r> {
-        let env = Env {
-            req,
-            mode: Some(mode),
-            feature: None,
-        };
-        let fires =
-            |w: &Option<crate::eval::CExpr>| w.as_ref().is_none_or(|w| w.eval(&env) != Tri::F);
-        let rules = self.forbid_when.iter().zip(&self.forbid_other);
-        let mut fired_mask = 0u64;
-        for (i, (w, &other)) in rules.clone().take(64).enumerate() {
-            if other && fires(w) {
-                fired_mask |= 1 << i;
-            }
-        }
-        let fired_more: Vec<bool> = rules.skip(64).map(|(w, &o)| o && fires(w)).collect();
-        let mut entries_fired = 0u64;
-        for (i, e) in self.entries.iter().take(64).enumerate() {
-            if fires(&e.when) {
-                entries_fired |= 1 << i;
-            }
-        }
-        let entries_more: Vec<bool> = self
-            .entries
-            .iter()
-            .skip(64)
-            .map(|e| fires(&e.when))
-            .collect();
-        let granted_mask = req
-            .consent
-            .iter()
-            .take(64)
-            .enumerate()
-            .fold(0u64, |m, (i, c)| {
-                if *c == CONSENT_GRANTED as u8 {
-                    m | 1 << i
-                } else {
-                    m
-                }
-            });
-        let (np, nm) = (self.model.purposes.len(), self.model.modes.len());
-        let pm = match req.purpose {
-            Some(p) if (p as usize) < np && (mode as usize) < nm => {
-                Some(p as usize * nm + mode as usize)
-            }
-            _ => None,
-        };
-        Prepared {
-            req,
-            policy: self.tags.instance,
-            pm,
-            mode,
-            arm,
-            grants: self.mode_grants.get(mode as usize).copied().unwrap_or(0),
-            fired_more,
-            fired_mask,
-            entries_fired,
-            entries_more,
-            granted_mask,
         }
     }
 
@@ -361,6 +251,14 @@ impl Compiled {
 
     /// The verdict of feature `fi` (in range) with its (purpose, mode) column
     /// precomputed, so that bulk loops do no per-feature setup.
+    ///
+    /// Indexing is in range by construction: every caller checks `fi` against
+    /// the registry size, `column` is `pm * nf` with `pm` checked against
+    /// purposes × modes by `prepare`, and the tables (`feature_static`,
+    /// `feature_consent`, `feature_entry_mask`, `entry_more_ranges` of one
+    /// more) and entry numbers were all sized from the same model by
+    /// `Compiled::build`. The checks are not repeated on the hot path.
+    #[allow(clippy::indexing_slicing)]
     #[inline(always)]
     fn feature_verdict(&self, p: &Prepared<'_>, fi: usize, column: usize) -> Verdict {
         let code = self.feature_static[column + fi];
@@ -460,19 +358,24 @@ impl Compiled {
     ) {
         let nf = self.feature_consent.len();
         let start = out.len();
-        match p.pm {
-            Some(pm) if pm < self.pass_words.len() => {
-                let column = &self.feature_static[pm * nf..(pm + 1) * nf];
+        let column =
+            p.pm.filter(|&pm| pm < self.pass_words.len())
+                .and_then(|pm| self.feature_static.get(pm * nf..(pm + 1) * nf));
+        match column {
+            Some(column) => {
+                // A `u8` always indexes a table of 256.
+                #[allow(clippy::indexing_slicing)]
+                let verdict = |c: u8| CODE_VERDICT[c as usize];
                 out.extend(
                     column
                         .iter()
                         .enumerate()
-                        .map(|(i, &c)| (i as u32, CODE_VERDICT[c as usize])),
+                        .map(|(i, &c)| (i as u32, verdict(c))),
                 );
             }
             _ => out.extend((0..nf as u32).map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest)))),
         }
-        self.allowed_words(p, allowed, Some(&mut out[start..]));
+        self.allowed_words(p, allowed, out.get_mut(start..));
     }
 
     /// Verdicts of the given features (in range), appended to `out`.
@@ -511,7 +414,7 @@ impl Compiled {
         if requires & !p.grants != 0 {
             return Verdict::Denied(DenyCode::CapabilityMissing);
         }
-        if let Some(w) = &self.source_when[si]
+        if let Some(w) = self.source_when.get(si).and_then(Option::as_ref)
             && w.eval(&Env {
                 req: p.req,
                 mode: Some(p.mode),
@@ -520,7 +423,7 @@ impl Compiled {
         {
             return Verdict::Denied(DenyCode::ConditionFalse);
         }
-        for &r in &self.source_forbids[si] {
+        for &r in self.source_forbids.get(si).into_iter().flatten() {
             if p.fired(r) {
                 return Verdict::Forbidden(r);
             }
@@ -534,25 +437,29 @@ impl Compiled {
         if p.policy != self.tags.instance {
             return ReasonOutcome::Suppressed(DenyCode::PolicyMismatch);
         }
-        let Some(ri) = self
+        let Some((ri, reason)) = self
             .model
             .reasons
             .iter()
-            .position(|r| r.codes.iter().any(|pat| pattern_matches(pat, code)))
+            .enumerate()
+            .find(|(_, r)| r.codes.iter().any(|pat| pattern_matches(pat, code)))
         else {
             return ReasonOutcome::Suppressed(DenyCode::NoReasonForCode);
         };
-        if self.reason_requires[ri] & !p.grants != 0 {
+        // Built one to one with the reasons; a missing entry would deny.
+        let requires = self.reason_requires.get(ri).copied().unwrap_or(u64::MAX);
+        if requires & !p.grants != 0 {
             return ReasonOutcome::Suppressed(DenyCode::CapabilityMissing);
         }
-        if self.model.reasons[ri]
+        if reason
             .from
             .iter()
             .any(|&f| !self.feature_by_index(p, f).is_allowed())
         {
             return ReasonOutcome::Suppressed(DenyCode::FeatureDenied);
         }
-        if let Some(&r) = self.reason_forbids[ri].iter().find(|&&r| p.fired(r)) {
+        let forbids = self.reason_forbids.get(ri).into_iter().flatten();
+        if let Some(&r) = forbids.into_iter().find(|&&r| p.fired(r)) {
             return ReasonOutcome::Forbidden(r);
         }
         ReasonOutcome::Shown(ri as u32)
@@ -616,11 +523,12 @@ impl Compiled {
         // Small registries keep the bitmap on the stack.
         let mut stack = [0u8; 512];
         let mut heap = Vec::new();
-        let bits: &mut [u8] = if bits_len <= stack.len() {
-            &mut stack[..bits_len]
-        } else {
-            heap.resize(bits_len, 0u8);
-            &mut heap
+        let bits: &mut [u8] = match stack.get_mut(..bits_len) {
+            Some(bits) => bits,
+            None => {
+                heap.resize(bits_len, 0u8);
+                &mut heap
+            }
         };
         let sources: Vec<Verdict> = (0..ns)
             .map(|s| {
@@ -646,7 +554,9 @@ impl Compiled {
             }
             None => match route {
                 Some(r) => {
-                    let mut ids = self.model.feature_sets[r as usize].features.clone();
+                    // Routes name declared feature sets (`Compiled::build`).
+                    let set = self.model.feature_sets.get(r as usize);
+                    let mut ids = set.map(|s| s.features.clone()).unwrap_or_default();
                     ids.sort_unstable();
                     ids.dedup();
                     features.reserve_exact(ids.len());
@@ -707,7 +617,7 @@ impl Compiled {
     /// itself valid. An invalid purpose denies every feature `invalid_request`.
     pub(crate) fn fallback(&self, partial: Partial, reason_codes: &[&str]) -> Decision {
         let req = self.fallback_request(partial);
-        let p = self.prepare_in_mode(&req, self.model.fallback.mode, None);
+        let p = self.prepare_planned(&req, Some(self.model.fallback.mode));
         self.decide_prepared(&p, reason_codes)
     }
 

@@ -36,7 +36,8 @@ impl Decision {
         self.features
             .binary_search_by_key(&f, |(i, _)| *i)
             .ok()
-            .map(|k| self.features[k].1)
+            .and_then(|k| self.features.get(k))
+            .map(|x| x.1)
     }
 
     pub fn allowed_features(&self) -> impl Iterator<Item = u32> + '_ {

@@ -68,7 +68,9 @@ impl VerdictTally {
     }
 
     fn deny(&mut self, code: DenyCode) {
-        self.denied[log_code_index(code)] += 1;
+        if let Some(n) = self.denied.get_mut(log_code_index(code)) {
+            *n += 1;
+        }
     }
 
     pub fn denied_total(&self) -> u32 {
@@ -454,7 +456,12 @@ pub fn is_rfc3339(s: &str) -> bool {
     }
     let mut i = 19;
     if at(i, b".") {
-        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let digits = b
+            .get(i + 1..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if digits == 0 {
             return false;
         }

@@ -141,7 +141,11 @@ impl<'c> RequestBuilder<'c> {
             return;
         };
         match consent_state(state) {
-            Ok(v) => self.req.consent[topic as usize] = v,
+            Ok(v) => {
+                if let Some(slot) = self.req.consent.get_mut(topic as usize) {
+                    *slot = v;
+                }
+            }
             Err(why) => self.bad(format!("$.consent.{name}"), why),
         }
     }
@@ -163,7 +167,9 @@ impl<'c> RequestBuilder<'c> {
             FieldValue::Bool(b) => J::Bool(b),
             FieldValue::Seconds(secs) => {
                 if f.ty == ContextType::Duration && secs >= 0 {
-                    self.req.context[fi] = Some(crate::CtxVal::Dur(secs));
+                    if let Some(slot) = self.req.context.get_mut(fi) {
+                        *slot = Some(crate::CtxVal::Dur(secs));
+                    }
                     return;
                 }
                 // A negative duration has no JSON text; any other type is
@@ -180,7 +186,11 @@ impl<'c> RequestBuilder<'c> {
             }
         };
         match context_value(&f.ty, self.c.names.variants.get(fi), &j) {
-            Ok(v) => self.req.context[fi] = Some(v),
+            Ok(v) => {
+                if let Some(slot) = self.req.context.get_mut(fi) {
+                    *slot = Some(v);
+                }
+            }
             Err(why) => self.bad(
                 format!("$.context.{}", f.name),
                 format!("`context.{}` {why}", f.name),

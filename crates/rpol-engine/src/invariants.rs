@@ -223,6 +223,9 @@ fn fallback(m: &PolicyModel) -> Result<(), Refusal> {
 
 /// One feature set per (surface, mode), as E0503 guarantees; `build` would
 /// silently take the first.
+// Every id is checked against its list just before it indexes (`owner` has
+// one slot per surface × mode; `first` is a feature-set position).
+#[allow(clippy::indexing_slicing)]
 fn routes(m: &PolicyModel) -> Result<(), Refusal> {
     let (ns, nm) = (m.surfaces.len(), m.modes.len());
     let mut owner: Vec<Option<usize>> = vec![None; ns * nm];

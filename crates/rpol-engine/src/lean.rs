@@ -89,6 +89,13 @@ fn bit(words: &[u64], i: u32) -> bool {
         .is_some_and(|w| w >> (i % 64) & 1 == 1)
 }
 
+/// Sets bit `i` (nothing when `i` is past the words: not a registry feature).
+fn set_bit(words: &mut [u64], i: u32) {
+    if let Some(w) = words.get_mut(i as usize / 64) {
+        *w |= 1 << (i % 64);
+    }
+}
+
 fn ones(words: &[u64]) -> impl Iterator<Item = u32> + '_ {
     words.iter().enumerate().flat_map(|(k, &w)| {
         let mut bits = w;
@@ -139,7 +146,7 @@ impl Compiled {
         out.sources.resize(ns.div_ceil(64), 0);
         for s in 0..ns {
             if self.source_by_index(p, s).is_allowed() {
-                out.sources[s / 64] |= 1 << (s % 64);
+                set_bit(&mut out.sources, s as u32);
             }
         }
         let covered = match (&p.req.features, out.route) {
@@ -147,10 +154,8 @@ impl Compiled {
                 out.covered.clear();
                 out.covered.resize(nf.div_ceil(64), 0);
                 for f in list.iter() {
-                    if let FeatureName::Known(i) = f
-                        && (i as usize) < nf
-                    {
-                        out.covered[i as usize / 64] |= 1 << (i % 64);
+                    if let FeatureName::Known(i) = f {
+                        set_bit(&mut out.covered, i);
                     }
                 }
                 true
@@ -158,10 +163,9 @@ impl Compiled {
             (None, Some(r)) => {
                 out.covered.clear();
                 out.covered.resize(nf.div_ceil(64), 0);
-                for &i in &self.model.feature_sets[r as usize].features {
-                    if (i as usize) < nf {
-                        out.covered[i as usize / 64] |= 1 << (i % 64);
-                    }
+                let set = self.model.feature_sets.get(r as usize);
+                for &i in set.map_or(&[][..], |s| &s.features) {
+                    set_bit(&mut out.covered, i);
                 }
                 true
             }

@@ -453,7 +453,11 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                         let t = t as usize;
                         match fv {
                             J::Str(s) => match consent_state(s) {
-                                Ok(state) => req.consent[t] = state,
+                                Ok(state) => {
+                                    if let Some(slot) = req.consent.get_mut(t) {
+                                        *slot = state;
+                                    }
+                                }
                                 Err(why) => bad!(errs, format!("$.{k}.{fk}"), "{why}"),
                             },
                             other => bad!(
@@ -487,8 +491,15 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
                             continue;
                         };
                         let fi = fi as usize;
-                        match context_value(&m.context[fi].ty, ix.variants.get(fi), fv) {
-                            Ok(val) => req.context[fi] = Some(val),
+                        // `fi` comes from this policy's index of `m.context`.
+                        #[allow(clippy::indexing_slicing)]
+                        let ty = &m.context[fi].ty;
+                        match context_value(ty, ix.variants.get(fi), fv) {
+                            Ok(val) => {
+                                if let Some(slot) = req.context.get_mut(fi) {
+                                    *slot = Some(val);
+                                }
+                            }
                             Err(why) => bad!(errs, format!("$.{k}.{fk}"), "`context.{fk}` {why}"),
                         }
                     }

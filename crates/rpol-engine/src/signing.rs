@@ -83,7 +83,8 @@ pub(crate) fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     let mut out = [0u8; N];
     for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
-        *o = digit(pair[0])? << 4 | digit(pair[1])?;
+        let &[hi, lo] = pair else { return None };
+        *o = digit(hi)? << 4 | digit(lo)?;
     }
     Some(out)
 }

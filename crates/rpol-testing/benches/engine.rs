@@ -9,59 +9,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rpol_check::SourceInput;
 use rpol_engine::{Compiled, FeatureId};
 
-pub fn registry(n: usize) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut s = std::fs::read_to_string(root.join("policies/features.yaml")).unwrap();
-    for i in 0..n {
-        let (class, modes, extra) = match i % 4 {
-            0 => (
-                "behavioral_personal",
-                "[personalized]",
-                "\n    retention_days: 30\n    requires_consent: personalization",
-            ),
-            1 => (
-                "public_catalog",
-                "[personalized, contextual_only, non_personalized]",
-                "",
-            ),
-            2 => (
-                "contextual",
-                "[personalized, contextual_only, non_personalized]",
-                "",
-            ),
-            _ => (
-                "aggregate_non_personal",
-                "[personalized, contextual_only, non_personalized]",
-                "\n    prohibited_purposes: [ads_targeting]",
-            ),
-        };
-        s.push_str(&format!(
-            "  - name: generated_{i}\n    entity: item\n    privacy_class: {class}\n    allowed_privacy_modes: {modes}\n    allowed_purposes: [personalization, quality_monitoring]{extra}\n"
-        ));
-    }
-    s
-}
-
-pub fn compiled(n: usize) -> Compiled {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut home = std::fs::read_to_string(root.join("policies/home/home.rpol")).unwrap();
-    home.push_str("\nsource fresh_items { requires: [coarse_context], when: context.device in [mobile, tv] }\n");
-    let reg = registry(n);
-    let files = vec![SourceInput {
-        name: "home.rpol".into(),
-        text: home,
-    }];
-    let checked = rpol_check::check(files, Some(Path::new("features.yaml")), &move |_| {
-        Ok(reg.clone())
-    });
-    let policy = checked
-        .policy
-        .unwrap_or_else(|| panic!("{:#?}", checked.diagnostics));
-    Compiled::build(policy.model).unwrap()
-}
-
-const GRANTED_PDP: &str = r#"{"tenant":"acme","surface":"pdp","purpose":"personalization","subject":{"user_id":"u1"},"consent":{"personalization":"granted","session":"granted"},"consent_version":"c-1","context":{"region":"ID","device":"mobile"}}"#;
-const GRANTED_HOME: &str = r#"{"tenant":"acme","surface":"home","purpose":"personalization","subject":{"user_id":"u1"},"consent":{"personalization":"granted"},"context":{"device":"tv"}}"#;
+#[path = "common/home.rs"]
+mod home;
+use home::{GRANTED_HOME, GRANTED_PDP, compiled};
 
 fn bench(c: &mut Criterion) {
     let engine = compiled(2_000);

@@ -1,6 +1,7 @@
 //! Runs RPOL `test` blocks through the compiled engine that services use
 //! (never a second interpreter), with coverage and JSON/JUnit reports.
 
+pub mod by_hand;
 mod coverage;
 pub mod hostile;
 mod observe;

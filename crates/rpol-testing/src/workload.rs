@@ -21,7 +21,7 @@ pub const PURPOSES: [&str; 6] = [
     "training",
     "fraud_prevention",
 ];
-const CLASSES: [&str; 5] = [
+pub const CLASSES: [&str; 5] = [
     "public_catalog",
     "aggregate",
     "contextual",
@@ -81,27 +81,50 @@ source editorial      { }
 source geo_popular    { requires: [coarse_context], when: exists(context.region) }
 source ads_candidates { requires: [context] }
 
-forbid feature when feature.sensitive and purpose == ads_targeting
-  because "sensitive inferences never feed ads"
-forbid source two_tower when tenant in ["t3", "t8"]
-  because "these tenants' contracts exclude cross-user embeddings"
 "#,
+    );
+    let _ = writeln!(
+        s,
+        "forbid feature when feature.sensitive and purpose == ads_targeting\n  because \"{SENSITIVE_REASON}\""
+    );
+    let _ = writeln!(
+        s,
+        "forbid source two_tower when tenant in [\"t3\", \"t8\"]\n  because \"{TWO_TOWER_REASON}\""
     );
     // Per-tenant class blocks: each class is blocked for three tenants.
     for (c, class) in CLASSES.iter().enumerate() {
-        let tenants: Vec<String> = (0..3)
-            .map(|k| format!("\"t{}\"", (c * 3 + k * 2) % TENANTS))
+        let tenants: Vec<String> = blocked_tenants(c)
+            .iter()
+            .map(|t| format!("\"{t}\""))
             .collect();
         let _ = writeln!(
             s,
-            "forbid feature when feature.class == {class} and tenant in [{}]\n  because \"tenant contract blocks {class} signals\"",
-            tenants.join(", ")
+            "forbid feature when feature.class == {class} and tenant in [{}]\n  because \"{}\"",
+            tenants.join(", "),
+            block_reason(class)
         );
     }
-    s.push_str(
-        "forbid feature when exists(feature.retention) and feature.retention > 180d and context.region == \"EU\"\n  because \"EU sessions use no feature kept longer than six months\"\n",
+    let _ = writeln!(
+        s,
+        "forbid feature when exists(feature.retention) and feature.retention > 180d and context.region == \"EU\"\n  because \"{EU_REASON}\""
     );
     s
+}
+
+pub const SENSITIVE_REASON: &str = "sensitive inferences never feed ads";
+pub const TWO_TOWER_REASON: &str = "these tenants' contracts exclude cross-user embeddings";
+pub const EU_REASON: &str = "EU sessions use no feature kept longer than six months";
+
+/// The three tenants whose contracts block class `c` (index into [`CLASSES`]).
+pub fn blocked_tenants(c: usize) -> Vec<String> {
+    (0..3)
+        .map(|k| format!("t{}", (c * 3 + k * 2) % TENANTS))
+        .collect()
+}
+
+/// The `because` of the block rule of `class`.
+pub fn block_reason(class: &str) -> String {
+    format!("tenant contract blocks {class} signals")
 }
 
 /// The registry: `n` features, class `i % 5`, purposes and modes varying with

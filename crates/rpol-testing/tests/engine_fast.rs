@@ -14,7 +14,7 @@ use std::path::Path as FsPath;
 use proptest::prelude::*;
 use rpol_check::SourceInput;
 use rpol_engine::model::{Expr, ForbidKind, Literal, Operand, Path, PolicyModel};
-use rpol_engine::{AllowedSet, Compiled, Condition, Verdict};
+use rpol_engine::{AllowedSet, Compiled, Condition, CtxVal, Verdict};
 use rpol_testing::workload;
 
 const FEATURE_ATOMS: &[&str] = &[
@@ -221,6 +221,74 @@ proptest! {
             json.clear();
             d.write_json(&c, &mut json);
             prop_assert_eq!(&json, &d.to_json_via_tree(&c));
+        }
+    }
+}
+
+/// A request field's value for the prepare differential: absent, a literal
+/// the rules name, another value, or (for hand-built requests) a value of
+/// the wrong type.
+fn tenant_value(k: u8) -> Option<String> {
+    match k % 6 {
+        0 => None,
+        1 => Some("t1".into()),
+        2 => Some("t2".into()),
+        3 => Some("t10".into()),
+        4 => Some(String::new()),
+        _ => Some(format!("t{}", k % 10)),
+    }
+}
+
+fn context_value(k: u8) -> Option<CtxVal> {
+    match k % 7 {
+        0 => None,
+        1 => Some(CtxVal::Str("EU".into())),
+        2 => Some(CtxVal::Str("US".into())),
+        3 => Some(CtxVal::Str("\u{1}".into())),
+        4 => Some(CtxVal::Bool(true)),
+        5 => Some(CtxVal::Enum(u32::from(k) % 4)),
+        _ => Some(CtxVal::Int(7)),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// `prepare` reads tables built when the policy is compiled; it must
+    /// equal evaluating every condition on the request, in every mode, for
+    /// absent fields, literals, other values and hand-built values of the
+    /// wrong type (which fall back to evaluation).
+    #[test]
+    fn prepare_equals_evaluation(
+        rules in prop::collection::vec(rule(), 0..6),
+        many in any::<bool>(),
+        fields in prop::collection::vec(
+            (any::<u8>(), any::<u8>(), any::<u8>(), 0u32..8, 0u32..5, prop::collection::vec(0u8..5, 3), any::<bool>()),
+            6,
+        ),
+    ) {
+        let Some((c, m)) = build(&rules, if many { 14 } else { 1 }) else {
+            return Err(TestCaseError::reject("the checker refused the rules"));
+        };
+        let region = m.context.iter().position(|f| f.name == "region").unwrap();
+        let device = m.context.iter().position(|f| f.name == "device").unwrap();
+        let stream = workload::requests(416);
+        for (k, (t, r, d, purpose, surface, consent, user)) in fields.into_iter().enumerate() {
+            let parsed = c.parse_request(&stream[(k * 67 + usize::from(t)) % stream.len()]).unwrap();
+            let mut built = c.blank_request();
+            built.tenant = tenant_value(t);
+            built.context[region] = context_value(r);
+            built.context[device] = context_value(d);
+            built.purpose = (purpose < 7).then_some(purpose);
+            built.surface = (surface < 4).then_some(surface);
+            built.consent = consent;
+            built.user_id = user.then(|| "u1".to_string());
+            for req in [&parsed, &built] {
+                prop_assert_eq!(c.prepare(req), c.prepare_evaluated(req, None));
+                for mode in 0..4 {
+                    prop_assert_eq!(c.prepare_in(req, mode), c.prepare_evaluated(req, Some(mode)));
+                }
+            }
         }
     }
 }

@@ -80,7 +80,7 @@ impl LogKey {
         let tag = mac.finalize().into_bytes();
         let mut out = String::with_capacity(5 + PSEUDONYM_HEX);
         out.push_str("hmac:");
-        push_hex(&mut out, &tag[..PSEUDONYM_HEX / 2]);
+        push_hex(&mut out, tag.get(..PSEUDONYM_HEX / 2).unwrap_or_default());
         out
     }
 }
@@ -110,10 +110,9 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 }
 
 pub(super) fn push_hex(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        out.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
     }
 }
 
