@@ -5,7 +5,9 @@ figure for the same table (rpol_batch::Enforcer::apply, example
     python bindings/python/bench/enforce_bench.py [ROWS] [RUNS]
 
 Run from the repository root with the `rpol` wheel installed; the Rust side
-is built with the same cargo profile as the wheel (`wheel`).
+is built with the same cargo profile as the wheel: `wheel` (the wheel's
+default), or the one named by RPOL_BENCH_PROFILE (`release` for a wheel built
+with `maturin build --profile release`).
 """
 
 from __future__ import annotations
@@ -85,7 +87,10 @@ def main() -> None:
         with open(mpath, "w") as f:
             json.dump(MAPPING, f)
         now_ms = str(int(NOW.timestamp() * 1000))
-        cmd = ["cargo", "run", "-q", "--profile", "wheel", "-p", "rpol-python", "--example", "apply_ipc",
+        profile = os.environ.get("RPOL_BENCH_PROFILE", "wheel")
+        # The wheel's own features, so the example reuses the wheel's build.
+        cmd = ["cargo", "run", "-q", "--profile", profile, "-p", "rpol-python",
+               "--features", "pyo3/extension-module", "--example", "apply_ipc",
                "--", POLICY, path, mpath, DROP, now_ms, str(runs)]
         rust = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     print(json.dumps({

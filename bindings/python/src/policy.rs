@@ -104,7 +104,7 @@ impl Policy {
     /// or :meth:`to_artifact`). Raises :class:`rpol.PolicyError`.
     #[staticmethod]
     fn from_artifact(py: Python<'_>, data: &[u8]) -> PyResult<Policy> {
-        py.detach(|| load::from_artifact(data, None))
+        py.detach(|| load::from_artifact(data))
             .map(|c| Policy {
                 compiled: Arc::new(c),
             })

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import pickle
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,33 @@ def test_missing_path_is_a_policy_error_with_a_code():
     assert d.file == "policies/nope"
     assert "policies/nope" in d.message and d.help
     assert isinstance(e.value, rpol.RpolError)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_is_refused_with_its_precise_code(tmp_path):
+    fifo = tmp_path / "policy.rpol"
+    os.mkfifo(fifo)
+    with pytest.raises(rpol.PolicyError) as e:
+        rpol.Policy.load(str(fifo))
+    [d] = e.value.diagnostics
+    assert d.code == "E0102"
+    assert d.file == str(fifo)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_rpol_serve_refuses_the_same_paths_with_the_same_codes(tmp_path, rpol_bin):
+    fifo = tmp_path / "policy.rpol"
+    os.mkfifo(fifo)
+    cut = tmp_path / "cut.rpolc"
+    cut.write_bytes(b"rpol-compiled garbage")
+    for path in (fifo, cut, tmp_path / "nope"):
+        with pytest.raises(rpol.PolicyError) as e:
+            rpol.Policy.load(str(path))
+        [d] = e.value.diagnostics
+        out = subprocess.run([rpol_bin, "serve", str(path), "--listen", "127.0.0.1:0"],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1, out.stderr
+        assert f"error[{d.code}]: {d.message}" in out.stderr
 
 
 def test_check_errors_carry_code_file_line_column(tmp_path):

@@ -241,21 +241,17 @@ impl Cells {
     pub(crate) fn str(&self, i: usize) -> &str {
         match self {
             Cells::Str(a) => a.value(i),
-            Cells::Dict { keys, values, .. } => {
-                let k = keys[i];
-                if values.is_null(k) {
-                    ""
-                } else {
-                    values.value(k)
-                }
-            }
+            Cells::Dict { keys, values, .. } => match keys.get(i) {
+                Some(&k) if values.is_valid(k) => values.value(k),
+                _ => "",
+            },
             _ => "",
         }
     }
 
     /// Whether the dictionary value behind row `i` is itself null.
     pub(crate) fn dict_value_null(&self, i: usize) -> bool {
-        matches!(self, Cells::Dict { keys, values, .. } if values.is_null(keys[i]))
+        matches!(self, Cells::Dict { keys, values, .. } if keys.get(i).is_none_or(|&k| values.is_null(k)))
     }
 
     #[inline]
@@ -278,11 +274,13 @@ impl Cells {
             Cells::Scaled {
                 values, per_unit, ..
             } => {
-                let v = values[i];
-                if v % per_unit == 0 {
-                    Ok(v / per_unit)
-                } else {
-                    Err(v)
+                let Some(&v) = values.get(i) else {
+                    return Err(0);
+                };
+                // `per_unit` is 1, 1e3, 1e6 or 1e9 (never 0 for durations).
+                match (v.checked_rem(*per_unit), v.checked_div(*per_unit)) {
+                    (Some(0), Some(secs)) => Ok(secs),
+                    _ => Err(v),
                 }
             }
             _ => Err(0),
@@ -295,7 +293,9 @@ impl Cells {
             Cells::Scaled {
                 values, per_unit, ..
             } => {
-                let v = values[i];
+                let Some(&v) = values.get(i) else {
+                    return i64::MIN;
+                };
                 if *per_unit == 0 {
                     v.saturating_mul(1_000)
                 } else {
@@ -311,10 +311,8 @@ impl Cells {
         let (values, range) = match self {
             Cells::List(a) => {
                 let offs = a.value_offsets();
-                (
-                    Some(a.values().as_string::<i32>()),
-                    offs[i] as usize..offs[i + 1] as usize,
-                )
+                let at = |k: usize| offs.get(k).map_or(0, |&o| o as usize);
+                (Some(a.values().as_string::<i32>()), at(i)..at(i + 1))
             }
             _ => (None, 0..0),
         };

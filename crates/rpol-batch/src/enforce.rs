@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, DictionaryArray, Int32Array, ListArray, RecordBatch,
-    StringArray, StructArray,
+    Array, ArrayRef, BooleanArray, BooleanBufferBuilder, DictionaryArray, Int32Array, ListArray,
+    RecordBatch, StringArray, StructArray,
 };
-use arrow::buffer::{BooleanBuffer, OffsetBuffer};
+use arrow::buffer::OffsetBuffer;
 use arrow::compute::{filter_record_batch, nullif};
 use arrow::datatypes::{DataType, Field, Fields, Int32Type, Schema, SchemaRef};
 use rpol_engine::model::ContextType;
@@ -42,6 +42,25 @@ enum Set {
 enum From {
     Column(usize, Want),
     Const(Const),
+    /// A constant surface or purpose, resolved to its index once.
+    Id(u32),
+}
+
+/// A constant surface or purpose as its index (checked valid already), so
+/// that rows do not look its name up.
+fn resolved(m: &rpol_engine::model::PolicyModel, set: Set, c: &Const) -> Option<From> {
+    let (names, Const::Str(name)) = (
+        match set {
+            Set::Surface => &m.surfaces,
+            Set::Purpose => &m.purposes,
+            _ => return None,
+        },
+        c,
+    ) else {
+        return None;
+    };
+    let i = names.iter().position(|n| n == name)?;
+    u32::try_from(i).ok().map(From::Id)
 }
 
 #[derive(Debug, Clone)]
@@ -167,29 +186,31 @@ impl Enforcer {
                         continue;
                     }
                 },
-                Target::Context(field) => match m.context.iter().position(|f| &f.name == field) {
-                    Some(fi) => {
-                        let want = match m.context[fi].ty {
-                            ContextType::String | ContextType::Enum(_) => Want::Str,
-                            ContextType::Int => Want::Int,
-                            ContextType::Bool => Want::Bool,
-                            ContextType::Duration => Want::Duration,
-                        };
-                        (Set::Context(fi as u32), want)
+                Target::Context(field) => {
+                    match m.context.iter().enumerate().find(|(_, f)| &f.name == field) {
+                        Some((fi, f)) => {
+                            let want = match f.ty {
+                                ContextType::String | ContextType::Enum(_) => Want::Str,
+                                ContextType::Int => Want::Int,
+                                ContextType::Bool => Want::Bool,
+                                ContextType::Duration => Want::Duration,
+                            };
+                            (Set::Context(fi as u32), want)
+                        }
+                        None => {
+                            findings.push(finding(
+                                "E0902",
+                                format!("`{field}` is not a context field of policy `{}`", m.name),
+                                Some(&format!(
+                                    "declared context fields are {}",
+                                    names_list(m.context.iter().map(|f| f.name.as_str()))
+                                )),
+                                Some(e.key_place.clone()),
+                            ));
+                            continue;
+                        }
                     }
-                    None => {
-                        findings.push(finding(
-                            "E0902",
-                            format!("`{field}` is not a context field of policy `{}`", m.name),
-                            Some(&format!(
-                                "declared context fields are {}",
-                                names_list(m.context.iter().map(|f| f.name.as_str()))
-                            )),
-                            Some(e.key_place.clone()),
-                        ));
-                        continue;
-                    }
-                },
+                }
                 Target::EventTime => {
                     match &e.source {
                         Source::Column(name) => {
@@ -257,7 +278,7 @@ impl Enforcer {
                         ));
                         continue;
                     }
-                    From::Const(c.clone())
+                    resolved(m, set, c).unwrap_or_else(|| From::Const(c.clone()))
                 }
             };
             sources.push(FieldSource { set, from });
@@ -277,9 +298,10 @@ impl Enforcer {
                     None,
                 ));
             }
+            let from = resolved(m, Set::Purpose, &c).unwrap_or(From::Const(c));
             sources.push(FieldSource {
                 set: Set::Purpose,
-                from: From::Const(c),
+                from,
             });
         }
         for (set, key) in [
@@ -399,7 +421,7 @@ impl Enforcer {
         for s in &self.sources {
             cells.push(match &s.from {
                 From::Column(i, want) => Some(Cells::read(*want, batch.column(*i))?),
-                From::Const(_) => None,
+                From::Const(_) | From::Id(_) => None,
             });
         }
         let event_time = match self.event_time {
@@ -411,14 +433,17 @@ impl Enforcer {
             _ => None,
         };
         let nf = self.features.len();
-        // Denied bits per feature column, and the row's keep bit.
-        let mut denied: Vec<Vec<bool>> = vec![vec![false; n]; nf];
-        let mut keep = vec![true; n];
+        // Denied bits per feature column and the row's keep bit, built as
+        // bitmaps: the null masks and the filter take them as they are.
+        let mut denied: Vec<BooleanBufferBuilder> =
+            (0..nf).map(|_| BooleanBufferBuilder::new(n)).collect();
+        let mut keep = BooleanBufferBuilder::new(n);
         let mut modes: Vec<i32> = Vec::with_capacity(n);
+        let denied_column = self.options.denied_column;
         let mut denied_offsets: Vec<i32> = Vec::new();
         let mut denied_names: Vec<&str> = Vec::new();
         let mut denied_codes: Vec<&'static str> = Vec::new();
-        if self.options.denied_column {
+        if denied_column {
             denied_offsets.reserve(n + 1);
             denied_offsets.push(0);
         }
@@ -430,49 +455,27 @@ impl Enforcer {
         let mut b = c.request_builder();
         let fallback_mode = model.fallback.mode;
         let drop = self.options.drop;
-        let mut dropped = [0u64; 3];
-        let mut invalid_rows = 0u64;
-        let mut without_retention = 0u64;
+        let mut count = Counts::default();
+        // Each feature column's word and bit in the allowed-feature bitmap.
+        let bits: Vec<(usize, u32)> = self
+            .features
+            .iter()
+            .map(|(_, f)| (f.index() as usize / 64, f.index() % 64))
+            .collect();
+        let mut allowed_words: Vec<u64> = Vec::new();
         for row in 0..n {
             b.reset();
             for (s, cell) in self.sources.iter().zip(&cells) {
                 match (&s.from, cell) {
+                    (From::Id(i), _) => set_id(&mut b, s.set, *i),
                     (From::Const(k), _) => set_const(&mut b, s.set, k),
                     (From::Column(_, _), Some(cell)) => set_cell(&mut b, c, s.set, cell, row),
                     (From::Column(_, _), None) => {}
                 }
             }
             let valid = b.is_valid();
-            let mut any_allowed = false;
-            if valid {
-                let p = c.prepare(b.request());
-                modes.push(p.mode as i32);
-                for (k, (_, fid)) in self.features.iter().enumerate() {
-                    let v = c.check_feature(&p, *fid);
-                    if v.is_allowed() {
-                        any_allowed = true;
-                    } else {
-                        denied[k][row] = true;
-                        if self.options.denied_column {
-                            denied_names.push(feature_names[k]);
-                            denied_codes.push(code_of(v));
-                        }
-                    }
-                }
-            } else {
-                invalid_rows += 1;
-                modes.push(fallback_mode as i32);
-                // An invalid row never widens: every feature cell is null.
-                for (k, d) in denied.iter_mut().enumerate() {
-                    d[row] = true;
-                    if self.options.denied_column {
-                        denied_names.push(feature_names[k]);
-                        denied_codes.push("invalid_request");
-                    }
-                }
-            }
-            if self.options.denied_column {
-                denied_offsets.push(denied_names.len() as i32);
+            if !valid {
+                count.invalid += 1;
             }
             let retention = match (&self.kind, &kind_cells) {
                 (Some(KindFrom::Fixed(r)), _) => *r,
@@ -488,7 +491,7 @@ impl Enforcer {
                             .map(|(_, s)| s.saturating_mul(1_000))
                     };
                     if r.is_none() {
-                        without_retention += 1;
+                        count.without_retention += 1;
                     }
                     r
                 }
@@ -501,35 +504,93 @@ impl Enforcer {
                 }
                 _ => false,
             };
-            let reason = if !valid && drop.invalid {
-                Some(0)
+            // The first reason that applies, in the order `invalid`,
+            // `expired`, `no_features`; a row dropped before its decision
+            // is not decided at all.
+            let early = if !valid && drop.invalid {
+                Some(&mut count.dropped_invalid)
             } else if expired && drop.expired {
-                Some(1)
-            } else if drop.no_features && nf > 0 && !any_allowed {
-                Some(2)
+                Some(&mut count.dropped_expired)
             } else {
                 None
             };
-            if let Some(r) = reason {
-                keep[row] = false;
-                dropped[r] += 1;
+            if let Some(dropped) = early {
+                *dropped += 1;
+                keep.append(false);
+                modes.push(fallback_mode as i32);
+                for d in &mut denied {
+                    d.append(true);
+                }
+                if denied_column {
+                    denied_offsets.push(denied_len(&denied_names)?);
+                }
+                continue;
+            }
+            let mut any_allowed = false;
+            if valid {
+                let p = c.prepare(b.request());
+                modes.push(p.mode as i32);
+                c.allowed_feature_words(&p, &mut allowed_words);
+                for ((((_, fid), d), name), &(w, bit)) in self
+                    .features
+                    .iter()
+                    .zip(&mut denied)
+                    .zip(&feature_names)
+                    .zip(&bits)
+                {
+                    let allowed = allowed_words.get(w).is_some_and(|w| w >> bit & 1 == 1);
+                    any_allowed |= allowed;
+                    d.append(!allowed);
+                    if denied_column && !allowed {
+                        denied_names.push(name);
+                        denied_codes.push(code_of(c.check_feature(&p, *fid)));
+                    }
+                }
+            } else {
+                modes.push(fallback_mode as i32);
+                // An invalid row never widens: every feature cell is null.
+                for (d, name) in denied.iter_mut().zip(&feature_names) {
+                    d.append(true);
+                    if denied_column {
+                        denied_names.push(name);
+                        denied_codes.push("invalid_request");
+                    }
+                }
+            }
+            if denied_column {
+                denied_offsets.push(denied_len(&denied_names)?);
+            }
+            if drop.no_features && nf > 0 && !any_allowed {
+                count.dropped_no_features += 1;
+                keep.append(false);
+            } else {
+                keep.append(true);
             }
         }
         drop_builder(b);
+        let keep = keep.finish();
         // Feature columns: null where denied (validity bitmaps, column by column).
         let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-        for (k, (col, _)) in self.features.iter().enumerate() {
-            let arr = &columns[*col];
-            let mask = BooleanBuffer::from(denied[k].as_slice());
-            // Cells of kept rows that had a value and lost it.
-            let nulled = (0..n)
-                .filter(|&r| keep[r] && denied[k][r] && arr.is_valid(r))
-                .count() as u64;
-            self.stats.cells_nulled[k].1 += nulled;
-            if mask.count_set_bits() > 0 {
-                let out = nullif(arr.as_ref(), &BooleanArray::new(mask, None))?;
-                columns[*col] = out;
+        for (((col, _), mut d), nulled) in self
+            .features
+            .iter()
+            .zip(denied)
+            .zip(self.stats.cells_nulled.iter_mut())
+        {
+            let Some(slot) = columns.get_mut(*col) else {
+                continue;
+            };
+            let mask = d.finish();
+            if mask.count_set_bits() == 0 {
+                continue;
             }
+            // Cells of kept rows that had a value and lost it.
+            let lost = &keep & &mask;
+            nulled.1 += match slot.logical_nulls() {
+                Some(valid) => (&lost & valid.inner()).count_set_bits(),
+                None => lost.count_set_bits(),
+            } as u64;
+            *slot = nullif(slot.as_ref(), &BooleanArray::new(mask, None))?;
         }
         let keys = Int32Array::from(modes);
         let mode_col = DictionaryArray::<Int32Type>::try_new(keys, self.mode_names.clone())?;
@@ -542,20 +603,20 @@ impl Enforcer {
             )?));
         }
         let out = RecordBatch::try_new(self.output.clone(), columns)?;
-        let kept = keep.iter().filter(|k| **k).count();
+        let kept = keep.count_set_bits();
         let out = if kept == n {
             out
         } else {
-            filter_record_batch(&out, &BooleanArray::from(keep))?
+            filter_record_batch(&out, &BooleanArray::new(keep, None))?
         };
         let st = &mut self.stats;
         st.rows_in += n as u64;
         st.rows_out += kept as u64;
-        st.invalid_rows += invalid_rows;
-        st.dropped_invalid += dropped[0];
-        st.dropped_expired += dropped[1];
-        st.dropped_no_features += dropped[2];
-        st.rows_without_retention += without_retention;
+        st.invalid_rows += count.invalid;
+        st.dropped_invalid += count.dropped_invalid;
+        st.dropped_expired += count.dropped_expired;
+        st.dropped_no_features += count.dropped_no_features;
+        st.rows_without_retention += count.without_retention;
         Ok(out)
     }
 
@@ -580,6 +641,27 @@ impl Enforcer {
     }
 }
 
+/// Counts of one batch, added to the [`Stats`] at its end.
+#[derive(Default)]
+struct Counts {
+    invalid: u64,
+    without_retention: u64,
+    dropped_invalid: u64,
+    dropped_expired: u64,
+    dropped_no_features: u64,
+}
+
+/// The next offset of `rpol_denied`: its entries so far.
+fn denied_len(names: &[&str]) -> Result<i32, BatchError> {
+    i32::try_from(names.len()).map_err(|_| {
+        BatchError::one(
+            "E0910",
+            "a batch has more denied cells than `rpol_denied` can list (2^31)".to_string(),
+            Some("give smaller batches"),
+        )
+    })
+}
+
 /// Ends the builder's borrow of the policy before the stats are updated.
 fn drop_builder(_: RequestBuilder<'_>) {}
 
@@ -587,12 +669,12 @@ fn code_of(v: Verdict) -> &'static str {
     v.code().map_or("allowed", |c| c.as_str())
 }
 
+fn denied_item() -> Arc<Field> {
+    Arc::new(Field::new("item", DataType::Struct(denied_fields()), false))
+}
+
 fn denied_type() -> DataType {
-    DataType::List(Arc::new(Field::new(
-        "item",
-        DataType::Struct(denied_fields()),
-        false,
-    )))
+    DataType::List(denied_item())
 }
 
 fn denied_fields() -> Fields {
@@ -615,15 +697,22 @@ fn denied_array(
         ],
         None,
     )?;
-    let DataType::List(item) = denied_type() else {
-        unreachable!("denied_type is a list")
-    };
     ListArray::try_new(
-        item,
+        denied_item(),
         OffsetBuffer::new(offsets.into()),
         Arc::new(items),
         None,
     )
+}
+
+/// Sets a constant surface or purpose by its index.
+#[inline]
+fn set_id(b: &mut RequestBuilder<'_>, set: Set, i: u32) {
+    match set {
+        Set::Surface => b.surface_index(i),
+        Set::Purpose => b.purpose_index(i),
+        _ => {}
+    }
 }
 
 /// Sets a constant (checked against the policy when the mapping was).
@@ -692,7 +781,11 @@ fn set_cell(b: &mut RequestBuilder<'_>, c: &Compiled, set: Set, cell: &Cells, ro
                 match cell.seconds(row) {
                     Ok(secs) => b.context(fi, FieldValue::Seconds(secs)),
                     Err(raw) => {
-                        let name = &c.model().context[fi as usize].name;
+                        let name = c
+                            .model()
+                            .context
+                            .get(fi as usize)
+                            .map_or("?", |f| f.name.as_str());
                         b.error(
                             format!("$.context.{name}"),
                             format!("`context.{name}` must be whole seconds, found {raw} sub-second units"),

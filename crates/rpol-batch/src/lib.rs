@@ -13,6 +13,10 @@
 //! # let _ = clean; Ok(()) }
 //! ```
 
+// Panic discipline: a batch of hostile data must never abort the process
+// that enforces the policy; errors are returned, indexes are checked.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
 mod cells;
 mod enforce;
 mod error;

@@ -860,6 +860,42 @@ fn broken_policy_at_start_exits_1_with_codes() {
     assert!(err.contains("home.rpol:"), "{err}");
 }
 
+/// A refused policy path gets the code Python's `PolicyError` carries for it
+/// (the one shared loader): E0920 unreadable, E0921 a corrupt artifact, and
+/// the reader's precise code where it has one (E0102 for a FIFO).
+#[test]
+fn refused_policy_paths_have_the_codes_python_reports() {
+    let dir = tempdir("refused-paths");
+    let artifact = dir.join("cut.rpolc");
+    std::fs::write(&artifact, b"rpol-compiled\0not an artifact").unwrap();
+    let mut cases = vec![
+        (dir.join("nope"), "error[E0920]: "),
+        (artifact, "error[E0921]: "),
+    ];
+    #[cfg(unix)]
+    {
+        let fifo = dir.join("policy.rpol");
+        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success(), "mkfifo");
+        cases.push((fifo, "error[E0102]: "));
+    }
+    for (path, want) in cases {
+        let out = Command::new(rpol())
+            .args([
+                "serve",
+                &path.display().to_string(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", path.display());
+        assert!(err.contains(want), "{}: {err}", path.display());
+        assert!(!err.contains("rpol::io"), "{err}");
+    }
+}
+
 #[test]
 fn compiled_artifact_serves_the_same_decisions() {
     let dir = tempdir("artifact");

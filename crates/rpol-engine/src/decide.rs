@@ -348,6 +348,21 @@ impl Compiled {
         }
     }
 
+    /// The allowed registry features of a prepared request as a bitmap, 64
+    /// per word, into `words` (reused): bit `i` is set exactly when
+    /// [`Compiled::check_feature`] allows registry feature `i`. A few word
+    /// operations for all features at once, for bulk callers that would
+    /// otherwise check features one by one. A request prepared by another
+    /// policy allows nothing.
+    pub fn allowed_feature_words(&self, p: &Prepared<'_>, words: &mut Vec<u64>) {
+        if p.policy != self.tags.instance {
+            words.clear();
+            words.resize(self.feature_consent.len().div_ceil(64), 0);
+            return;
+        }
+        self.allowed_words(p, words, None);
+    }
+
     /// Verdicts of every registry feature: the static column converted by a
     /// table (no branch per feature), then patched by [`Compiled::allowed_words`].
     fn all_features_into(

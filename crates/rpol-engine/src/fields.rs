@@ -11,7 +11,7 @@ use crate::compile::Compiled;
 use crate::json::J;
 use crate::model::{CONSENT_UNKNOWN, ContextType};
 use crate::request::{
-    Request, RequestError, RequestErrors, consent_state, context_value, declared, role_bit,
+    CtxVal, Request, RequestError, RequestErrors, consent_state, context_value, declared, role_bit,
 };
 
 /// A value for a context field, as a table cell holds it.
@@ -37,6 +37,8 @@ pub struct RequestBuilder<'c> {
     given: u8,
     /// Strings of the previous request, kept for their capacity.
     spare: [Option<String>; 4],
+    /// The same for string context fields, one slot per field.
+    spare_context: Vec<Option<String>>,
 }
 
 impl Compiled {
@@ -48,6 +50,7 @@ impl Compiled {
             errors: Vec::new(),
             given: 0,
             spare: [None, None, None, None],
+            spare_context: vec![None; self.model().context.len()],
         }
     }
 }
@@ -80,7 +83,11 @@ impl<'c> RequestBuilder<'c> {
         r.surface = None;
         r.purpose = None;
         r.consent.fill(CONSENT_UNKNOWN as u8);
-        r.context.fill(None);
+        for (slot, spare) in r.context.iter_mut().zip(self.spare_context.iter_mut()) {
+            if let Some(CtxVal::Str(s)) = slot.take() {
+                *spare = Some(s);
+            }
+        }
         r.roles = 0;
         r.features = None;
         self.errors.clear();
@@ -114,6 +121,29 @@ impl<'c> RequestBuilder<'c> {
         match declared(&self.c.names.purposes, &m.purposes, "purpose", s) {
             Ok(i) => self.req.purpose = Some(i),
             Err(why) => self.bad("$.purpose", why),
+        }
+    }
+
+    /// Sets the surface by its index in `model().surfaces` (a constant
+    /// resolved once, not looked up per request); one out of range is an
+    /// error of the request.
+    pub fn surface_index(&mut self, i: u32) {
+        self.given |= 2;
+        if (i as usize) < self.c.model().surfaces.len() {
+            self.req.surface = Some(i);
+        } else {
+            self.bad("$.surface", format!("surface {i} is not declared"));
+        }
+    }
+
+    /// Sets the purpose by its index in `model().purposes`, as
+    /// [`Self::surface_index`] does the surface.
+    pub fn purpose_index(&mut self, i: u32) {
+        self.given |= 4;
+        if (i as usize) < self.c.model().purposes.len() {
+            self.req.purpose = Some(i);
+        } else {
+            self.bad("$.purpose", format!("purpose {i} is not declared"));
         }
     }
 
@@ -162,6 +192,19 @@ impl<'c> RequestBuilder<'c> {
             return;
         };
         let j = match value {
+            FieldValue::Str(s) if f.ty == ContextType::String => {
+                // A string field takes any string: reuse the previous
+                // request's buffer rather than allocate one per row.
+                let mut buf = self
+                    .spare_context
+                    .get_mut(fi)
+                    .and_then(Option::take)
+                    .unwrap_or_default();
+                buf.clear();
+                buf.push_str(s);
+                self.req.context[fi] = Some(CtxVal::Str(buf));
+                return;
+            }
             FieldValue::Str(s) => J::Str(Cow::Borrowed(s)),
             FieldValue::Int(i) => J::Int(i),
             FieldValue::Bool(b) => J::Bool(b),

@@ -218,8 +218,8 @@ async fn serve(
             (reg, what)
         }
         Err(refused) => {
-            for l in &refused.lines {
-                log(l);
+            for l in refused.lines() {
+                log(&l);
             }
             let _ = stop_tx.send(true);
             let _ = acceptor.await;
@@ -450,8 +450,8 @@ async fn reload_loop(
                 log(&format!("reloaded ({cause}): now serving {what}"));
             }
             Ok(Err(refused)) => {
-                for l in &refused.lines {
-                    log(l);
+                for l in refused.lines() {
+                    log(&l);
                 }
                 let still = st
                     .current
