@@ -1,6 +1,7 @@
 //! `rpol enforce` as the real binary on a small generated Parquet file: its
 //! output equals the library's on the same rows, Parquet and Arrow IPC
 //! alike, and a wrong mapping or option is a coded error before any row.
+#![cfg(feature = "enforce")]
 
 mod common;
 

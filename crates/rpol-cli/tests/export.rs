@@ -4,7 +4,11 @@
 
 mod common;
 
-use common::{rpol, workspace};
+use common::rpol;
+// Only the regorus tests read files and JSON back.
+#[cfg(feature = "rego")]
+use common::workspace;
+#[cfg(feature = "rego")]
 use serde_json::Value;
 
 #[cfg(feature = "rego")]

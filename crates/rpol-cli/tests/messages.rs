@@ -176,13 +176,69 @@ fn completions_man_pages_and_version() {
     }
 }
 
+/// Each command behind a cargo feature, when that feature is off, exits 2
+/// with E0104 naming the feature to add.
+#[cfg_attr(
+    all(
+        feature = "serve",
+        feature = "lsp",
+        feature = "rego",
+        feature = "enforce"
+    ),
+    allow(dead_code)
+)]
+fn left_out(args: &[&str], feature: &str) {
+    let (code, out, err) = rpol(args);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("E0104") && err.contains(&format!("`{feature}` feature")),
+        "{err}"
+    );
+}
+
 #[cfg(not(feature = "serve"))]
 #[test]
-fn a_command_left_out_of_the_build_says_so() {
-    let (code, _, err) = rpol(&["serve", "policies/home"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("E0104") && err.contains("`serve` feature"),
-        "{err}"
+fn serve_left_out_of_the_build_says_so() {
+    left_out(&["serve", "policies/home"], "serve");
+}
+
+#[cfg(not(feature = "lsp"))]
+#[test]
+fn lsp_left_out_of_the_build_says_so() {
+    left_out(&["lsp"], "lsp");
+}
+
+#[cfg(not(feature = "rego"))]
+#[test]
+fn bench_rego_left_out_of_the_build_says_so() {
+    left_out(
+        &[
+            "bench",
+            "policies/home",
+            "--input",
+            "policies/requests/granted.json",
+            "--rego",
+        ],
+        "rego",
+    );
+}
+
+#[cfg(not(feature = "enforce"))]
+#[test]
+fn enforce_left_out_of_the_build_says_so() {
+    // Refused before any file is read: none of these exist.
+    left_out(
+        &[
+            "enforce",
+            "policies/home",
+            "--input",
+            "in.parquet",
+            "--output",
+            "out.parquet",
+            "--map",
+            "map.yaml",
+        ],
+        "enforce",
     );
 }

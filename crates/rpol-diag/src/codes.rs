@@ -58,7 +58,7 @@ pub const CODES: &[CodeInfo] = &[
         code: "E0104",
         title: "command not built into this `rpol`",
         severity: E,
-        explanation: "Commands that need large dependencies are cargo features of `rpol`, all on by default: `lsp` (`rpol lsp`), `serve` (`rpol serve`) and `rego` (`rpol bench --rego`, which runs the Rego export with regorus). A binary built with `--no-default-features` builds in a fraction of the time and still checks, lints, tests, formats, evaluates, compiles, verifies, diffs, replays and exports; a command whose feature was left out says so with this code instead of running. Install with default features, or add the feature named in the help line (`cargo install --path crates/rpol-cli --locked --features serve`).",
+        explanation: "Commands that need large dependencies are cargo features of `rpol`, all on by default: `lsp` (`rpol lsp`), `serve` (`rpol serve`), `rego` (`rpol bench --rego`, which runs the Rego export with regorus) and `enforce` (`rpol enforce`, which reads and writes Parquet and Arrow). A binary built with `--no-default-features` builds in a fraction of the time and still checks, lints, tests, formats, evaluates, compiles, verifies, diffs, replays, exports and writes review sheets; a command whose feature was left out says so with this code instead of running. Install with default features, or add the feature named in the help line (`cargo install --path crates/rpol-cli --locked --features serve`).",
         lang: "sh",
         wrong: "cargo install --path crates/rpol-cli --locked --no-default-features\nrpol serve policies/home",
         right: "cargo install --path crates/rpol-cli --locked --no-default-features --features serve\nrpol serve policies/home",
