@@ -202,7 +202,9 @@ impl<'c> RequestBuilder<'c> {
                     .unwrap_or_default();
                 buf.clear();
                 buf.push_str(s);
-                self.req.context[fi] = Some(CtxVal::Str(buf));
+                if let Some(slot) = self.req.context.get_mut(fi) {
+                    *slot = Some(CtxVal::Str(buf));
+                }
                 return;
             }
             FieldValue::Str(s) => J::Str(Cow::Borrowed(s)),
