@@ -31,7 +31,7 @@ pub fn query(c: &Compiled, q: &query::Compiled) -> Result<QueryReport, AnalysisE
     query_with_stats(c, q).map(|(r, _)| r)
 }
 
-/// [`query`] and the number of diagram nodes it built.
+/// [`query()`] and the number of diagram nodes it built.
 pub fn query_with_stats(
     c: &Compiled,
     q: &query::Compiled,
