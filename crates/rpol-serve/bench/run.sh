@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 cargo build --release -q -p rpol-cli
-bin=target/release/rpol
+bin=${CARGO_TARGET_DIR:-target}/release/rpol
 port=${PORT:-18181}
 "$bin" serve policies/home --listen "127.0.0.1:$port" 2> /tmp/rpol-bench-serve.log &
 pid=$!
