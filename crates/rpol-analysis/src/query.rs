@@ -2,8 +2,8 @@
 //! `allowed(feature NAME)` and `allowed(source NAME)`, typed like a source's
 //! `when` by the checker.
 
-use rpol_check::Scope;
 use rpol_check::expr::{ExprChecker, Site};
+use rpol_check::{ConditionSpans, Scope};
 use rpol_diag::{Diagnostic, FileId};
 use rpol_engine::Request;
 use rpol_engine::condition::{self, Condition};
@@ -31,6 +31,8 @@ pub enum Query {
 pub struct Compiled {
     pub query: Query,
     pub conditions: Vec<model::Expr>,
+    /// Where each of `conditions` sits in the query's text.
+    pub spans: Vec<ConditionSpans>,
     /// Features named in `allowed(feature …)`, for the witness's `features`.
     pub features: Vec<u32>,
 }
@@ -109,6 +111,7 @@ struct Lower<'a> {
     file: FileId,
     diags: Vec<Diagnostic>,
     conditions: Vec<model::Expr>,
+    spans: Vec<ConditionSpans>,
     features: Vec<u32>,
 }
 
@@ -134,6 +137,11 @@ impl Lower<'_> {
                 let typed = typed?;
                 let q = Query::Cond(Condition::new(&typed), self.conditions.len());
                 self.conditions.push(typed);
+                self.spans.push(ConditionSpans {
+                    file: self.file,
+                    span: e.span,
+                    comparisons: ec.comparisons,
+                });
                 Some(q)
             }
         }
@@ -205,6 +213,7 @@ pub fn compile(
         file,
         diags: Vec::new(),
         conditions: Vec::new(),
+        spans: Vec::new(),
         features: Vec::new(),
     };
     let q = l.lower(&ast);
@@ -219,6 +228,7 @@ pub fn compile(
             Ok(Compiled {
                 query,
                 conditions: l.conditions,
+                spans: l.spans,
                 features: l.features,
             })
         }
