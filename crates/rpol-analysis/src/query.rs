@@ -16,7 +16,7 @@ use crate::sweep::Outcome;
 #[derive(Debug, Clone)]
 pub enum Query {
     /// A plain condition and its typed expression's place in
-    /// [`Compiled::conditions`].
+    /// [`CheckedQuery::conditions`].
     Cond(Condition, usize),
     Feature(u32),
     Source(u32),
@@ -25,10 +25,10 @@ pub enum Query {
     Or(Vec<Query>),
 }
 
-/// A compiled query with the plain conditions it contains (they split the
+/// A checked (parsed and typed) query with the plain conditions it contains (they split the
 /// request space like the policy's own).
 #[derive(Debug, Clone)]
-pub struct Compiled {
+pub struct CheckedQuery {
     pub query: Query,
     pub conditions: Vec<model::Expr>,
     /// Where each of `conditions` sits in the query's text.
@@ -200,12 +200,12 @@ impl Lower<'_> {
 }
 
 /// Parses and types a query against a checked policy's names.
-pub fn compile(
+pub fn check(
     text: &str,
     file: FileId,
     scope: &Scope,
     model: &PolicyModel,
-) -> Result<Compiled, Vec<Diagnostic>> {
+) -> Result<CheckedQuery, Vec<Diagnostic>> {
     let rewritten = rewrite_allowed(text);
     let ast = rpol_syntax::parse_expr(file, &rewritten).map_err(|d| vec![d])?;
     let mut l = Lower {
@@ -225,7 +225,7 @@ pub fn compile(
                     .iter()
                     .all(|&f| (f as usize) < model.features.len())
             );
-            Ok(Compiled {
+            Ok(CheckedQuery {
                 query,
                 conditions: l.conditions,
                 spans: l.spans,

@@ -555,7 +555,7 @@ pub(crate) fn live_property(m: &PolicyModel, live: &[bool], regions: u64) -> Pro
 /// Finds a request for which `q` is true, or proves there is none.
 pub fn query(
     c: &Compiled,
-    q: &query::Compiled,
+    q: &query::CheckedQuery,
     max_regions: u64,
 ) -> Result<QueryReport, AnalysisError> {
     let m = c.model();

@@ -38,7 +38,7 @@ fn same_query(path: &std::path::Path, text: &str) -> bool {
     let policy = ch.policy.take().expect("checks");
     let c = Compiled::build(policy.model).expect("compiles");
     let file = ch.sources.add("<query>", text.to_string());
-    let q = rpol_analysis::query::compile(text, file, &ch.scope, c.model()).unwrap_or_else(|d| {
+    let q = rpol_analysis::query::check(text, file, &ch.scope, c.model()).unwrap_or_else(|d| {
         panic!(
             "{text}: {:?}",
             d.iter().map(|d| &d.message).collect::<Vec<_>>()

@@ -136,7 +136,7 @@ fn ask(path: &str, text: &str) -> rpol_analysis::verify::QueryReport {
     let policy = ch.policy.take().expect("checks");
     let c = Compiled::build(policy.model).expect("compiles");
     let file = ch.sources.add("<query>", text.to_string());
-    let q = rpol_analysis::query::compile(text, file, &ch.scope, c.model()).unwrap_or_else(|d| {
+    let q = rpol_analysis::query::check(text, file, &ch.scope, c.model()).unwrap_or_else(|d| {
         panic!(
             "{text}: {:?}",
             d.iter().map(|d| &d.message).collect::<Vec<_>>()
@@ -204,7 +204,7 @@ fn a_bad_query_is_a_diagnostic() {
     ] {
         let file = ch.sources.add("<query>", text.to_string());
         let diags =
-            rpol_analysis::query::compile(text, file, &ch.scope, &policy.model).expect_err(text);
+            rpol_analysis::query::check(text, file, &ch.scope, &policy.model).expect_err(text);
         assert_eq!(diags[0].code, code, "{text}: {}", diags[0].message);
         assert!(
             diags[0].message.contains(msg),

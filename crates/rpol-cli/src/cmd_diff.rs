@@ -11,7 +11,7 @@ use rpol_diag::plural;
 use serde_json::Value;
 
 use crate::cli_error::CliError;
-use crate::policy::{analysis_error, load_path};
+use crate::policy::{analysis_error, load_with_origin};
 use crate::{AnalysisEngine, AnalysisFormat};
 
 pub struct DiffArgs<'a> {
@@ -26,8 +26,8 @@ pub struct DiffArgs<'a> {
 
 pub fn run(a: &DiffArgs<'_>) -> Result<ExitCode, CliError> {
     let (Some(old), Some(new)) = (
-        load_path(a.old, a.old_registry)?,
-        load_path(a.new, a.new_registry)?,
+        load_with_origin(a.old, a.old_registry)?,
+        load_with_origin(a.new, a.new_registry)?,
     ) else {
         // Check errors are on stderr; 1 means "they differ" here, so errors are 2.
         return Ok(ExitCode::from(2));

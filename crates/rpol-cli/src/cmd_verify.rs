@@ -52,7 +52,7 @@ pub fn run(
     let name = load::display(path);
     if let Some(text) = query_text {
         let file = checked.sources.add("<query>", text.to_string());
-        let q = match rpol_analysis::query::compile(text, file, &checked.scope, compiled.model()) {
+        let q = match rpol_analysis::query::check(text, file, &checked.scope, compiled.model()) {
             Ok(q) => q,
             Err(diags) => {
                 for d in &diags {

@@ -57,19 +57,21 @@ fn is_artifact(path: &Path) -> bool {
         && &head == b"rpol-compiled"
 }
 
-/// Checks and compiles (or loads and verifies a compiled artifact); on check
-/// errors prints them on stderr and returns `None`.
-pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compiled>, CliError> {
-    Ok(load_path(path, registry)?.map(|l| l.compiled))
+/// Checks the policy and builds the engine's policy from it (or loads and
+/// verifies a compiled artifact); on check errors prints them on stderr and
+/// returns `None`. (docs/dev/architecture.md, Words: "compile" is only the
+/// command that writes an artifact.)
+pub fn load_policy(path: &Path, registry: Option<&Path>) -> Result<Option<Compiled>, CliError> {
+    Ok(load_with_origin(path, registry)?.map(|l| l.compiled))
 }
 
-/// A compiled policy and what its diagnostics point into.
+/// A loaded policy and what its diagnostics point into.
 pub struct Loaded {
     pub compiled: Compiled,
     pub origin: Origin,
 }
 
-/// Where a compiled policy came from: checked sources with the spans of its
+/// Where a loaded policy came from: checked sources with the spans of its
 /// model, or a compiled artifact (no source, only its path).
 pub enum Origin {
     Source {
@@ -79,9 +81,9 @@ pub enum Origin {
     Artifact(String),
 }
 
-/// [`compile_path`] that keeps the policy's sources, for the analysis's
+/// [`load_policy`] that keeps the policy's sources, for the analysis's
 /// diagnostics ([`analysis_error`]).
-pub fn load_path(path: &Path, registry: Option<&Path>) -> Result<Option<Loaded>, CliError> {
+pub fn load_with_origin(path: &Path, registry: Option<&Path>) -> Result<Option<Loaded>, CliError> {
     if is_artifact(path) {
         let bytes = load::read_bounded(path, MAX_ARTIFACT_BYTES)?;
         return Compiled::from_artifact(&bytes)
@@ -183,15 +185,15 @@ pub fn analysis_error(
     CliError::Located(Box::new((d, sources)))
 }
 
-/// [`compile_path`], or with `verify_key` (`--verify-key PUBFILE`) only a
+/// [`load_policy`], or with `verify_key` (`--verify-key PUBFILE`) only a
 /// compiled artifact signed with the matching secret key.
-pub fn compile_path_verified(
+pub fn load_policy_verified(
     path: &Path,
     registry: Option<&Path>,
     verify_key: Option<&Path>,
 ) -> Result<Option<Compiled>, CliError> {
     let Some(key_file) = verify_key else {
-        return compile_path(path, registry);
+        return load_policy(path, registry);
     };
     let key = crate::cmd_keygen::read_public_key(key_file)?;
     if !is_artifact(path) {
@@ -244,7 +246,8 @@ pub fn print_errors(checked: &Checked) {
     }
 }
 
-/// Compiles a checked model; failing is a bug, not a user error.
+/// Builds the engine's policy from a checked model; failing is a bug, not a
+/// user error.
 pub fn build(model: PolicyModel) -> Result<Compiled, CliError> {
     Compiled::build(model).map_err(|e| {
         CliError::Load(

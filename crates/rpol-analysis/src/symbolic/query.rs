@@ -27,14 +27,14 @@ struct Truth {
 }
 
 /// [`crate::verify::query`] on diagrams: the same count and witness.
-pub fn query(c: &Compiled, q: &query::Compiled) -> Result<QueryReport, AnalysisError> {
+pub fn query(c: &Compiled, q: &query::CheckedQuery) -> Result<QueryReport, AnalysisError> {
     query_with_stats(c, q).map(|(r, _)| r)
 }
 
 /// [`query()`] and the number of diagram nodes it built.
 pub fn query_with_stats(
     c: &Compiled,
-    q: &query::Compiled,
+    q: &query::CheckedQuery,
 ) -> Result<(QueryReport, usize), AnalysisError> {
     let m = c.model();
     let extra: Vec<Cond<'_>> = q
@@ -86,7 +86,7 @@ fn truth(
             let m = d.c.model();
             let cone = match conds.get(*i) {
                 Some(e) => ctx.axes_of([e], m),
-                // Not so for a query from `query::compile`; every axis is
+                // Not so for a query from `query::check`; every axis is
                 // then the cone, which is exact but slower.
                 None => (0..ctx.space.axes.len()).collect(),
             };
