@@ -37,6 +37,17 @@ pub struct CheckedQuery {
     pub features: Vec<u32>,
 }
 
+impl CheckedQuery {
+    /// The query's plain conditions, for [`crate::literals::collect`]: they
+    /// split the request space like the policy's own.
+    pub fn conds<'a>(&'a self, model: &'a PolicyModel) -> Vec<crate::literals::Cond<'a>> {
+        self.conditions
+            .iter()
+            .map(|expr| crate::literals::Cond { model, expr })
+            .collect()
+    }
+}
+
 impl Query {
     /// Three-valued, like a condition: `None` is unknown.
     pub fn eval(&self, req: &Request, o: &Outcome) -> Option<bool> {

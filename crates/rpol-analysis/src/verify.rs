@@ -293,23 +293,8 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
             _ => None,
         })
         .collect();
-    let personal: Vec<u32> = m
-        .classes
-        .iter()
-        .filter(|k| k.personal)
-        .flat_map(|k| k.requires.iter().copied())
-        .collect();
-    // Mode pairs (a, b) with grants(a) ⊆ grants(b).
-    let pairs: Vec<(usize, usize)> = (0..m.modes.len())
-        .flat_map(|a| (0..m.modes.len()).map(move |b| (a, b)))
-        .filter(|&(a, b)| {
-            a != b
-                && m.modes[a]
-                    .grants
-                    .iter()
-                    .all(|g| m.modes[b].grants.contains(g))
-        })
-        .collect();
+    let personal = personal_capabilities(m);
+    let pairs = mode_pairs(m);
 
     /// One thread's part of the sweep.
     #[derive(Default)]
@@ -552,6 +537,31 @@ pub(crate) fn live_property(m: &PolicyModel, live: &[bool], regions: u64) -> Pro
     }
 }
 
+/// The capabilities that personal classes require: a mode granting one is
+/// personalizing (fail-safety).
+pub(crate) fn personal_capabilities(m: &PolicyModel) -> Vec<u32> {
+    m.classes
+        .iter()
+        .filter(|k| k.personal)
+        .flat_map(|k| k.requires.iter().copied())
+        .collect()
+}
+
+/// Mode pairs (a, b), a ≠ b, with grants(a) ⊆ grants(b): where `a` must not
+/// allow what `b` denies (mode monotonicity).
+pub(crate) fn mode_pairs(m: &PolicyModel) -> Vec<(usize, usize)> {
+    (0..m.modes.len())
+        .flat_map(|a| (0..m.modes.len()).map(move |b| (a, b)))
+        .filter(|&(a, b)| {
+            a != b
+                && m.modes[a]
+                    .grants
+                    .iter()
+                    .all(|g| m.modes[b].grants.contains(g))
+        })
+        .collect()
+}
+
 /// Finds a request for which `q` is true, or proves there is none.
 pub fn query(
     c: &Compiled,
@@ -559,11 +569,7 @@ pub fn query(
     max_regions: u64,
 ) -> Result<QueryReport, AnalysisError> {
     let m = c.model();
-    let extra: Vec<Cond<'_>> = q
-        .conditions
-        .iter()
-        .map(|e| Cond { model: m, expr: e })
-        .collect();
+    let extra = q.conds(m);
     let (space, regions) = space_of(c, &extra, max_regions)?;
     let bound = Bound::new(&space, c);
     /// One thread's part: how many regions satisfy, and the best of them.

@@ -479,12 +479,7 @@ pub fn verify_with_stats(c: &Compiled) -> Result<(VerifyReport, usize), Analysis
     };
 
     // Fail-safe: every topic unknown and a mode granting a personal capability.
-    let personal: Vec<u32> = m
-        .classes
-        .iter()
-        .filter(|k| k.personal)
-        .flat_map(|k| k.requires.iter().copied())
-        .collect();
+    let personal = crate::verify::personal_capabilities(m);
     let mut fs = valid;
     for (axis, _) in &consent_axes {
         let lit = ctx.mdd.literal(ctx.level[*axis], |k| k == 2)?;
@@ -510,16 +505,7 @@ pub fn verify_with_stats(c: &Compiled) -> Result<(VerifyReport, usize), Analysis
 
     // Mode monotonicity: a pair (a, b), grants(a) ⊆ grants(b), where `a`
     // allows what `b` denies.
-    let pairs: Vec<(usize, usize)> = (0..m.modes.len())
-        .flat_map(|a| (0..m.modes.len()).map(move |b| (a, b)))
-        .filter(|&(a, b)| {
-            a != b
-                && m.modes[a]
-                    .grants
-                    .iter()
-                    .all(|g| m.modes[b].grants.contains(g))
-        })
-        .collect();
+    let pairs = crate::verify::mode_pairs(m);
     let mut mm = FALSE;
     for &(a, b) in &pairs {
         for v in &per_mode {

@@ -14,7 +14,7 @@ use super::decisions::Decisions;
 use super::mdd::{FALSE, Node, TRUE};
 use super::{Ctx, SymError, regions_of};
 use crate::error::AnalysisError;
-use crate::literals::{self, Cond};
+use crate::literals;
 use crate::query::{self, Query};
 use crate::regions::Space;
 use crate::verify::QueryReport;
@@ -37,11 +37,7 @@ pub fn query_with_stats(
     q: &query::CheckedQuery,
 ) -> Result<(QueryReport, usize), AnalysisError> {
     let m = c.model();
-    let extra: Vec<Cond<'_>> = q
-        .conditions
-        .iter()
-        .map(|e| Cond { model: m, expr: e })
-        .collect();
+    let extra = q.conds(m);
     let reads = literals::collect(&[m], &extra)?;
     let space = Space::build(&[m], &reads)?;
     let regions = regions_of(&space)?;
