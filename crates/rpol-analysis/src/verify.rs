@@ -427,23 +427,28 @@ pub(crate) fn tallied(
     ]
 }
 
+/// The policy with only forbid rule `keep`, or with none.
+pub(crate) fn forbids_only(
+    m: &PolicyModel,
+    keep: Option<usize>,
+) -> Result<Compiled, AnalysisError> {
+    let mut model = m.clone();
+    model.forbids = match keep.and_then(|i| m.forbids.get(i)) {
+        Some(rule) => vec![rule.clone()],
+        None => Vec::new(),
+    };
+    // The model passed the checker; removing forbid rules keeps it valid.
+    Compiled::build(model).map_err(|e| AnalysisError::Model(e.to_string()))
+}
+
 /// A forbid rule is live when, in some region, it matches a source, feature
 /// or reason that everything else allows. Each rule is decided alone, in a
 /// copy of the policy without the other forbid rules.
 fn live_forbids(c: &Compiled, space: &Space, regions: u64) -> Result<Property, AnalysisError> {
     let m = c.model();
-    let build = |keep: Option<usize>| -> Result<Compiled, AnalysisError> {
-        let mut model = m.clone();
-        model.forbids = match keep {
-            Some(i) => vec![m.forbids[i].clone()],
-            None => Vec::new(),
-        };
-        // The model passed the checker; removing forbid rules keeps it valid.
-        Compiled::build(model).map_err(|e| AnalysisError::Model(e.to_string()))
-    };
-    let free = build(None)?;
+    let free = forbids_only(m, None)?;
     let alone: Vec<Compiled> = (0..m.forbids.len())
-        .map(|i| build(Some(i)))
+        .map(|i| forbids_only(m, Some(i)))
         .collect::<Result<_, _>>()?;
     let codes = reason_codes(c);
     let bounds: Vec<Bound<'_>> = std::iter::once(&free)

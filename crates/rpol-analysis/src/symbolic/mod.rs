@@ -588,14 +588,7 @@ fn live_forbids(
     regions: u64,
 ) -> Result<Property, AnalysisError> {
     let m = c.model();
-    let build = |keep: Option<usize>| -> Result<Compiled, AnalysisError> {
-        let mut model = m.clone();
-        model.forbids = match keep {
-            Some(i) => vec![m.forbids[i].clone()],
-            None => Vec::new(),
-        };
-        Compiled::build(model).map_err(|e| AnalysisError::Model(e.to_string()))
-    };
+    let build = |keep| crate::verify::forbids_only(m, keep);
     let free = build(None)?;
     let mut dfree = Decisions::new(ctx, &free)?;
     let codes = reason_codes(c);
