@@ -6,7 +6,7 @@ use rpol_engine::{Compiled, ReasonOutcome, Verdict};
 use serde_json::{Value, json};
 
 use crate::error::AnalysisError;
-use crate::literals::{self, Cond, Field};
+use crate::literals::{self, Cond};
 use crate::query;
 use crate::regions::Space;
 use crate::sweep::{Bound, Outcome, reason_codes, sweep_par};
@@ -284,15 +284,7 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
     let m = c.model();
     let (space, regions) = space_of(c, &[], max_regions)?;
     let bound = Bound::new(&space, c);
-    let consent_axes: Vec<(usize, String)> = space
-        .axes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| match &a.field {
-            Field::Consent(t) => Some((i, t.clone())),
-            _ => None,
-        })
-        .collect();
+    let consent_axes = space.consent_axes();
     let personal = personal_capabilities(m);
     let pairs = mode_pairs(m);
 

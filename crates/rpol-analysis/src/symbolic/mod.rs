@@ -379,15 +379,7 @@ pub fn verify_with_stats(c: &Compiled) -> Result<(VerifyReport, usize), Analysis
     let mut ctx = Ctx::new(&space, &[m]);
     let mut d = Decisions::new(&mut ctx, c)?;
     let valid = d.valid;
-    let consent_axes: Vec<(usize, String)> = space
-        .axes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| match &a.field {
-            Field::Consent(t) => Some((i, t.clone())),
-            _ => None,
-        })
-        .collect();
+    let consent_axes = space.consent_axes();
     let outcome = |choice: &[usize], mode: Option<u32>| -> Option<Outcome> {
         let req = d_request(c, &space, choice)?;
         let mut o = Outcome::default();
