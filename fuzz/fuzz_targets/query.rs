@@ -1,6 +1,6 @@
 #![no_main]
 //! `rpol verify --query` text against the bundled example: never a panic;
-//! a query that compiles is answered, and its witness (if any) is a valid
+//! a query that checks is answered, and its witness (if any) is a valid
 //! request.
 use std::path::Path;
 use std::sync::OnceLock;
@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     let h = home();
     let mut sources = rpol_diag::SourceMap::new();
     let file = sources.add("<query>", text.to_string());
-    let Ok(q) = rpol_analysis::query::compile(text, file, &h.checked.scope, h.compiled.model()) else {
+    let Ok(q) = rpol_analysis::query::check(text, file, &h.checked.scope, h.compiled.model()) else {
         return;
     };
     if let Ok(r) = rpol_analysis::verify::query(&h.compiled, &q, 100_000)

@@ -17,4 +17,4 @@ pub mod symbolic;
 pub mod verify;
 pub mod wide;
 
-pub use error::AnalysisError;
+pub use error::{AnalysisError, Origin, Site};

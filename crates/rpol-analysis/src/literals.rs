@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rpol_engine::model::{CmpOp, Expr, Literal, Operand, Path, PolicyModel};
 
-use crate::error::AnalysisError;
+use crate::error::{AnalysisError, Origin, Site};
 
 /// A request field, by name, so that two policies' fields line up.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -68,9 +68,18 @@ pub struct Cond<'a> {
 /// Collects the uses of every request field in the policies and extra conditions.
 pub fn collect(models: &[&PolicyModel], extra: &[Cond<'_>]) -> Result<Reads, AnalysisError> {
     let mut reads = Reads::new();
-    for m in models {
-        for e in m.conditions() {
-            walk(m, e, &mut reads)?;
+    // The site of a refused comparison: `seen` counts the comparisons walked,
+    // the refused one last (the walk stops at it).
+    let site = |origin, condition, seen: usize| Site {
+        origin,
+        condition,
+        comparison: seen.saturating_sub(1),
+    };
+    for (p, m) in models.iter().enumerate() {
+        for (i, e) in m.conditions().enumerate() {
+            let mut seen = 0;
+            walk(m, e, &mut reads, &mut seen)
+                .map_err(|err| err.at(site(Origin::Policy(p), i, seen)))?;
         }
         for f in &m.features {
             for &p in f.allowed_purposes.iter().chain(&f.prohibited_purposes) {
@@ -93,8 +102,10 @@ pub fn collect(models: &[&PolicyModel], extra: &[Cond<'_>]) -> Result<Reads, Ana
             }
         }
     }
-    for c in extra {
-        walk(c.model, c.expr, &mut reads)?;
+    for (i, c) in extra.iter().enumerate() {
+        let mut seen = 0;
+        walk(c.model, c.expr, &mut reads, &mut seen)
+            .map_err(|err| err.at(site(Origin::Extra, i, seen)))?;
     }
     Ok(reads)
 }
@@ -103,7 +114,7 @@ pub fn collect(models: &[&PolicyModel], extra: &[Cond<'_>]) -> Result<Reads, Ana
 pub fn fields_of(m: &PolicyModel, e: &Expr) -> BTreeSet<Field> {
     let mut reads = Reads::new();
     // A relational comparison was refused when the space was built.
-    let _ = walk(m, e, &mut reads);
+    let _ = walk(m, e, &mut reads, &mut 0);
     reads.into_keys().collect()
 }
 
@@ -126,11 +137,24 @@ fn field_of(m: &PolicyModel, p: Path) -> Option<Field> {
     })
 }
 
-fn walk(m: &PolicyModel, e: &Expr, reads: &mut Reads) -> Result<(), AnalysisError> {
+/// `seen` counts the comparisons (`Compare`, `InList`, `StartsWith`) in
+/// pre-order, as the checker's `ConditionSpans::comparisons` lists them.
+fn walk(
+    m: &PolicyModel,
+    e: &Expr,
+    reads: &mut Reads,
+    seen: &mut usize,
+) -> Result<(), AnalysisError> {
+    if matches!(
+        e,
+        Expr::Compare { .. } | Expr::InList { .. } | Expr::StartsWith(..)
+    ) {
+        *seen += 1;
+    }
     match e {
         Expr::Bool(_) => Ok(()),
-        Expr::Not(x) => walk(m, x, reads),
-        Expr::And(xs) | Expr::Or(xs) => xs.iter().try_for_each(|x| walk(m, x, reads)),
+        Expr::Not(x) => walk(m, x, reads, seen),
+        Expr::And(xs) | Expr::Or(xs) => xs.iter().try_for_each(|x| walk(m, x, reads, seen)),
         Expr::Compare { op, lhs, rhs } => pair(m, *op, lhs, rhs, reads),
         Expr::InList { lhs, items, .. } => {
             if items.is_empty() {
@@ -287,6 +311,7 @@ fn pair(
                         return Err(AnalysisError::Relational {
                             lhs: field_of(m, *p).map_or_else(|| "?".into(), |f| f.display()),
                             rhs: field_of(m, *q).map_or_else(|| "?".into(), |f| f.display()),
+                            site: None,
                         });
                     }
                 }
@@ -350,6 +375,7 @@ fn starts_with(
             return Err(AnalysisError::Relational {
                 lhs: fa.display(),
                 rhs: fb.display(),
+                site: None,
             });
         }
         (None, None) => {}

@@ -2,8 +2,8 @@
 //! `allowed(feature NAME)` and `allowed(source NAME)`, typed like a source's
 //! `when` by the checker.
 
-use rpol_check::Scope;
 use rpol_check::expr::{ExprChecker, Site};
+use rpol_check::{ConditionSpans, Scope};
 use rpol_diag::{Diagnostic, FileId};
 use rpol_engine::Request;
 use rpol_engine::condition::{self, Condition};
@@ -16,7 +16,7 @@ use crate::sweep::Outcome;
 #[derive(Debug, Clone)]
 pub enum Query {
     /// A plain condition and its typed expression's place in
-    /// [`Compiled::conditions`].
+    /// [`CheckedQuery::conditions`].
     Cond(Condition, usize),
     Feature(u32),
     Source(u32),
@@ -25,14 +25,27 @@ pub enum Query {
     Or(Vec<Query>),
 }
 
-/// A compiled query with the plain conditions it contains (they split the
+/// A checked (parsed and typed) query with the plain conditions it contains (they split the
 /// request space like the policy's own).
 #[derive(Debug, Clone)]
-pub struct Compiled {
+pub struct CheckedQuery {
     pub query: Query,
     pub conditions: Vec<model::Expr>,
+    /// Where each of `conditions` sits in the query's text.
+    pub spans: Vec<ConditionSpans>,
     /// Features named in `allowed(feature …)`, for the witness's `features`.
     pub features: Vec<u32>,
+}
+
+impl CheckedQuery {
+    /// The query's plain conditions, for [`crate::literals::collect`]: they
+    /// split the request space like the policy's own.
+    pub fn conds<'a>(&'a self, model: &'a PolicyModel) -> Vec<crate::literals::Cond<'a>> {
+        self.conditions
+            .iter()
+            .map(|expr| crate::literals::Cond { model, expr })
+            .collect()
+    }
 }
 
 impl Query {
@@ -109,6 +122,7 @@ struct Lower<'a> {
     file: FileId,
     diags: Vec<Diagnostic>,
     conditions: Vec<model::Expr>,
+    spans: Vec<ConditionSpans>,
     features: Vec<u32>,
 }
 
@@ -134,6 +148,11 @@ impl Lower<'_> {
                 let typed = typed?;
                 let q = Query::Cond(Condition::new(&typed), self.conditions.len());
                 self.conditions.push(typed);
+                self.spans.push(ConditionSpans {
+                    file: self.file,
+                    span: e.span,
+                    comparisons: ec.comparisons,
+                });
                 Some(q)
             }
         }
@@ -192,12 +211,12 @@ impl Lower<'_> {
 }
 
 /// Parses and types a query against a checked policy's names.
-pub fn compile(
+pub fn check(
     text: &str,
     file: FileId,
     scope: &Scope,
     model: &PolicyModel,
-) -> Result<Compiled, Vec<Diagnostic>> {
+) -> Result<CheckedQuery, Vec<Diagnostic>> {
     let rewritten = rewrite_allowed(text);
     let ast = rpol_syntax::parse_expr(file, &rewritten).map_err(|d| vec![d])?;
     let mut l = Lower {
@@ -205,6 +224,7 @@ pub fn compile(
         file,
         diags: Vec::new(),
         conditions: Vec::new(),
+        spans: Vec::new(),
         features: Vec::new(),
     };
     let q = l.lower(&ast);
@@ -216,9 +236,10 @@ pub fn compile(
                     .iter()
                     .all(|&f| (f as usize) < model.features.len())
             );
-            Ok(Compiled {
+            Ok(CheckedQuery {
                 query,
                 conditions: l.conditions,
+                spans: l.spans,
                 features: l.features,
             })
         }

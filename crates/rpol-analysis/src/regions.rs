@@ -81,6 +81,18 @@ pub struct Space {
 }
 
 impl Space {
+    /// The axes of consent topics: each axis's index and its topic.
+    pub fn consent_axes(&self) -> Vec<(usize, String)> {
+        self.axes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| match &a.field {
+                Field::Consent(t) => Some((i, t.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Splits the space by what `reads` says the policies compare.
     /// `models` give the declared vocabularies (a diff passes both).
     pub fn build(models: &[&PolicyModel], reads: &Reads) -> Result<Space, AnalysisError> {

@@ -6,7 +6,7 @@ use rpol_engine::{Compiled, ReasonOutcome, Verdict};
 use serde_json::{Value, json};
 
 use crate::error::AnalysisError;
-use crate::literals::{self, Cond, Field};
+use crate::literals::{self, Cond};
 use crate::query;
 use crate::regions::Space;
 use crate::sweep::{Bound, Outcome, reason_codes, sweep_par};
@@ -284,32 +284,9 @@ pub fn verify(c: &Compiled, max_regions: u64) -> Result<VerifyReport, AnalysisEr
     let m = c.model();
     let (space, regions) = space_of(c, &[], max_regions)?;
     let bound = Bound::new(&space, c);
-    let consent_axes: Vec<(usize, String)> = space
-        .axes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| match &a.field {
-            Field::Consent(t) => Some((i, t.clone())),
-            _ => None,
-        })
-        .collect();
-    let personal: Vec<u32> = m
-        .classes
-        .iter()
-        .filter(|k| k.personal)
-        .flat_map(|k| k.requires.iter().copied())
-        .collect();
-    // Mode pairs (a, b) with grants(a) ⊆ grants(b).
-    let pairs: Vec<(usize, usize)> = (0..m.modes.len())
-        .flat_map(|a| (0..m.modes.len()).map(move |b| (a, b)))
-        .filter(|&(a, b)| {
-            a != b
-                && m.modes[a]
-                    .grants
-                    .iter()
-                    .all(|g| m.modes[b].grants.contains(g))
-        })
-        .collect();
+    let consent_axes = space.consent_axes();
+    let personal = personal_capabilities(m);
+    let pairs = mode_pairs(m);
 
     /// One thread's part of the sweep.
     #[derive(Default)]
@@ -442,23 +419,28 @@ pub(crate) fn tallied(
     ]
 }
 
+/// The policy with only forbid rule `keep`, or with none.
+pub(crate) fn forbids_only(
+    m: &PolicyModel,
+    keep: Option<usize>,
+) -> Result<Compiled, AnalysisError> {
+    let mut model = m.clone();
+    model.forbids = match keep.and_then(|i| m.forbids.get(i)) {
+        Some(rule) => vec![rule.clone()],
+        None => Vec::new(),
+    };
+    // The model passed the checker; removing forbid rules keeps it valid.
+    Compiled::build(model).map_err(|e| AnalysisError::Model(e.to_string()))
+}
+
 /// A forbid rule is live when, in some region, it matches a source, feature
 /// or reason that everything else allows. Each rule is decided alone, in a
 /// copy of the policy without the other forbid rules.
 fn live_forbids(c: &Compiled, space: &Space, regions: u64) -> Result<Property, AnalysisError> {
     let m = c.model();
-    let build = |keep: Option<usize>| -> Result<Compiled, AnalysisError> {
-        let mut model = m.clone();
-        model.forbids = match keep {
-            Some(i) => vec![m.forbids[i].clone()],
-            None => Vec::new(),
-        };
-        // The model passed the checker; removing forbid rules keeps it valid.
-        Compiled::build(model).map_err(|e| AnalysisError::Model(e.to_string()))
-    };
-    let free = build(None)?;
+    let free = forbids_only(m, None)?;
     let alone: Vec<Compiled> = (0..m.forbids.len())
-        .map(|i| build(Some(i)))
+        .map(|i| forbids_only(m, Some(i)))
         .collect::<Result<_, _>>()?;
     let codes = reason_codes(c);
     let bounds: Vec<Bound<'_>> = std::iter::once(&free)
@@ -552,18 +534,39 @@ pub(crate) fn live_property(m: &PolicyModel, live: &[bool], regions: u64) -> Pro
     }
 }
 
+/// The capabilities that personal classes require: a mode granting one is
+/// personalizing (fail-safety).
+pub(crate) fn personal_capabilities(m: &PolicyModel) -> Vec<u32> {
+    m.classes
+        .iter()
+        .filter(|k| k.personal)
+        .flat_map(|k| k.requires.iter().copied())
+        .collect()
+}
+
+/// Mode pairs (a, b), a ≠ b, with grants(a) ⊆ grants(b): where `a` must not
+/// allow what `b` denies (mode monotonicity).
+pub(crate) fn mode_pairs(m: &PolicyModel) -> Vec<(usize, usize)> {
+    (0..m.modes.len())
+        .flat_map(|a| (0..m.modes.len()).map(move |b| (a, b)))
+        .filter(|&(a, b)| {
+            a != b
+                && m.modes[a]
+                    .grants
+                    .iter()
+                    .all(|g| m.modes[b].grants.contains(g))
+        })
+        .collect()
+}
+
 /// Finds a request for which `q` is true, or proves there is none.
 pub fn query(
     c: &Compiled,
-    q: &query::Compiled,
+    q: &query::CheckedQuery,
     max_regions: u64,
 ) -> Result<QueryReport, AnalysisError> {
     let m = c.model();
-    let extra: Vec<Cond<'_>> = q
-        .conditions
-        .iter()
-        .map(|e| Cond { model: m, expr: e })
-        .collect();
+    let extra = q.conds(m);
     let (space, regions) = space_of(c, &extra, max_regions)?;
     let bound = Bound::new(&space, c);
     /// One thread's part: how many regions satisfy, and the best of them.

@@ -279,3 +279,71 @@ fn parallel_sweeps_do_not_depend_on_the_cut() {
         assert_eq!((many.0, &many.1), (one.0, &one.1), "{n} threads");
     }
 }
+
+/// E0702 names the comparison it refuses: the policy, the condition in
+/// `PolicyModel::conditions` order and the comparison in it, which the
+/// checker's spans turn into a place in the file.
+#[test]
+fn a_refused_comparison_has_its_site_and_span() {
+    use rpol_analysis::{AnalysisError, Origin};
+    let path = common::root().join("tests/rego/absent");
+    let checked = common::checked(&path);
+    let policy = checked.policy.as_ref().expect("checks");
+    let c = rpol_engine::Compiled::build(policy.model.clone()).expect("compiles");
+    let err = literals::collect(&[c.model(), c.model()], &[]).unwrap_err();
+    let Some(site) = err.site() else {
+        panic!("no site: {err:?}")
+    };
+    assert!(matches!(err, AnalysisError::Relational { .. }));
+    assert_eq!(site.origin, Origin::Policy(0));
+    let at = &policy.spans.conditions[site.condition];
+    let text = checked
+        .sources
+        .get(at.file)
+        .slice(at.comparisons[site.comparison]);
+    assert_eq!(text, "subject.user_id == subject.anonymous_id");
+    let d = err.diagnostic(at.file, at.comparisons[site.comparison]);
+    assert_eq!(d.code, "E0702");
+    assert!(
+        d.help
+            .is_some_and(|h| h.contains("compare each field with literals"))
+    );
+}
+
+/// The checker lists the comparisons of each condition in the order the
+/// analysis counts them (the pre-order of `Compare`, `InList` and
+/// `StartsWith`), for every condition of every bundled policy: E0702's
+/// site depends on the two agreeing.
+#[test]
+fn the_checker_and_the_analysis_count_comparisons_alike() {
+    use rpol_engine::model::Expr;
+    fn count(e: &Expr) -> usize {
+        match e {
+            Expr::Not(x) => count(x),
+            Expr::And(xs) | Expr::Or(xs) => xs.iter().map(count).sum(),
+            Expr::Compare { .. } | Expr::InList { .. } | Expr::StartsWith(..) => 1,
+            _ => 0,
+        }
+    }
+    let mut seen = 0;
+    for dir in [
+        "policies/home",
+        "policies/enterprise",
+        "tests/rego/absent",
+        "tests/check/ok.rpol",
+    ] {
+        let checked = common::checked(&common::root().join(dir));
+        let policy = checked.policy.expect(dir);
+        let conditions: Vec<&Expr> = policy.model.conditions().collect();
+        assert_eq!(conditions.len(), policy.spans.conditions.len(), "{dir}");
+        for (e, at) in conditions.iter().zip(&policy.spans.conditions) {
+            assert_eq!(count(e), at.comparisons.len(), "{dir}: {e:?}");
+            seen += at.comparisons.len();
+            // Every comparison lies inside its condition.
+            for s in &at.comparisons {
+                assert!(at.span.start <= s.start && s.end <= at.span.end, "{dir}");
+            }
+        }
+    }
+    assert!(seen > 20, "too few comparisons to prove anything: {seen}");
+}

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{checked, compile, edited_home, replace, root};
+use common::{compile, edited_home, replace, root};
 use proptest::prelude::*;
 use rpol_analysis::diff::diff;
 use rpol_analysis::regions::DEFAULT_MAX_REGIONS;
@@ -34,16 +34,7 @@ fn same_diff(a: &Compiled, b: &Compiled) {
 /// whether it is satisfiable. A witness makes the query true under the
 /// engine too.
 fn same_query(path: &std::path::Path, text: &str) -> bool {
-    let mut ch = checked(path);
-    let policy = ch.policy.take().expect("checks");
-    let c = Compiled::build(policy.model).expect("compiles");
-    let file = ch.sources.add("<query>", text.to_string());
-    let q = rpol_analysis::query::compile(text, file, &ch.scope, c.model()).unwrap_or_else(|d| {
-        panic!(
-            "{text}: {:?}",
-            d.iter().map(|d| &d.message).collect::<Vec<_>>()
-        )
-    });
+    let (c, q) = common::with_query(path, text);
     let e = query(&c, &q, DEFAULT_MAX_REGIONS).expect("enumerate");
     let s = symbolic::query::query(&c, &q).expect("symbolic");
     assert_eq!(e, s, "{text}");

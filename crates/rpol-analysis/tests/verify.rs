@@ -132,16 +132,7 @@ fn a_forbid_that_denies_nothing_is_dead() {
 }
 
 fn ask(path: &str, text: &str) -> rpol_analysis::verify::QueryReport {
-    let mut ch = checked(&root().join(path));
-    let policy = ch.policy.take().expect("checks");
-    let c = Compiled::build(policy.model).expect("compiles");
-    let file = ch.sources.add("<query>", text.to_string());
-    let q = rpol_analysis::query::compile(text, file, &ch.scope, c.model()).unwrap_or_else(|d| {
-        panic!(
-            "{text}: {:?}",
-            d.iter().map(|d| &d.message).collect::<Vec<_>>()
-        )
-    });
+    let (c, q) = common::with_query(&root().join(path), text);
     let r = query(&c, &q, DEFAULT_MAX_REGIONS).expect("query");
     if let Some(w) = &r.witness {
         // The witness makes the query true through the engine too.
@@ -204,7 +195,7 @@ fn a_bad_query_is_a_diagnostic() {
     ] {
         let file = ch.sources.add("<query>", text.to_string());
         let diags =
-            rpol_analysis::query::compile(text, file, &ch.scope, &policy.model).expect_err(text);
+            rpol_analysis::query::check(text, file, &ch.scope, &policy.model).expect_err(text);
         assert_eq!(diags[0].code, code, "{text}: {}", diags[0].message);
         assert!(
             diags[0].message.contains(msg),

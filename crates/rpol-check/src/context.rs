@@ -110,4 +110,10 @@ pub(crate) struct Lowered {
     pub retention: Vec<(String, i64)>,
     pub debug: Vec<(u32, model::Clearance)>,
     pub spans: ModelSpans,
+    /// Where each source's `when` sits, by source id.
+    pub source_whens: Vec<Option<crate::ConditionSpans>>,
+    /// Where each forbid rule's condition sits, beside `forbids`.
+    pub forbid_whens: Vec<Option<crate::ConditionSpans>>,
+    /// Where each conditional `resolve` arm's condition sits.
+    pub arm_conditions: Vec<crate::ConditionSpans>,
 }

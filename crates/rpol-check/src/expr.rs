@@ -46,6 +46,9 @@ pub struct ExprChecker<'s> {
     pub diags: Vec<Diagnostic>,
     /// The names the condition used, resolved.
     pub resolved: Resolution,
+    /// Spans of the comparisons typed so far, as in
+    /// [`crate::ConditionSpans::comparisons`].
+    pub comparisons: Vec<Span>,
 }
 
 use crate::vocab::CONSENT_STATES;
@@ -58,6 +61,7 @@ impl<'s> ExprChecker<'s> {
             site,
             diags: Vec::new(),
             resolved: Resolution::default(),
+            comparisons: Vec::new(),
         }
     }
 
@@ -86,9 +90,24 @@ impl<'s> ExprChecker<'s> {
                     model::Expr::Or(typed)
                 })
             }
-            ExprKind::Compare { op, lhs, rhs } => self.compare(*op, lhs, rhs, e.span),
-            ExprKind::In { negated, lhs, rhs } => self.in_expr(*negated, lhs, rhs),
-            ExprKind::Call { name, args } => self.call(name, args, e.span),
+            ExprKind::Compare { op, lhs, rhs } => {
+                self.comparisons.push(e.span);
+                self.compare(*op, lhs, rhs, e.span)
+            }
+            ExprKind::In { negated, lhs, rhs } => {
+                // `x in [...]` types to `InList`; `role in roles` to `HasRole`,
+                // which is not a comparison.
+                if matches!(strip_parens(rhs).kind, ExprKind::List(_)) {
+                    self.comparisons.push(e.span);
+                }
+                self.in_expr(*negated, lhs, rhs)
+            }
+            ExprKind::Call { name, args } => {
+                if name.name == "starts_with" {
+                    self.comparisons.push(e.span);
+                }
+                self.call(name, args, e.span)
+            }
             ExprKind::Path(_) => match self.operand(e)? {
                 Typed::Path {
                     path, ty: Ty::Bool, ..

@@ -4,6 +4,7 @@ use rpol_diag::{Diagnostic, FileId, Label};
 use rpol_engine::model::{self, Clearance, Visibility};
 use rpol_syntax::ast::{self, BlockKind, ForbidKind, ItemKind};
 
+use crate::ConditionSpans;
 use crate::context::{Cx, Declared, Decls, Lowered};
 use crate::expr::{ExprChecker, Site};
 use crate::fields::FieldReader;
@@ -29,8 +30,14 @@ pub(crate) fn lower(
         retention: d.retention.clone(),
         debug: vec![],
         spans: Default::default(),
+        source_whens: vec![None; cx.scope.sources.len()],
+        forbid_whens: vec![],
+        arm_conditions: vec![],
     };
-    out.header = lower_header(cx, asts, header);
+    out.header = lower_header(cx, asts, header).map(|(name, version, at)| {
+        out.spans.policy = at;
+        (name, version)
+    });
     for decl in &d.modes {
         let Some((name, r)) = block_reader(cx, decl, "mode", crate::vocab::MODE_FIELDS) else {
             continue;
@@ -127,7 +134,10 @@ pub(crate) fn lower(
             Some(f) => r
                 .expr(f, &mut cx.diags)
                 .and_then(|e| condition(cx, decl.file, Site::Request, e))
-                .map(Some),
+                .map(|(when, at)| {
+                    out.source_whens[decl.id as usize] = Some(at);
+                    Some(when)
+                }),
         };
         out.spans.sources.push((decl.file, decl.item.span));
         if let (Some(requires), Some(when)) = (requires, when) {
@@ -218,12 +228,13 @@ pub(crate) fn lower(
         }
     }
     for (file, item, f) in &d.forbids {
-        if let Some(m) = lower_forbid(cx, *file, item, f) {
+        if let Some((m, at)) = lower_forbid(cx, *file, item, f) {
             out.forbids.push(m);
+            out.forbid_whens.push(at);
             out.spans.forbids.push((*file, item.span));
         }
     }
-    out.resolve = lower_resolve(cx, asts, d, &mut out.spans);
+    out.resolve = lower_resolve(cx, asts, d, &mut out.spans, &mut out.arm_conditions);
     if let Some((file, fields)) = d.debug {
         for f in &fields.fields {
             let Some(role) = cx.resolve(|s| &s.roles, file, &f.name) else {
@@ -273,7 +284,7 @@ fn lower_header(
     cx: &mut Cx<'_>,
     asts: &[(FileId, ast::File)],
     header: Option<(FileId, &ast::Fields)>,
-) -> Option<(String, String)> {
+) -> Option<(String, String, (FileId, rpol_diag::Span))> {
     let (file, fields) = header?;
     let name = asts
         .iter()
@@ -283,9 +294,10 @@ fn lower_header(
                 kind: BlockKind::Policy,
                 name,
                 fields: f,
-            } if std::ptr::eq(f, fields) => Some(name.name.clone()),
+            } if std::ptr::eq(f, fields) => Some((name.name.clone(), name.span)),
             _ => None,
         })?;
+    let (name, name_span) = name;
     let r = FieldReader::new(
         file,
         format!("policy `{name}`"),
@@ -302,7 +314,7 @@ fn lower_header(
     if let Some(f) = r.get("description") {
         r.string(f, &mut cx.diags);
     }
-    Some((name, version?.value))
+    Some((name, version?.value, (file, name_span)))
 }
 
 fn lower_forbid(
@@ -310,7 +322,7 @@ fn lower_forbid(
     file: FileId,
     item: &ast::Item,
     f: &ast::Forbid,
-) -> Option<model::Forbid> {
+) -> Option<(model::Forbid, Option<ConditionSpans>)> {
     let (which, site, kind) = match f.kind {
         ForbidKind::Feature => (
             Which::Features,
@@ -339,17 +351,21 @@ fn lower_forbid(
             ok.then_some(Some(ids))
         }
     };
-    let when = match &f.condition {
-        None => Some(None),
-        Some(e) => condition(cx, file, site, e).map(Some),
+    let (when, at) = match &f.condition {
+        None => (None, None),
+        Some(e) => {
+            let (when, at) = condition(cx, file, site, e)?;
+            (Some(when), Some(at))
+        }
     };
-    Some(model::Forbid {
+    let forbid = model::Forbid {
         kind,
         targets: targets?,
-        when: when?,
+        when,
         because: f.because.as_ref().map(|b| b.value.clone()),
         rule: cx.rule(file, item.keyword),
-    })
+    };
+    Some((forbid, at))
 }
 
 fn lower_resolve(
@@ -357,6 +373,7 @@ fn lower_resolve(
     asts: &[(FileId, ast::File)],
     d: &Decls<'_>,
     spans: &mut crate::ModelSpans,
+    conditions: &mut Vec<ConditionSpans>,
 ) -> Option<(Vec<model::Arm>, model::Arm)> {
     let Some(&(file, item)) = d.resolves.first() else {
         let file = asts.first().map(|(f, _)| *f).unwrap_or_default();
@@ -425,13 +442,14 @@ fn lower_resolve(
                     ok = false;
                 }
                 match (cond, mode) {
-                    (Some(cond), Some(mode)) => {
+                    (Some((cond, at)), Some(mode)) => {
                         out.push(model::Arm {
                             condition: Some(cond),
                             mode,
                             rule,
                         });
                         spans.arms.push((file, arm.span));
+                        conditions.push(at);
                     }
                     _ => ok = false,
                 }
@@ -514,12 +532,13 @@ fn block_reader<'d>(
     ))
 }
 
+/// A typed condition and where it and its comparisons sit.
 pub(crate) fn condition(
     cx: &mut Cx<'_>,
     file: FileId,
     site: Site,
     e: &ast::Expr,
-) -> Option<model::Expr> {
+) -> Option<(model::Expr, ConditionSpans)> {
     let mut ec = ExprChecker::new(&cx.scope, file, site);
     let r = ec.condition(e);
     let errs = std::mem::take(&mut ec.diags);
@@ -527,7 +546,12 @@ pub(crate) fn condition(
     cx.resolution.uses.extend(uses);
     let failed = !errs.is_empty();
     cx.diags.extend(errs);
-    if failed { None } else { r }
+    let at = ConditionSpans {
+        file,
+        span: e.span,
+        comparisons: ec.comparisons,
+    };
+    if failed { None } else { r.map(|r| (r, at)) }
 }
 
 #[derive(Clone, Copy)]

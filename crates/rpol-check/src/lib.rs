@@ -62,6 +62,23 @@ pub struct ModelSpans {
     pub forbids: Vec<(FileId, Span)>,
     pub reasons: Vec<(FileId, Span)>,
     pub feature_sets: Vec<(FileId, Span)>,
+    /// The name of the `policy` block: where a finding about the policy as
+    /// a whole points (the analysis's region bounds).
+    pub policy: (FileId, Span),
+    /// Every condition, in [`PolicyModel::conditions`] order.
+    pub conditions: Vec<ConditionSpans>,
+}
+
+/// Where one condition sits, and each comparison in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConditionSpans {
+    pub file: FileId,
+    pub span: Span,
+    /// The comparisons (`==` … `>=`, `in [...]`, `starts_with`) in the
+    /// pre-order of the typed expression's `Compare`, `InList` and
+    /// `StartsWith` nodes: the analysis names an offending comparison by
+    /// this index (E0702), since the engine's model carries no spans.
+    pub comparisons: Vec<Span>,
 }
 
 /// A policy that passed every check.

@@ -51,5 +51,13 @@ pub(crate) fn into_model(
         retention: lowered.retention,
         debug: lowered.debug,
     };
-    Some((model, lowered.spans))
+    let mut spans = lowered.spans;
+    // In `PolicyModel::conditions` order: arms, source `when`s, forbid rules.
+    spans.conditions = lowered
+        .arm_conditions
+        .into_iter()
+        .chain(lowered.source_whens.into_iter().flatten())
+        .chain(lowered.forbid_whens.into_iter().flatten())
+        .collect();
+    Some((model, spans))
 }

@@ -36,9 +36,10 @@ pub enum CliError {
         )
     )]
     NoTestMatched { filter: String, total: usize },
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Analysis(#[from] rpol_analysis::AnalysisError),
+    /// A diagnostic with its place in a file (the analysis's E0701–E0705),
+    /// rendered like the checker's, with its snippet.
+    #[error("{}", .0.0.message)]
+    Located(Box<(rpol_diag::Diagnostic, rpol_diag::SourceMap)>),
     #[error(transparent)]
     #[diagnostic(transparent)]
     File(#[from] FileError),

@@ -12,7 +12,7 @@ use rpol_engine::{Compiled, FeatureId};
 
 use crate::cli_error::CliError;
 use crate::cmd_eval::read_input;
-use crate::policy::compile_path_verified;
+use crate::policy::load_policy_verified;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BenchFormat {
@@ -73,7 +73,7 @@ pub fn run(
         // Say so before checking and timing anything.
         return Err(CliError::not_built("`rpol bench --rego`", "rego"));
     }
-    let Some(c) = compile_path_verified(path, registry, verify_key)? else {
+    let Some(c) = load_policy_verified(path, registry, verify_key)? else {
         return Ok(ExitCode::from(1));
     };
     let text = read_input(input)?;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use rpol_engine::{ArtifactError, Compiled, Refusal};
 
 use crate::cli_error::CliError;
-use crate::policy::compile_path;
+use crate::policy::load_policy;
 
 pub fn run(
     path: &Path,
@@ -17,7 +17,7 @@ pub fn run(
 ) -> Result<ExitCode, CliError> {
     // The key is read first: a bad key file leaves no unsigned artifact behind.
     let key = sign.map(crate::cmd_keygen::read_secret_key).transpose()?;
-    let Some(compiled) = compile_path(path, registry)? else {
+    let Some(compiled) = load_policy(path, registry)? else {
         return Ok(ExitCode::from(1));
     };
     let bytes = compiled.to_artifact();

@@ -11,7 +11,7 @@ use rpol_diag::plural;
 use serde_json::Value;
 
 use crate::cli_error::CliError;
-use crate::policy::compile_path;
+use crate::policy::{analysis_error, load_with_origin};
 use crate::{AnalysisEngine, AnalysisFormat};
 
 pub struct DiffArgs<'a> {
@@ -26,16 +26,17 @@ pub struct DiffArgs<'a> {
 
 pub fn run(a: &DiffArgs<'_>) -> Result<ExitCode, CliError> {
     let (Some(old), Some(new)) = (
-        compile_path(a.old, a.old_registry)?,
-        compile_path(a.new, a.new_registry)?,
+        load_with_origin(a.old, a.old_registry)?,
+        load_with_origin(a.new, a.new_registry)?,
     ) else {
         // Check errors are on stderr; 1 means "they differ" here, so errors are 2.
         return Ok(ExitCode::from(2));
     };
     let report = match a.engine {
-        AnalysisEngine::Enumerate => diff(&old, &new, a.max_regions)?,
-        AnalysisEngine::Symbolic => rpol_analysis::symbolic::diff(&old, &new)?,
-    };
+        AnalysisEngine::Enumerate => diff(&old.compiled, &new.compiled, a.max_regions),
+        AnalysisEngine::Symbolic => rpol_analysis::symbolic::diff(&old.compiled, &new.compiled),
+    }
+    .map_err(|e| analysis_error(e, &[&old.origin, &new.origin], None))?;
     match a.format {
         AnalysisFormat::Json => outln!(
             "{}",

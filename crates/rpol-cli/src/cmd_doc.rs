@@ -54,7 +54,8 @@ pub fn run(a: &DocArgs<'_>) -> Result<ExitCode, CliError> {
         compiled: &compiled,
         verify,
         max_regions: a.max_regions,
-    })?;
+    })
+    .map_err(|e| crate::cmd_verify::located(e, &checked, &policy.spans, None))?;
     let text = match a.format {
         DocFormat::Md => rpol_doc::markdown::render(&sheet),
         DocFormat::Html => rpol_doc::html::render(&sheet),

@@ -10,7 +10,7 @@ use rpol_check::load;
 use rpol_engine::{LogKey, MIN_LOG_KEY_BYTES};
 
 use crate::cli_error::CliError;
-use crate::policy::compile_path_verified;
+use crate::policy::load_policy_verified;
 
 /// Most bytes read as a request: the request limit plus a margin, so that an
 /// over-long request is still refused by the parser with its own message,
@@ -50,7 +50,7 @@ pub fn run(
     // The key is checked first, so that a missing key never leaves a decision
     // printed but unlogged.
     let key = log.map(|_| log_key()).transpose()?;
-    let Some(compiled) = compile_path_verified(path, registry, verify_key)? else {
+    let Some(compiled) = load_policy_verified(path, registry, verify_key)? else {
         return Ok(ExitCode::from(1));
     };
     // Bytes, not text: a request that is not UTF-8 is an invalid request, and

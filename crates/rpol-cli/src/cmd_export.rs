@@ -5,10 +5,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli_error::CliError;
-use crate::policy::compile_path;
+use crate::policy::load_policy;
 
 pub fn rego(path: &Path, dir: &Path, registry: Option<&Path>) -> Result<ExitCode, CliError> {
-    let Some(compiled) = compile_path(path, registry)? else {
+    let Some(compiled) = load_policy(path, registry)? else {
         return Ok(ExitCode::from(1));
     };
     let export = rpol_rego::export(compiled.model());

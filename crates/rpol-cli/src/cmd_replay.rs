@@ -17,7 +17,7 @@ use rpol_check::load::display;
 
 use crate::AnalysisFormat;
 use crate::cli_error::CliError;
-use crate::policy::compile_path;
+use crate::policy::load_policy;
 
 pub fn run(
     path: &Path,
@@ -25,7 +25,7 @@ pub fn run(
     registry: Option<&Path>,
     format: AnalysisFormat,
 ) -> Result<ExitCode, CliError> {
-    let Some(compiled) = compile_path(path, registry)? else {
+    let Some(compiled) = load_policy(path, registry)? else {
         return Ok(ExitCode::from(2));
     };
     let log_name = if log == Path::new("-") {

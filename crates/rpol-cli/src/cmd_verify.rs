@@ -13,7 +13,7 @@ use rpol_diag::plural;
 use rpol_engine::Compiled;
 
 use crate::cli_error::CliError;
-use crate::policy::{build, check_path, print_check_errors};
+use crate::policy::{Origin, analysis_error, build, check_path, print_check_errors};
 use crate::render;
 use crate::{AnalysisEngine, AnalysisFormat};
 
@@ -27,9 +27,10 @@ pub fn report(
     engine: AnalysisEngine,
 ) -> Result<VerifyReport, CliError> {
     let mut r = match engine {
-        AnalysisEngine::Enumerate => verify(compiled, max_regions)?,
-        AnalysisEngine::Symbolic => rpol_analysis::symbolic::verify(compiled)?,
-    };
+        AnalysisEngine::Enumerate => verify(compiled, max_regions),
+        AnalysisEngine::Symbolic => rpol_analysis::symbolic::verify(compiled),
+    }
+    .map_err(|e| located(e, checked, spans, None))?;
     PropertyAllows::of(checked, spans).apply(&mut r, compiled.model());
     Ok(r)
 }
@@ -51,7 +52,7 @@ pub fn run(
     let name = load::display(path);
     if let Some(text) = query_text {
         let file = checked.sources.add("<query>", text.to_string());
-        let q = match rpol_analysis::query::compile(text, file, &checked.scope, compiled.model()) {
+        let q = match rpol_analysis::query::check(text, file, &checked.scope, compiled.model()) {
             Ok(q) => q,
             Err(diags) => {
                 for d in &diags {
@@ -67,9 +68,10 @@ pub fn run(
             }
         };
         let r = match engine {
-            AnalysisEngine::Enumerate => query(&compiled, &q, max_regions)?,
-            AnalysisEngine::Symbolic => rpol_analysis::symbolic::query::query(&compiled, &q)?,
-        };
+            AnalysisEngine::Enumerate => query(&compiled, &q, max_regions),
+            AnalysisEngine::Symbolic => rpol_analysis::symbolic::query::query(&compiled, &q),
+        }
+        .map_err(|e| located(e, &checked, &policy.spans, Some(&q.spans)))?;
         match format {
             AnalysisFormat::Json => outln!(
                 "{}",
@@ -131,6 +133,21 @@ pub fn run(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// An analysis error of the checked policy (and its query) as a diagnostic
+/// in its sources.
+pub fn located(
+    e: rpol_analysis::AnalysisError,
+    checked: &Checked,
+    spans: &ModelSpans,
+    query: Option<&[rpol_check::ConditionSpans]>,
+) -> CliError {
+    let origin = Origin::Source {
+        sources: checked.sources.clone(),
+        spans: spans.clone(),
+    };
+    analysis_error(e, &[&origin], query)
 }
 
 /// The `# rpol: allow(…)` comments that accept refuted properties: above

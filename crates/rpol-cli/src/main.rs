@@ -507,6 +507,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(CliError::Located(d)) => {
+            let (d, sources) = &*d;
+            eprint!("{}", render::human(d, sources, render::stderr_colour()));
+            ExitCode::from(2)
+        }
         Err(e) => {
             let mut out = String::new();
             let theme = if render::stderr_colour() {

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use rpol_check::{Checked, SourceInput, load};
+use rpol_analysis::{AnalysisError, Origin as SiteOrigin, Site};
+use rpol_check::{Checked, ConditionSpans, ModelSpans, SourceInput, load};
+use rpol_diag::{SourceMap, Span};
 use rpol_engine::model::PolicyModel;
 use rpol_engine::{ArtifactError, Compiled};
 
@@ -55,12 +57,43 @@ fn is_artifact(path: &Path) -> bool {
         && &head == b"rpol-compiled"
 }
 
-/// Checks and compiles (or loads and verifies a compiled artifact); on check
-/// errors prints them on stderr and returns `None`.
-pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compiled>, CliError> {
+/// Checks the policy and builds the engine's policy from it (or loads and
+/// verifies a compiled artifact); on check errors prints them on stderr and
+/// returns `None`. (docs/dev/architecture.md, Words: "compile" is only the
+/// command that writes an artifact.)
+pub fn load_policy(path: &Path, registry: Option<&Path>) -> Result<Option<Compiled>, CliError> {
+    Ok(load_with_origin(path, registry)?.map(|l| l.compiled))
+}
+
+/// A loaded policy and what its diagnostics point into.
+pub struct Loaded {
+    pub compiled: Compiled,
+    pub origin: Origin,
+}
+
+/// Where a loaded policy came from: checked sources with the spans of its
+/// model, or a compiled artifact (no source, only its path).
+pub enum Origin {
+    Source {
+        sources: SourceMap,
+        spans: ModelSpans,
+    },
+    Artifact(String),
+}
+
+/// [`load_policy`] that keeps the policy's sources, for the analysis's
+/// diagnostics ([`analysis_error`]).
+pub fn load_with_origin(path: &Path, registry: Option<&Path>) -> Result<Option<Loaded>, CliError> {
     if is_artifact(path) {
         let bytes = load::read_bounded(path, MAX_ARTIFACT_BYTES)?;
-        return Compiled::from_artifact(&bytes).map(Some).map_err(|e| {
+        return Compiled::from_artifact(&bytes)
+            .map(|compiled| {
+                Some(Loaded {
+                    compiled,
+                    origin: Origin::Artifact(load::display(path).to_string()),
+                })
+            })
+            .map_err(|e| {
             let help = match e {
                 ArtifactError::NotCanonical | ArtifactError::Refused(_) => {
                     "it was edited after `rpol compile`: recompile it from its source, and sign artifacts (`rpol compile --sign`) that others can write to"
@@ -78,18 +111,89 @@ pub fn compile_path(path: &Path, registry: Option<&Path>) -> Result<Option<Compi
         print_check_errors(&checked, path);
         return Ok(None);
     };
-    build(policy.model).map(Some)
+    Ok(Some(Loaded {
+        compiled: build(policy.model)?,
+        origin: Origin::Source {
+            sources: checked.sources,
+            spans: policy.spans,
+        },
+    }))
 }
 
-/// [`compile_path`], or with `verify_key` (`--verify-key PUBFILE`) only a
+/// An analysis error as a diagnostic in the policy it is about: E0702 at
+/// the comparison it refuses (in `policies[i]`, or in the query of
+/// `query`), the others at the name of the last policy (NEW in a diff).
+/// A policy loaded from an artifact has no source: the diagnostic then
+/// names its file only.
+pub fn analysis_error(
+    e: AnalysisError,
+    policies: &[&Origin],
+    query: Option<&[ConditionSpans]>,
+) -> CliError {
+    let site = e.site();
+    let (origin, at) = match site {
+        Some(Site {
+            origin: SiteOrigin::Policy(i),
+            condition,
+            comparison,
+        }) => {
+            let origin = policies.get(i).copied();
+            let at = origin.and_then(|o| match o {
+                Origin::Source { spans, .. } => spans.conditions.get(condition),
+                Origin::Artifact(_) => None,
+            });
+            (origin, at.map(|c| (c, comparison)))
+        }
+        Some(Site {
+            origin: SiteOrigin::Extra,
+            condition,
+            comparison,
+        }) => (
+            policies.last().copied(),
+            query
+                .and_then(|q| q.get(condition))
+                .map(|c| (c, comparison)),
+        ),
+        None => (policies.last().copied(), None),
+    };
+    let (sources, file, span) = match origin {
+        Some(Origin::Source { sources, spans }) => {
+            let (file, span) = match at {
+                Some((c, i)) => (c.file, c.comparisons.get(i).copied().unwrap_or(c.span)),
+                None => spans.policy,
+            };
+            (sources.clone(), file, span)
+        }
+        Some(Origin::Artifact(name)) => {
+            let mut sources = SourceMap::default();
+            let file = sources.add(name.clone(), String::new());
+            (sources, file, Span::default())
+        }
+        None => {
+            let mut sources = SourceMap::default();
+            let file = sources.add("<policy>", String::new());
+            (sources, file, Span::default())
+        }
+    };
+    let whole = site.is_none() && matches!(origin, Some(Origin::Source { .. }));
+    let d = e.diagnostic(file, span);
+    let d = if whole {
+        d.with_label("in this policy")
+    } else {
+        d
+    };
+    CliError::Located(Box::new((d, sources)))
+}
+
+/// [`load_policy`], or with `verify_key` (`--verify-key PUBFILE`) only a
 /// compiled artifact signed with the matching secret key.
-pub fn compile_path_verified(
+pub fn load_policy_verified(
     path: &Path,
     registry: Option<&Path>,
     verify_key: Option<&Path>,
 ) -> Result<Option<Compiled>, CliError> {
     let Some(key_file) = verify_key else {
-        return compile_path(path, registry);
+        return load_policy(path, registry);
     };
     let key = crate::cmd_keygen::read_public_key(key_file)?;
     if !is_artifact(path) {
@@ -142,7 +246,8 @@ pub fn print_errors(checked: &Checked) {
     }
 }
 
-/// Compiles a checked model; failing is a bug, not a user error.
+/// Builds the engine's policy from a checked model; failing is a bug, not a
+/// user error.
 pub fn build(model: PolicyModel) -> Result<Compiled, CliError> {
     Compiled::build(model).map_err(|e| {
         CliError::Load(

@@ -135,6 +135,60 @@ fn a_bad_query_is_a_usage_error_with_a_span() {
     assert!(err.contains("user_embedding"), "did-you-mean: {err}");
 }
 
+/// E0702 points at the comparison it refuses, as file:line:col with its
+/// snippet, under both engines and in `rpol doc`.
+#[test]
+fn comparing_two_request_fields_is_e0702_at_the_comparison() {
+    let (code, out, err) = rpol(&["verify", "tests/rego/absent"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    insta::assert_snapshot!(err);
+    assert!(err.contains("tests/rego/absent/policy.rpol:54:35"), "{err}");
+    for args in [
+        &["verify", "tests/rego/absent", "--engine", "enumerate"][..],
+        &["diff", "policies/home", "tests/rego/absent"],
+        &[
+            "diff",
+            "tests/rego/absent",
+            "policies/home",
+            "--engine",
+            "enumerate",
+        ],
+        &["doc", "tests/rego/absent"],
+    ] {
+        let (code, _, other) = rpol(args);
+        assert_eq!((code, other.as_str()), (2, err.as_str()), "{args:?}");
+    }
+}
+
+/// In a query, E0702 points into the query's text.
+#[test]
+fn a_query_comparing_two_request_fields_is_e0702_in_the_query() {
+    let (code, _, err) = rpol(&[
+        "verify",
+        "policies/home",
+        "--query",
+        "tenant == \"a\" and subject.user_id == tenant",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    insta::assert_snapshot!(err);
+}
+
+/// A compiled artifact has no source: E0702 names its file.
+#[test]
+fn e0702_in_a_compiled_artifact_names_the_artifact() {
+    let dir = std::env::temp_dir().join(format!("rpol-cli-e0702-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let art = dir.join("absent.rpolc");
+    let art = art.to_str().expect("utf-8 path");
+    let (code, _, err) = rpol(&["compile", "tests/rego/absent", "-o", art]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = rpol(&["diff", "policies/home", art]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("E0702"), "{err}");
+    assert!(err.contains(&format!("[{art}:1:1]")), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn past_the_region_bound_the_analysis_refuses() {
     let (code, out, err) = rpol(&[
@@ -153,6 +207,11 @@ fn past_the_region_bound_the_analysis_refuses() {
     );
     assert!(
         err.contains("raise the bound with `--max-regions`"),
+        "{err}"
+    );
+    // It points at the policy it is about.
+    assert!(
+        err.contains("policies/enterprise/enterprise.rpol:5:8"),
         "{err}"
     );
     let (code, _, err) = rpol(&[

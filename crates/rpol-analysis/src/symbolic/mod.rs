@@ -379,15 +379,7 @@ pub fn verify_with_stats(c: &Compiled) -> Result<(VerifyReport, usize), Analysis
     let mut ctx = Ctx::new(&space, &[m]);
     let mut d = Decisions::new(&mut ctx, c)?;
     let valid = d.valid;
-    let consent_axes: Vec<(usize, String)> = space
-        .axes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| match &a.field {
-            Field::Consent(t) => Some((i, t.clone())),
-            _ => None,
-        })
-        .collect();
+    let consent_axes = space.consent_axes();
     let outcome = |choice: &[usize], mode: Option<u32>| -> Option<Outcome> {
         let req = d_request(c, &space, choice)?;
         let mut o = Outcome::default();
@@ -479,12 +471,7 @@ pub fn verify_with_stats(c: &Compiled) -> Result<(VerifyReport, usize), Analysis
     };
 
     // Fail-safe: every topic unknown and a mode granting a personal capability.
-    let personal: Vec<u32> = m
-        .classes
-        .iter()
-        .filter(|k| k.personal)
-        .flat_map(|k| k.requires.iter().copied())
-        .collect();
+    let personal = crate::verify::personal_capabilities(m);
     let mut fs = valid;
     for (axis, _) in &consent_axes {
         let lit = ctx.mdd.literal(ctx.level[*axis], |k| k == 2)?;
@@ -510,16 +497,7 @@ pub fn verify_with_stats(c: &Compiled) -> Result<(VerifyReport, usize), Analysis
 
     // Mode monotonicity: a pair (a, b), grants(a) ⊆ grants(b), where `a`
     // allows what `b` denies.
-    let pairs: Vec<(usize, usize)> = (0..m.modes.len())
-        .flat_map(|a| (0..m.modes.len()).map(move |b| (a, b)))
-        .filter(|&(a, b)| {
-            a != b
-                && m.modes[a]
-                    .grants
-                    .iter()
-                    .all(|g| m.modes[b].grants.contains(g))
-        })
-        .collect();
+    let pairs = crate::verify::mode_pairs(m);
     let mut mm = FALSE;
     for &(a, b) in &pairs {
         for v in &per_mode {
@@ -602,14 +580,7 @@ fn live_forbids(
     regions: u64,
 ) -> Result<Property, AnalysisError> {
     let m = c.model();
-    let build = |keep: Option<usize>| -> Result<Compiled, AnalysisError> {
-        let mut model = m.clone();
-        model.forbids = match keep {
-            Some(i) => vec![m.forbids[i].clone()],
-            None => Vec::new(),
-        };
-        Compiled::build(model).map_err(|e| AnalysisError::Model(e.to_string()))
-    };
+    let build = |keep| crate::verify::forbids_only(m, keep);
     let free = build(None)?;
     let mut dfree = Decisions::new(ctx, &free)?;
     let codes = reason_codes(c);

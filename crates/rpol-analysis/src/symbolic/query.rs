@@ -14,7 +14,7 @@ use super::decisions::Decisions;
 use super::mdd::{FALSE, Node, TRUE};
 use super::{Ctx, SymError, regions_of};
 use crate::error::AnalysisError;
-use crate::literals::{self, Cond};
+use crate::literals;
 use crate::query::{self, Query};
 use crate::regions::Space;
 use crate::verify::QueryReport;
@@ -27,21 +27,17 @@ struct Truth {
 }
 
 /// [`crate::verify::query`] on diagrams: the same count and witness.
-pub fn query(c: &Compiled, q: &query::Compiled) -> Result<QueryReport, AnalysisError> {
+pub fn query(c: &Compiled, q: &query::CheckedQuery) -> Result<QueryReport, AnalysisError> {
     query_with_stats(c, q).map(|(r, _)| r)
 }
 
 /// [`query()`] and the number of diagram nodes it built.
 pub fn query_with_stats(
     c: &Compiled,
-    q: &query::Compiled,
+    q: &query::CheckedQuery,
 ) -> Result<(QueryReport, usize), AnalysisError> {
     let m = c.model();
-    let extra: Vec<Cond<'_>> = q
-        .conditions
-        .iter()
-        .map(|e| Cond { model: m, expr: e })
-        .collect();
+    let extra = q.conds(m);
     let reads = literals::collect(&[m], &extra)?;
     let space = Space::build(&[m], &reads)?;
     let regions = regions_of(&space)?;
@@ -86,7 +82,7 @@ fn truth(
             let m = d.c.model();
             let cone = match conds.get(*i) {
                 Some(e) => ctx.axes_of([e], m),
-                // Not so for a query from `query::compile`; every axis is
+                // Not so for a query from `query::check`; every axis is
                 // then the cone, which is exact but slower.
                 None => (0..ctx.space.axes.len()).collect(),
             };

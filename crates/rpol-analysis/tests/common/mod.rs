@@ -29,6 +29,21 @@ pub fn compile(path: &Path) -> Compiled {
     Compiled::build(policy.model).expect("compiles")
 }
 
+/// The policy at `path`, built, and the query `text` checked against it.
+pub fn with_query(path: &Path, text: &str) -> (Compiled, rpol_analysis::query::CheckedQuery) {
+    let mut ch = checked(path);
+    let policy = ch.policy.take().expect("checks");
+    let c = Compiled::build(policy.model).expect("compiles");
+    let file = ch.sources.add("<query>", text.to_string());
+    let q = rpol_analysis::query::check(text, file, &ch.scope, c.model()).unwrap_or_else(|d| {
+        panic!(
+            "{text}: {:?}",
+            d.iter().map(|d| &d.message).collect::<Vec<_>>()
+        )
+    });
+    (c, q)
+}
+
 /// A scratch copy of `policies/home` (its files and the shared registry)
 /// with `edit` applied to each file's text: `(file name, text) -> text`.
 pub fn edited_home(tag: &str, edit: impl Fn(&str, &str) -> String) -> PathBuf {

@@ -4,7 +4,7 @@
 //! that two builds can be compared on a machine shared with other work (run
 //! them alternately). Uses only API that predates the prepare tables, so the
 //! same file measures an older checkout.
-//! `cargo run --release -p rpol-testing --example engine_cpu [ITERATIONS]`
+//! `cargo run --release -p rpol-engine --example engine_cpu [ITERATIONS]`
 
 use std::hint::black_box;
 

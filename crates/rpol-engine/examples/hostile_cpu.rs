@@ -1,7 +1,7 @@
 //! CPU time (not wall time) of parse + decide for each hostile request shape
 //! and for a typical request, read from `/proc/thread-self/schedstat`, so
 //! that the figures mean something on a machine shared with other builds.
-//! `cargo run --release -p rpol-testing --example hostile_cpu [ITERATIONS [SHAPE]]`
+//! `cargo run --release -p rpol-engine --example hostile_cpu [ITERATIONS [SHAPE]]`
 //! (Linux only; the criterion bench `hostile` gives the wall-clock figures.)
 
 use std::hint::black_box;

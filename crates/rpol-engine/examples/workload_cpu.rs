@@ -3,8 +3,8 @@
 //! `/proc/thread-self/schedstat`, so that the figures mean something on a
 //! machine shared with other builds. Each figure is the mean over many
 //! calls; the runs alternate engine and hand-written so both see the same load.
-//! `cargo run --release -p rpol-testing --example workload_cpu [ITERATIONS]`
-//! (Linux only; `cargo bench -p rpol-testing --bench workload` gives wall time.)
+//! `cargo run --release -p rpol-engine --example workload_cpu [ITERATIONS]`
+//! (Linux only; `cargo bench -p rpol-engine --bench workload` gives wall time.)
 
 use std::hint::black_box;
 

@@ -1,6 +1,6 @@
 //! Embedding the rpol engine in a ranking service (docs/embedding.md).
 //!
-//! Run: `cargo run -p rpol-testing --example embed`
+//! Run: `cargo run -p rpol-engine --example embed`
 
 use std::path::Path;
 use std::sync::Arc;
