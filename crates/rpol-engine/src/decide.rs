@@ -1,11 +1,11 @@
 //! Deciding: the mode, then sources, features and reasons in the order of
 //! spec 3.1, through the same single-check functions that services call.
 
-use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::DenyCode;
 use crate::compile::{Compiled, NO_INSTANCE, NO_TOPIC, PASS};
-use crate::decision::Decision;
+use crate::decision::{Decision, Scratch};
 use crate::eval::{Env, Tri};
 use crate::ids::{FeatureId, SourceId};
 use crate::model::{CONSENT_GRANTED, Clearance, Visibility};
@@ -128,6 +128,40 @@ pub(crate) fn words_to_bytes(words: &[u64], bytes: &mut [u8]) {
             .for_each(|(b, x)| *b = x);
     }
     chunks.flatten().for_each(|b| *b = 0);
+}
+
+/// Writes reason `n` of a reused decision and counts it. The string there is
+/// overwritten; past the end, the string that last held position `n` is
+/// taken back from `spare` (see `decide_prepared`), so a position keeps its
+/// string and the string's capacity across calls.
+fn put_reason(
+    reasons: &mut Vec<(String, ReasonOutcome)>,
+    spare: &mut Vec<String>,
+    n: &mut usize,
+    code: &str,
+    outcome: ReasonOutcome,
+) {
+    match reasons.get_mut(*n) {
+        Some(slot) => {
+            slot.0.clear();
+            slot.0.push_str(code);
+            slot.1 = outcome;
+        }
+        None => {
+            let mut s = spare.pop().unwrap_or_default();
+            s.clear();
+            s.push_str(code);
+            reasons.push((s, outcome));
+        }
+    }
+    *n += 1;
+}
+
+/// A decision made for one call: its working buffers are dropped rather than
+/// kept alive with it.
+fn once(mut d: Decision) -> Decision {
+    d.scratch = Scratch::default();
+    d
 }
 
 /// Whether `code` matches a pattern with at most one `*` (which matches any run).
@@ -393,24 +427,31 @@ impl Compiled {
         self.allowed_words(p, allowed, out.get_mut(start..));
     }
 
-    /// Verdicts of the given features (in range), appended to `out`.
-    fn features_into(
+    /// The verdicts of covered features listed in `out` (ids; verdicts
+    /// overwritten), put in registry order without repeats first. Ids past
+    /// the registry are dropped (the parser never makes them; a hand-built
+    /// list may).
+    fn listed_features_into(
         &self,
         p: &Prepared<'_>,
-        ids: impl Iterator<Item = u32>,
         out: &mut Vec<(u32, Verdict)>,
         bits: &mut [u8],
     ) {
+        let nf = self.feature_consent.len();
+        out.retain(|&(i, _)| (i as usize) < nf);
+        out.sort_unstable_by_key(|&(i, _)| i);
+        out.dedup_by_key(|&mut (i, _)| i);
         let Some(pm) = p.pm else {
-            out.extend(ids.map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest))));
+            out.iter_mut()
+                .for_each(|x| x.1 = Verdict::Denied(DenyCode::InvalidRequest));
             return;
         };
-        let column = pm * self.feature_consent.len();
-        out.extend(ids.map(|i| {
-            let v = self.feature_verdict(p, i as usize, column);
-            mark(bits, i as usize, v);
-            (i, v)
-        }));
+        let column = pm * nf;
+        for x in out.iter_mut() {
+            let v = self.feature_verdict(p, x.0 as usize, column);
+            mark(bits, x.0 as usize, v);
+            x.1 = v;
+        }
     }
 
     /// Decides one source (spec 3.1: capabilities, `when`, forbid rules). A
@@ -522,107 +563,172 @@ impl Compiled {
     /// A request parsed by a policy with another vocabulary is not readable
     /// here: it gets the fallback decision of a request with nothing valid
     /// (spec 3.1, invalid request), never verdicts for what its ids name here.
+    /// [`Compiled::decide_into`] gives the same decision in a reused buffer.
     pub fn decide(&self, req: &Request, reason_codes: &[&str]) -> Decision {
-        if req.vocabulary != self.tags.vocabulary {
-            return self.fallback(Partial::default(), reason_codes);
-        }
-        let p = self.prepare(req);
-        self.decide_prepared(&p, reason_codes)
+        let mut out = self.blank();
+        self.decide_into(req, reason_codes, &mut out);
+        once(out)
     }
 
-    fn decide_prepared(&self, p: &Prepared<'_>, reason_codes: &[&str]) -> Decision {
+    /// [`Compiled::decide`] into `out`, a decision reused across calls: its
+    /// vectors and strings are cleared and refilled in place, so once they
+    /// have grown to the policy's size (and the request's feature list) a
+    /// decision allocates nothing, reasons included when the same codes are
+    /// asked again. Nothing of the previous decision is left in `out`. (A
+    /// policy with more than 64 forbid rules of one kind allocates a little
+    /// while preparing the request.)
+    pub fn decide_into(&self, req: &Request, reason_codes: &[&str], out: &mut Decision) {
+        if req.vocabulary != self.tags.vocabulary {
+            return self.fallback_into(Partial::default(), reason_codes, out);
+        }
+        let p = self.prepare(req);
+        self.decide_prepared(&p, reason_codes, out);
+    }
+
+    /// An empty decision of this policy.
+    fn blank(&self) -> Decision {
+        Decision::with_digest(self.digest.clone())
+    }
+
+    fn decide_prepared(&self, p: &Prepared<'_>, reason_codes: &[&str], out: &mut Decision) {
         let ns = self.model.sources.len();
         let nf = self.model.features.len() as u32;
+        if !Arc::ptr_eq(&out.digest, &self.digest) {
+            out.digest = self.digest.clone();
+        }
+        out.mode = p.mode;
+        out.arm = p.arm;
+        out.reasons_asked = !reason_codes.is_empty();
+        let Decision {
+            sources,
+            features,
+            unknown_features,
+            reasons,
+            cache_scope,
+            scratch,
+            route: out_route,
+            ..
+        } = out;
         // The cache scope's two bitmaps, filled while deciding (spec 3.1).
         let bits_len = ns.div_ceil(8) + (nf as usize).div_ceil(8);
         // Small registries keep the bitmap on the stack.
         let mut stack = [0u8; 512];
-        let mut heap = Vec::new();
         let bits: &mut [u8] = match stack.get_mut(..bits_len) {
             Some(bits) => bits,
             None => {
-                heap.resize(bits_len, 0u8);
-                &mut heap
+                scratch.bits.clear();
+                scratch.bits.resize(bits_len, 0u8);
+                &mut scratch.bits
             }
         };
-        let sources: Vec<Verdict> = (0..ns)
-            .map(|s| {
-                let v = self.source_by_index(p, s);
-                mark(bits, s, v);
-                v
-            })
-            .collect();
+        sources.clear();
+        sources.extend((0..ns).map(|s| {
+            let v = self.source_by_index(p, s);
+            mark(bits, s, v);
+            v
+        }));
         let (_, feature_bits) = bits.split_at_mut(ns.div_ceil(8));
         let route = self.route(p.req.surface, p.mode);
-        let mut features: Vec<(u32, Verdict)> = Vec::new();
-        let mut unknown_features = crate::NameList::new();
+        *out_route = route;
+        features.clear();
+        unknown_features.clear();
         match &p.req.features {
             Some(list) => {
-                let mut known: Vec<u32> = list.known().collect();
-                known.sort_unstable();
-                // The parser already dropped duplicates; a hand-built list may not have.
-                known.dedup();
-                known.retain(|&i| i < nf);
-                features.reserve_exact(known.len());
-                self.features_into(p, known.into_iter(), &mut features, feature_bits);
+                features.reserve(list.len());
+                features.extend(list.known().map(|i| (i, Verdict::Allowed)));
+                self.listed_features_into(p, features, feature_bits);
                 unknown_features.clone_from(list.unknown());
             }
             None => match route {
                 Some(r) => {
                     // Routes name declared feature sets (`Compiled::build`).
-                    let set = self.model.feature_sets.get(r as usize);
-                    let mut ids = set.map(|s| s.features.clone()).unwrap_or_default();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    features.reserve_exact(ids.len());
-                    self.features_into(p, ids.into_iter(), &mut features, feature_bits);
+                    let ids = self
+                        .model
+                        .feature_sets
+                        .get(r as usize)
+                        .map_or(&[][..], |s| &s.features);
+                    features.reserve(ids.len());
+                    features.extend(ids.iter().map(|&i| (i, Verdict::Allowed)));
+                    self.listed_features_into(p, features, feature_bits);
                 }
                 None => {
-                    features.reserve_exact(nf as usize);
-                    let mut allowed = Vec::with_capacity(nf.div_ceil(64) as usize);
-                    self.all_features_into(p, &mut features, &mut allowed);
-                    words_to_bytes(&allowed, feature_bits);
+                    self.all_features_into(p, features, &mut scratch.allowed);
+                    words_to_bytes(&scratch.allowed, feature_bits);
                 }
             },
         }
-        let mut reasons: Vec<(String, ReasonOutcome)> = Vec::with_capacity(reason_codes.len());
-        // A repeated code counts once (first position); a set keeps many codes linear.
-        let mut asked: HashSet<&str> = HashSet::new();
-        for &code in reason_codes {
-            let first = if reason_codes.len() <= 8 {
-                !reasons.iter().any(|(c, _)| c == code)
-            } else {
-                asked.insert(code)
-            };
-            if first {
-                reasons.push((code.to_string(), self.explain(p, code)));
+        // A repeated code counts once (first position). The strings of the
+        // previous decision's reasons are overwritten, not reallocated.
+        let mut n = 0usize;
+        if reason_codes.len() <= 8 {
+            for &code in reason_codes {
+                if !reasons.iter().take(n).any(|(c, _)| c == code) {
+                    put_reason(
+                        reasons,
+                        &mut scratch.spare,
+                        &mut n,
+                        code,
+                        self.explain(p, code),
+                    );
+                }
+            }
+        } else {
+            // Many codes: the first position of each code by sorting
+            // positions (linear-logarithmic, no allocation once grown).
+            let code = |i: &u32| reason_codes.get(*i as usize).copied().unwrap_or("");
+            let firsts = &mut scratch.codes;
+            firsts.clear();
+            firsts.extend(0..reason_codes.len() as u32);
+            firsts.sort_unstable_by(|a, b| code(a).cmp(code(b)).then(a.cmp(b)));
+            firsts.dedup_by(|later, first| code(later) == code(first));
+            firsts.sort_unstable();
+            for i in firsts.iter() {
+                let o = self.explain(p, code(i));
+                put_reason(reasons, &mut scratch.spare, &mut n, code(i), o);
             }
         }
-        let cache_scope = crate::cache_scope::cache_scope(self, p, bits);
-        Decision {
-            digest: self.digest.clone(),
-            mode: p.mode,
-            arm: p.arm,
-            route,
-            sources,
-            features,
-            unknown_features,
-            reasons,
-            reasons_asked: !reason_codes.is_empty(),
-            cache_scope,
-        }
+        // The strings past the end are kept for the next call, the one of
+        // position `n` on top.
+        scratch
+            .spare
+            .extend(reasons.drain(n..).rev().map(|(s, _)| s));
+        cache_scope.clear();
+        crate::cache_scope::cache_scope_into(self, p, bits, cache_scope);
     }
 
     /// Parses and decides; an invalid request gets its errors and the fallback
-    /// decision (spec 3.1, 12).
+    /// decision (spec 3.1, 12). [`Compiled::decide_json_into`] gives the same
+    /// decision in a reused buffer.
     pub fn decide_json(
         &self,
         json: &str,
         reason_codes: &[&str],
     ) -> Result<Decision, (RequestErrors, Decision)> {
+        let mut out = self.blank();
+        match self.decide_json_into(json, reason_codes, &mut out) {
+            Ok(()) => Ok(once(out)),
+            Err(errors) => Err((errors, once(out))),
+        }
+    }
+
+    /// [`Compiled::decide_json`] into `out`, a decision reused across calls
+    /// (see [`Compiled::decide_into`]): the decision, or the fallback decision
+    /// and the request's errors. Parsing the request still allocates.
+    pub fn decide_json_into(
+        &self,
+        json: &str,
+        reason_codes: &[&str],
+        out: &mut Decision,
+    ) -> Result<(), RequestErrors> {
         match crate::request::parse(self, json) {
-            Ok(req) => Ok(self.decide(&req, reason_codes)),
-            Err((errors, partial)) => Err((errors, self.fallback(partial, reason_codes))),
+            Ok(req) => {
+                self.decide_into(&req, reason_codes, out);
+                Ok(())
+            }
+            Err((errors, partial)) => {
+                self.fallback_into(partial, reason_codes, out);
+                Err(errors)
+            }
         }
     }
 
@@ -631,9 +737,16 @@ impl Compiled {
     /// roles; tenant, surface, purpose and features kept only where each was
     /// itself valid. An invalid purpose denies every feature `invalid_request`.
     pub(crate) fn fallback(&self, partial: Partial, reason_codes: &[&str]) -> Decision {
+        let mut out = self.blank();
+        self.fallback_into(partial, reason_codes, &mut out);
+        once(out)
+    }
+
+    /// [`Compiled::fallback`] into a reused decision.
+    fn fallback_into(&self, partial: Partial, reason_codes: &[&str], out: &mut Decision) {
         let req = self.fallback_request(partial);
         let p = self.prepare_planned(&req, Some(self.model.fallback.mode));
-        self.decide_prepared(&p, reason_codes)
+        self.decide_prepared(&p, reason_codes, out);
     }
 
     /// The request an invalid request is decided as (see [`Compiled::fallback`]).

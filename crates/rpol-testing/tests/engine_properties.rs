@@ -3,7 +3,8 @@
 //! (c) with every consent topic unknown a decision never allows more than with
 //! every topic denied, where both resolve to the same mode; (d) the full
 //! decision and the single-check API always agree; (e) an invalid request
-//! never gets more than the fallback.
+//! never gets more than the fallback; (f) a decision into a reused buffer
+//! equals a fresh one, whatever the buffer held before.
 
 mod common;
 
@@ -272,4 +273,60 @@ proptest! {
             }
         }
     }
+
+    /// One buffer reused across a run of requests (valid, unfit, broken),
+    /// reason-code lists (none, few, many with repeats) and both policies:
+    /// each decision equals the fresh one, so nothing stale ever leaks
+    /// (fewer features, sources or reasons than the previous decision, an
+    /// unknown-name list that shrinks, another policy's digest).
+    #[test]
+    fn a_reused_decision_equals_a_fresh_one(
+        run in prop::collection::vec(
+            (request(), 0usize..4, prop::collection::vec(prop::sample::select(CODES), 0..14)),
+            1..8,
+        ),
+    ) {
+        let policies = policies();
+        let mut d = rpol_engine::Decision::new();
+        for (r, shape, codes) in &run {
+            for c in &policies {
+                let text = match shape {
+                    0 | 1 => fit(c, r.clone()).to_string(),
+                    2 => r.to_string(),
+                    _ => "{\"tenant\": 7".to_string(),
+                };
+                let fresh = c.decide_json(&text, codes);
+                let reused = c.decide_json_into(&text, codes, &mut d);
+                match fresh {
+                    Ok(f) => {
+                        prop_assert!(reused.is_ok());
+                        prop_assert_eq!(&d, &f);
+                        prop_assert_eq!(d.to_json(c), f.to_json(c));
+                        let req = c.parse_request(&text).expect("parsed just now");
+                        c.decide_into(&req, codes, &mut d);
+                        prop_assert_eq!(&d, &f);
+                    }
+                    Err((errors, f)) => {
+                        prop_assert_eq!(reused.err(), Some(errors));
+                        prop_assert_eq!(&d, &f);
+                        prop_assert_eq!(d.to_json(c), f.to_json(c));
+                    }
+                }
+            }
+        }
+    }
 }
+
+/// Reason codes that match each policy's reasons, and ones that match none.
+const CODES: &[&str] = &[
+    "trending_region_ID",
+    "collab_1",
+    "editorial",
+    "team_a",
+    "recent_doc_2",
+    "trending",
+    "user_embedding_nn_3",
+    "category_affinity_x",
+    "nothing_matches",
+    "",
+];
