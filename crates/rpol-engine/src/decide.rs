@@ -427,20 +427,45 @@ impl Compiled {
         self.allowed_words(p, allowed, out.get_mut(start..));
     }
 
-    /// The verdicts of covered features listed in `out` (ids; verdicts
-    /// overwritten), put in registry order without repeats first. Ids past
-    /// the registry are dropped (the parser never makes them; a hand-built
-    /// list may).
+    /// The verdicts of the covered features `ids` (`len` of them, maybe
+    /// repeated, in any order) into `out`, in registry order without
+    /// repeats. Ids past the registry are dropped (the parser never makes
+    /// them; a hand-built list may). A long list is put in order through a
+    /// bitmap of the registry (`covered`, reused): linear in the list and the
+    /// registry's words, where sorting 100,000 ids would not be.
     fn listed_features_into(
         &self,
         p: &Prepared<'_>,
+        ids: impl Iterator<Item = u32>,
+        len: usize,
         out: &mut Vec<(u32, Verdict)>,
         bits: &mut [u8],
+        covered: &mut Vec<u64>,
     ) {
         let nf = self.feature_consent.len();
-        out.retain(|&(i, _)| (i as usize) < nf);
-        out.sort_unstable_by_key(|&(i, _)| i);
-        out.dedup_by_key(|&mut (i, _)| i);
+        let in_range = |&i: &u32| (i as usize) < nf;
+        out.clear();
+        out.reserve(len);
+        if len > 32 && nf / 64 <= len * 8 {
+            covered.clear();
+            covered.resize(nf.div_ceil(64), 0);
+            for i in ids.filter(in_range) {
+                if let Some(w) = covered.get_mut(i as usize / 64) {
+                    *w |= 1 << (i % 64);
+                }
+            }
+            for (k, &w) in covered.iter().enumerate() {
+                let mut rest = w;
+                while rest != 0 {
+                    out.push((k as u32 * 64 + rest.trailing_zeros(), Verdict::Allowed));
+                    rest &= rest - 1;
+                }
+            }
+        } else {
+            out.extend(ids.filter(in_range).map(|i| (i, Verdict::Allowed)));
+            out.sort_unstable_by_key(|&(i, _)| i);
+            out.dedup_by_key(|&mut (i, _)| i);
+        }
         let Some(pm) = p.pm else {
             out.iter_mut()
                 .for_each(|x| x.1 = Verdict::Denied(DenyCode::InvalidRequest));
@@ -634,9 +659,15 @@ impl Compiled {
         unknown_features.clear();
         match &p.req.features {
             Some(list) => {
-                features.reserve(list.len());
-                features.extend(list.known().map(|i| (i, Verdict::Allowed)));
-                self.listed_features_into(p, features, feature_bits);
+                let (ids, len) = (list.known(), list.len() - list.unknown().len());
+                self.listed_features_into(
+                    p,
+                    ids,
+                    len,
+                    features,
+                    feature_bits,
+                    &mut scratch.covered,
+                );
                 unknown_features.clone_from(list.unknown());
             }
             None => match route {
@@ -647,9 +678,15 @@ impl Compiled {
                         .feature_sets
                         .get(r as usize)
                         .map_or(&[][..], |s| &s.features);
-                    features.reserve(ids.len());
-                    features.extend(ids.iter().map(|&i| (i, Verdict::Allowed)));
-                    self.listed_features_into(p, features, feature_bits);
+                    let (len, ids) = (ids.len(), ids.iter().copied());
+                    self.listed_features_into(
+                        p,
+                        ids,
+                        len,
+                        features,
+                        feature_bits,
+                        &mut scratch.covered,
+                    );
                 }
                 None => {
                     self.all_features_into(p, features, &mut scratch.allowed);

@@ -43,6 +43,8 @@ pub(crate) struct Scratch {
     pub bits: Vec<u8>,
     /// Allowed registry features, 64 per word.
     pub allowed: Vec<u64>,
+    /// The features of a long feature list, 64 per word.
+    pub covered: Vec<u64>,
     /// Indices of the asked reason codes, for de-duplicating many of them.
     pub codes: Vec<u32>,
     /// The reason strings of positions past the last decision's reasons

@@ -1,8 +1,10 @@
-//! A scanner for the common request: plain JSON without string escapes,
-//! fractions, exponents or limits reached. It builds the same [`J`] as the
-//! serde path in `json.rs` and gives up (`None`) on anything else, which the
-//! serde path then parses, so errors and their messages come from one place
-//! only. A differential test holds the two to the same values.
+//! A scanner for the common request: plain JSON without fractions,
+//! exponents or limits reached, strings with or without the standard escapes.
+//! It builds the same [`J`] as the serde path in `json.rs` and gives up
+//! (`None`) on anything else (a bad escape, a surrogate escape that is not a
+//! pair, a control character), which the serde path then parses, so errors
+//! and their messages come from one place only. A differential test holds the
+//! two to the same values.
 
 use std::borrow::Cow;
 
@@ -22,9 +24,19 @@ pub(crate) fn parse(text: &str) -> Option<J<'_>> {
     (s.i == s.b.len()).then_some(v)
 }
 
+/// The value of four hex digits (either case), as serde_json reads them.
+#[inline]
+fn hex4(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |v, &c| {
+        let d = (c as char).to_digit(16)?;
+        Some(v << 4 | d)
+    })
+}
+
 /// The position of the first `"`, `\\` or control character in `b`: eight
 /// bytes at a time (a long string costs a few cycles per eight bytes).
-#[inline]
+/// Inlined into the string scanner, where a call per string would show.
+#[inline(always)]
 fn stop(b: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -82,7 +94,12 @@ impl<'a> Scan<'a> {
     /// A value inside `level` containers.
     fn value(&mut self, level: usize) -> Option<J<'a>> {
         match self.peek()? {
-            b'"' => self.string().map(|s| J::Str(Cow::Borrowed(s))),
+            // Not through `any_string`: a `Cow` built here from the borrowed
+            // slice in registers is measurably faster than one returned.
+            b'"' => match self.string() {
+                Some(s) => Some(J::Str(Cow::Borrowed(s))),
+                None => self.escaped().map(|s| J::Str(Cow::Owned(s))),
+            },
             // Containers below the kept levels are only checked, never
             // built: see `skip`.
             b'{' | b'[' if level >= KEEP_LEVELS => {
@@ -111,7 +128,8 @@ impl<'a> Scan<'a> {
         })
     }
 
-    /// A string without escapes or control characters, borrowed.
+    /// A string without escapes or control characters, borrowed; `None`
+    /// for any other (see [`Scan::any_string`]).
     #[inline]
     fn string(&mut self) -> Option<&'a str> {
         let start = self.i + 1;
@@ -123,6 +141,74 @@ impl<'a> Scan<'a> {
         self.i = start + len + 1;
         // Both ends are ASCII quotes, so this is on character boundaries.
         self.text.get(start..start + len)
+    }
+
+    /// A string: borrowed when it has no escapes, else decoded
+    /// ([`Scan::escaped`]). The plain case is kept apart (and the decoding
+    /// out of line) so that scanning plain strings stays as fast as before.
+    #[inline]
+    fn any_string(&mut self) -> Option<Cow<'a, str>> {
+        match self.string() {
+            Some(s) => Some(Cow::Borrowed(s)),
+            None => self.escaped().map(Cow::Owned),
+        }
+    }
+
+    /// The string at the current position (its opening quote) with its
+    /// escapes decoded as serde_json decodes them; `None` for a control
+    /// character, an unknown escape, bad hex digits or a surrogate escape
+    /// that is not a high-low pair (serde then reports the error).
+    #[cold]
+    #[inline(never)]
+    fn escaped(&mut self) -> Option<String> {
+        let start = self.i + 1;
+        let mut at = start + stop(self.b.get(start..)?)?;
+        let mut out = String::with_capacity(at - start + 16);
+        // Every stop is an ASCII byte, so every slice is on character boundaries.
+        out.push_str(self.text.get(start..at)?);
+        loop {
+            match self.b.get(at)? {
+                b'"' => {
+                    self.i = at + 1;
+                    return Some(out);
+                }
+                b'\\' => {}
+                _ => return None,
+            }
+            let (c, len) = match *self.b.get(at + 1)? {
+                b'"' => ('"', 2),
+                b'\\' => ('\\', 2),
+                b'/' => ('/', 2),
+                b'b' => ('\u{8}', 2),
+                b'f' => ('\u{c}', 2),
+                b'n' => ('\n', 2),
+                b'r' => ('\r', 2),
+                b't' => ('\t', 2),
+                b'u' => match hex4(self.b.get(at + 2..at + 6)?)? {
+                    hi @ 0xD800..=0xDBFF => {
+                        if self.b.get(at + 6..at + 8)? != b"\\u" {
+                            return None;
+                        }
+                        let lo = hex4(self.b.get(at + 8..at + 12)?)?;
+                        if !(0xDC00..=0xDFFF).contains(&lo) {
+                            return None;
+                        }
+                        (
+                            char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?,
+                            12,
+                        )
+                    }
+                    0xDC00..=0xDFFF => return None,
+                    u => (char::from_u32(u)?, 6),
+                },
+                _ => return None,
+            };
+            out.push(c);
+            at += len;
+            let next = stop(self.b.get(at..)?)?;
+            out.push_str(self.text.get(at..at + next)?);
+            at += next;
+        }
     }
 
     /// An integer serde_json reads as one (`u64`, or a negative `i64`); any
@@ -167,7 +253,7 @@ impl<'a> Scan<'a> {
             self.ws();
             match self.peek()? {
                 b'"' => {
-                    self.string()?;
+                    self.any_string()?;
                 }
                 c @ (b'{' | b'[') => {
                     if level + depth + 1 > MAX_DEPTH {
@@ -238,12 +324,12 @@ impl<'a> Scan<'a> {
     }
 
     /// An object key and its colon (whitespace before each).
-    fn key(&mut self) -> Option<&'a str> {
+    fn key(&mut self) -> Option<Cow<'a, str>> {
         self.ws();
         if self.peek()? != b'"' {
             return None;
         }
-        let k = self.string()?;
+        let k = self.any_string()?;
         self.expect(b':')?;
         Some(k)
     }
@@ -264,14 +350,14 @@ impl<'a> Scan<'a> {
             if self.peek()? != b'"' {
                 return None;
             }
-            let k = self.string()?;
+            let k = self.any_string()?;
             self.expect(b':')?;
             self.ws();
             let v = self.value(level)?;
             if out.capacity() == 0 {
                 out.reserve(if level == 1 { 10 } else { 4 });
             }
-            out.push((Cow::Borrowed(k), v));
+            out.push((k, v));
             self.ws();
             match self.peek()? {
                 b',' => self.i += 1,
@@ -354,6 +440,28 @@ mod tests {
             "\\",
             "\\n",
             "\\u0041",
+            "\\u0066eat_1",
+            "\\\"",
+            "\\\\",
+            "\\/",
+            "\\b",
+            "\\f",
+            "\\r",
+            "\\t",
+            "\\x",
+            "\\u00e9",
+            "\\u00E9",
+            "\\u0000",
+            "\\u12",
+            "\\uZZZZ",
+            "\\uD83D\\uDE00",
+            "\\uDBFF\\uDFFF",
+            "\\uD83D",
+            "\\uDE00",
+            "\\uD83D\\u0041",
+            "\\uD83D\\uD83D",
+            "\\uD83Dx",
+            "\"\\u0066eatures\"",
             "\u{1}",
             "é",
             "0",
@@ -404,6 +512,63 @@ mod tests {
         }
     }
 
+    /// `s` as a JSON string literal, each character written raw or escaped
+    /// as `pick` says: a short escape, `\uXXXX` in either case (a surrogate
+    /// pair past the BMP), or raw; characters that must be escaped always are.
+    fn literal(s: &str, pick: &[u8]) -> String {
+        let mut out = String::from("\"");
+        for (c, &p) in s.chars().zip(pick.iter().cycle()) {
+            let short = match c {
+                '"' => Some("\\\""),
+                '\\' => Some("\\\\"),
+                '/' => Some("\\/"),
+                '\u{8}' => Some("\\b"),
+                '\u{c}' => Some("\\f"),
+                '\n' => Some("\\n"),
+                '\r' => Some("\\r"),
+                '\t' => Some("\\t"),
+                _ => None,
+            };
+            let must = matches!(c, '"' | '\\') || (c as u32) < 0x20;
+            match short {
+                Some(e) if p % 3 == 0 => out.push_str(e),
+                _ if must || p % 3 == 1 => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        if p & 4 == 0 {
+                            out.push_str(&format!("\\u{u:04x}"));
+                        } else {
+                            out.push_str(&format!("\\u{u:04X}"));
+                        }
+                    }
+                }
+                _ => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any string, escaped any standard way, is decoded by the scanner
+        /// (not left to serde) to the same value serde gives: as a value, a
+        /// key, and below the kept levels.
+        #[test]
+        fn escaped_strings_are_decoded_as_serde_decodes_them(
+            s in "(\\PC|[\u{0}-\u{1f}\"\\\\/]|\u{1F600}|\u{10FFFF}){0,12}",
+            pick in prop::collection::vec(any::<u8>(), 1..16),
+        ) {
+            let lit = literal(&s, &pick);
+            prop_assert_eq!(super::parse(&lit), Some(crate::json::J::Str(s.clone().into())), "{}", lit);
+            agrees(&lit)?;
+            let doc = format!(r#"{{{lit}:[{lit},"x"],"deep":[[{lit},{{{lit}:{lit}}}]]}}"#);
+            prop_assert!(super::parse(&doc).is_some(), "{}", doc);
+            agrees(&doc)?;
+        }
+    }
+
     fn json_value(depth: u32) -> impl Strategy<Value = serde_json::Value> {
         use serde_json::Value;
         let leaf = prop_oneof![
@@ -451,7 +616,12 @@ mod tests {
             "1e2",
             "01",
             "18446744073709551615",
-            "\"\\n\"",
+            "\"\\x\"",
+            "\"\\uD800\"",
+            "\"\\uDC00\"",
+            "\"\\uD800\\u0041\"",
+            "\"\\u12\"",
+            "\"a\u{1}\"",
             "{\"a\":1,}",
             "[1,]",
             "{} x",
@@ -460,6 +630,11 @@ mod tests {
             assert!(super::parse(text).is_none(), "{text}");
         }
         assert_eq!(super::parse("-12"), Some(crate::json::J::Int(-12)));
+        // Standard escapes are decoded here, not left to serde.
+        assert_eq!(
+            super::parse(r#""\u0066eat_1\n\uD83D\uDE00\/""#),
+            Some(crate::json::J::Str("feat_1\n\u{1F600}/".into()))
+        );
     }
 
     #[test]

@@ -274,6 +274,36 @@ proptest! {
         }
     }
 
+    /// A hand-built feature list, short (sorted) or long (through a bitmap),
+    /// with repeats and ids past the registry: the decision covers exactly
+    /// the listed registry features, in registry order, each with its single
+    /// check's verdict, and its cache scope is the allowed set's.
+    #[test]
+    fn feature_lists_of_any_length_decide_in_registry_order(
+        r in request(),
+        ids in prop::collection::vec(0u32..40, 0..200),
+    ) {
+        for c in policies() {
+            let Ok(mut req) = c.parse_request(&fit(&c, r.clone()).to_string()) else { continue };
+            let mut list = rpol_engine::Features::new();
+            ids.iter().for_each(|&i| list.push_known(i));
+            req.features = Some(list);
+            let d = c.decide(&req, &[]);
+            let nf = c.model().features.len();
+            let mut want: Vec<u32> = ids.iter().copied().filter(|&i| (i as usize) < nf).collect();
+            want.sort_unstable();
+            want.dedup();
+            prop_assert_eq!(d.features.iter().map(|x| x.0).collect::<Vec<_>>(), want);
+            let p = c.prepare(&req);
+            for (i, v) in &d.features {
+                prop_assert_eq!(*v, c.check_feature(&p, c.feature_at(*i).unwrap()));
+            }
+            let mut set = rpol_engine::AllowedSet::new();
+            c.decide_allowed_scoped(&req, &mut set);
+            prop_assert_eq!(set.cache_scope(), d.cache_scope.as_str());
+        }
+    }
+
     /// One buffer reused across a run of requests (valid, unfit, broken),
     /// reason-code lists (none, few, many with repeats) and both policies:
     /// each decision equals the fresh one, so nothing stale ever leaks
