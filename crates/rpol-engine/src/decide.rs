@@ -1,6 +1,8 @@
 //! Deciding: the mode, then sources, features and reasons in the order of
 //! spec 3.1, through the same single-check functions that services call.
 
+use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use crate::DenyCode;
@@ -710,18 +712,28 @@ impl Compiled {
                 }
             }
         } else {
-            // Many codes: the first position of each code by sorting
-            // positions (linear-logarithmic, no allocation once grown).
-            let code = |i: &u32| reason_codes.get(*i as usize).copied().unwrap_or("");
-            let firsts = &mut scratch.codes;
-            firsts.clear();
-            firsts.extend(0..reason_codes.len() as u32);
-            firsts.sort_unstable_by(|a, b| code(a).cmp(code(b)).then(a.cmp(b)));
-            firsts.dedup_by(|later, first| code(later) == code(first));
-            firsts.sort_unstable();
-            for i in firsts.iter() {
-                let o = self.explain(p, code(i));
-                put_reason(reasons, &mut scratch.spare, &mut n, code(i), o);
+            // Many codes: a set of their keyed hashes (reused) keeps this
+            // linear. A hash seen before is a repeat when the code at its
+            // first position is the same; a different code with the same
+            // hash (a 64-bit collision) is checked against the kept ones.
+            let seen = &mut scratch.seen;
+            seen.clear();
+            for (i, &code) in reason_codes.iter().enumerate() {
+                let h = seen.hasher().hash_one(code);
+                let first = match seen.entry(h) {
+                    Entry::Vacant(v) => {
+                        v.insert(i as u32);
+                        true
+                    }
+                    Entry::Occupied(o) => {
+                        reason_codes.get(*o.get() as usize) != Some(&code)
+                            && !reasons.iter().take(n).any(|(c, _)| c == code)
+                    }
+                };
+                if first {
+                    let o = self.explain(p, code);
+                    put_reason(reasons, &mut scratch.spare, &mut n, code, o);
+                }
             }
         }
         // The strings past the end are kept for the next call, the one of

@@ -45,8 +45,9 @@ pub(crate) struct Scratch {
     pub allowed: Vec<u64>,
     /// The features of a long feature list, 64 per word.
     pub covered: Vec<u64>,
-    /// Indices of the asked reason codes, for de-duplicating many of them.
-    pub codes: Vec<u32>,
+    /// Keyed hash of an asked reason code → its first position, for
+    /// de-duplicating many codes.
+    pub seen: std::collections::HashMap<u64, u32, foldhash::fast::RandomState>,
     /// The reason strings of positions past the last decision's reasons
     /// (the next position last), reused by the next decision.
     pub spare: Vec<String>,

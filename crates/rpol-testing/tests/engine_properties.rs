@@ -312,13 +312,17 @@ proptest! {
     #[test]
     fn a_reused_decision_equals_a_fresh_one(
         run in prop::collection::vec(
-            (request(), 0usize..4, prop::collection::vec(prop::sample::select(CODES), 0..14)),
+            (request(), 0usize..4, prop::collection::vec(prop::sample::select(CODES), 0..24)),
             1..8,
         ),
     ) {
         let policies = policies();
         let mut d = rpol_engine::Decision::new();
         for (r, shape, codes) in &run {
+            // Each code once, at its first position (few codes and many take
+            // different paths).
+            let mut once: Vec<&str> = Vec::new();
+            codes.iter().for_each(|&c| if !once.contains(&c) { once.push(c) });
             for c in &policies {
                 let text = match shape {
                     0 | 1 => fit(c, r.clone()).to_string(),
@@ -327,6 +331,7 @@ proptest! {
                 };
                 let fresh = c.decide_json(&text, codes);
                 let reused = c.decide_json_into(&text, codes, &mut d);
+                prop_assert_eq!(d.reasons.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(), once.clone());
                 match fresh {
                     Ok(f) => {
                         prop_assert!(reused.is_ok());
