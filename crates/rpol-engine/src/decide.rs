@@ -699,6 +699,9 @@ impl Compiled {
         // A repeated code counts once (first position). The strings of the
         // previous decision's reasons are overwritten, not reallocated.
         let mut n = 0usize;
+        // A new decision grows its vectors and strings once, not by doubling
+        // (no-ops for a reused one that has grown).
+        reasons.reserve(reason_codes.len());
         if reason_codes.len() <= 8 {
             for &code in reason_codes {
                 if !reasons.iter().take(n).any(|(c, _)| c == code) {
@@ -716,7 +719,7 @@ impl Compiled {
             // linear. A hash seen before is a repeat when the code at its
             // first position is the same; a different code with the same
             // hash (a 64-bit collision) is checked against the kept ones.
-            let seen = &mut scratch.seen;
+            let seen = scratch.seen.get_or_insert_with(Default::default);
             seen.clear();
             for (i, &code) in reason_codes.iter().enumerate() {
                 let h = seen.hasher().hash_one(code);
@@ -742,6 +745,7 @@ impl Compiled {
             .spare
             .extend(reasons.drain(n..).rev().map(|(s, _)| s));
         cache_scope.clear();
+        cache_scope.reserve(96);
         crate::cache_scope::cache_scope_into(self, p, bits, cache_scope);
     }
 

@@ -46,8 +46,9 @@ pub(crate) struct Scratch {
     /// The features of a long feature list, 64 per word.
     pub covered: Vec<u64>,
     /// Keyed hash of an asked reason code → its first position, for
-    /// de-duplicating many codes.
-    pub seen: std::collections::HashMap<u64, u32, foldhash::fast::RandomState>,
+    /// de-duplicating many codes (made on first use: a decision asked few
+    /// codes never seeds a hasher).
+    pub seen: Option<std::collections::HashMap<u64, u32, foldhash::fast::RandomState>>,
     /// The reason strings of positions past the last decision's reasons
     /// (the next position last), reused by the next decision.
     pub spare: Vec<String>,
