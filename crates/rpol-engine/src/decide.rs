@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::DenyCode;
 use crate::compile::{Compiled, NO_INSTANCE, NO_TOPIC, PASS};
-use crate::decision::{Decision, Scratch};
+use crate::decision::Decision;
 use crate::eval::{Env, Tri};
 use crate::ids::{FeatureId, SourceId};
 use crate::model::{CONSENT_GRANTED, Clearance, Visibility};
@@ -157,13 +157,6 @@ fn put_reason(
         }
     }
     *n += 1;
-}
-
-/// A decision made for one call: its working buffers are dropped rather than
-/// kept alive with it.
-fn once(mut d: Decision) -> Decision {
-    d.scratch = Scratch::default();
-    d
 }
 
 /// Whether `code` matches a pattern with at most one `*` (which matches any run).
@@ -594,7 +587,7 @@ impl Compiled {
     pub fn decide(&self, req: &Request, reason_codes: &[&str]) -> Decision {
         let mut out = self.blank();
         self.decide_into(req, reason_codes, &mut out);
-        once(out)
+        out
     }
 
     /// [`Compiled::decide`] into `out`, a decision reused across calls: its
@@ -759,8 +752,8 @@ impl Compiled {
     ) -> Result<Decision, (RequestErrors, Decision)> {
         let mut out = self.blank();
         match self.decide_json_into(json, reason_codes, &mut out) {
-            Ok(()) => Ok(once(out)),
-            Err(errors) => Err((errors, once(out))),
+            Ok(()) => Ok(out),
+            Err(errors) => Err((errors, out)),
         }
     }
 
@@ -792,7 +785,7 @@ impl Compiled {
     pub(crate) fn fallback(&self, partial: Partial, reason_codes: &[&str]) -> Decision {
         let mut out = self.blank();
         self.fallback_into(partial, reason_codes, &mut out);
-        once(out)
+        out
     }
 
     /// [`Compiled::fallback`] into a reused decision.

@@ -31,7 +31,9 @@ pub struct Decision {
     pub reasons: Vec<(String, ReasonOutcome)>,
     pub reasons_asked: bool,
     pub cache_scope: String,
-    /// Working buffers of [`Compiled::decide_into`], kept between calls.
+    /// Working buffers of [`Compiled::decide_into`], kept between calls
+    /// (small: at most a bit per registry feature and source, twice, and a
+    /// set of the asked reason codes when there were many).
     pub(crate) scratch: Scratch,
 }
 
