@@ -71,7 +71,10 @@ impl std::fmt::Debug for Scratch {
 impl Default for Decision {
     /// An empty decision, to be filled by [`Compiled::decide_into`].
     fn default() -> Decision {
-        Decision::with_digest(Arc::from(""))
+        // One empty digest for every new buffer: making one is then no
+        // allocation (`decide_into` puts the policy's digest in).
+        static EMPTY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
+        Decision::with_digest(EMPTY.clone())
     }
 }
 

@@ -171,3 +171,13 @@ fn full_decisions_into_a_reused_buffer_do_not_allocate() {
         }
     }
 }
+
+/// A new decision buffer allocates nothing until it is filled.
+#[test]
+fn a_new_decision_buffer_does_not_allocate() {
+    drop(rpol_engine::Decision::new()); // the shared empty digest, once
+    let info = allocation_counter::measure(|| {
+        std::hint::black_box(rpol_engine::Decision::new());
+    });
+    assert_eq!(info.count_total, 0);
+}
