@@ -30,6 +30,7 @@ fn main() {
     let hand = ByHand::new(engine.model());
     let mut out = HandDecision::default();
     let mut set = AllowedSet::new();
+    let mut reused = rpol_engine::Decision::new();
     let prepared = engine.prepare(&req);
     let ids: Vec<_> = engine.feature_ids().collect();
     // The same policy without its forbid rules: nothing request-dependent
@@ -42,6 +43,10 @@ fn main() {
     for round in 0..2 {
         let full = mean_cpu(n, || {
             black_box(engine.decide(black_box(&req), &[]));
+        });
+        let full_reused = mean_cpu(n, || {
+            engine.decide_into(black_box(&req), &[], &mut reused);
+            black_box(reused.features.len());
         });
         let hand_full = mean_cpu(n, || {
             hand.decide_scoped(black_box(&req), &mut out, true);
@@ -78,6 +83,10 @@ fn main() {
         println!(
             "full decision\t{full:.0}\tby hand {hand_full:.0}\tratio {:.2}",
             full / hand_full
+        );
+        println!(
+            "full (reused buffer)\t{full_reused:.0}\tby hand {hand_full:.0}\tratio {:.2}",
+            full_reused / hand_full
         );
         println!(
             "allowed set only\t{allowed:.0}\tby hand {hand_allowed:.0}\tratio {:.2}",

@@ -5,17 +5,11 @@ use sha2::{Digest, Sha256};
 use crate::compile::Compiled;
 use crate::decide::Prepared;
 
-/// `bits` is the two bitmaps back to back: sources in declaration order, then
-/// registry features; bit i is bit i % 8 (LSB first) of byte i / 8, set when
-/// allowed, each bitmap padded to whole bytes. The decision fills it while it
-/// decides, so it costs no second pass.
-pub(crate) fn cache_scope(c: &Compiled, p: &Prepared<'_>, bits: &[u8]) -> String {
-    let mut out = String::with_capacity(96);
-    cache_scope_into(c, p, bits, &mut out);
-    out
-}
-
-/// [`cache_scope`] appended to `out` (a reused buffer).
+/// The cache scope appended to `out` (a reused buffer). `bits` is the two
+/// bitmaps back to back: sources in declaration order, then registry
+/// features; bit i is bit i % 8 (LSB first) of byte i / 8, set when allowed,
+/// each bitmap padded to whole bytes. The decision fills it while it decides,
+/// so it costs no second pass.
 pub(crate) fn cache_scope_into(c: &Compiled, p: &Prepared<'_>, bits: &[u8], out: &mut String) {
     let m = &c.model;
     let req = p.req;

@@ -1,7 +1,9 @@
 //! Deciding: the mode, then sources, features and reasons in the order of
 //! spec 3.1, through the same single-check functions that services call.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use crate::DenyCode;
 use crate::compile::{Compiled, NO_INSTANCE, NO_TOPIC, PASS};
@@ -128,6 +130,33 @@ pub(crate) fn words_to_bytes(words: &[u64], bytes: &mut [u8]) {
             .for_each(|(b, x)| *b = x);
     }
     chunks.flatten().for_each(|b| *b = 0);
+}
+
+/// Writes reason `n` of a reused decision and counts it. The string there is
+/// overwritten; past the end, the string that last held position `n` is
+/// taken back from `spare` (see `decide_prepared`), so a position keeps its
+/// string and the string's capacity across calls.
+fn put_reason(
+    reasons: &mut Vec<(String, ReasonOutcome)>,
+    spare: &mut Vec<String>,
+    n: &mut usize,
+    code: &str,
+    outcome: ReasonOutcome,
+) {
+    match reasons.get_mut(*n) {
+        Some(slot) => {
+            slot.0.clear();
+            slot.0.push_str(code);
+            slot.1 = outcome;
+        }
+        None => {
+            let mut s = spare.pop().unwrap_or_default();
+            s.clear();
+            s.push_str(code);
+            reasons.push((s, outcome));
+        }
+    }
+    *n += 1;
 }
 
 /// Whether `code` matches a pattern with at most one `*` (which matches any run).
@@ -393,24 +422,56 @@ impl Compiled {
         self.allowed_words(p, allowed, out.get_mut(start..));
     }
 
-    /// Verdicts of the given features (in range), appended to `out`.
-    fn features_into(
+    /// The verdicts of the covered features `ids` (`len` of them, maybe
+    /// repeated, in any order) into `out`, in registry order without
+    /// repeats. Ids past the registry are dropped (the parser never makes
+    /// them; a hand-built list may). A long list is put in order through a
+    /// bitmap of the registry (`covered`, reused): linear in the list and the
+    /// registry's words, where sorting 100,000 ids would not be.
+    fn listed_features_into(
         &self,
         p: &Prepared<'_>,
         ids: impl Iterator<Item = u32>,
+        len: usize,
         out: &mut Vec<(u32, Verdict)>,
         bits: &mut [u8],
+        covered: &mut Vec<u64>,
     ) {
+        let nf = self.feature_consent.len();
+        let in_range = |&i: &u32| (i as usize) < nf;
+        out.clear();
+        out.reserve(len);
+        if len > 32 && nf / 64 <= len * 8 {
+            covered.clear();
+            covered.resize(nf.div_ceil(64), 0);
+            for i in ids.filter(in_range) {
+                if let Some(w) = covered.get_mut(i as usize / 64) {
+                    *w |= 1 << (i % 64);
+                }
+            }
+            for (k, &w) in covered.iter().enumerate() {
+                let mut rest = w;
+                while rest != 0 {
+                    out.push((k as u32 * 64 + rest.trailing_zeros(), Verdict::Allowed));
+                    rest &= rest - 1;
+                }
+            }
+        } else {
+            out.extend(ids.filter(in_range).map(|i| (i, Verdict::Allowed)));
+            out.sort_unstable_by_key(|&(i, _)| i);
+            out.dedup_by_key(|&mut (i, _)| i);
+        }
         let Some(pm) = p.pm else {
-            out.extend(ids.map(|i| (i, Verdict::Denied(DenyCode::InvalidRequest))));
+            out.iter_mut()
+                .for_each(|x| x.1 = Verdict::Denied(DenyCode::InvalidRequest));
             return;
         };
-        let column = pm * self.feature_consent.len();
-        out.extend(ids.map(|i| {
-            let v = self.feature_verdict(p, i as usize, column);
-            mark(bits, i as usize, v);
-            (i, v)
-        }));
+        let column = pm * nf;
+        for x in out.iter_mut() {
+            let v = self.feature_verdict(p, x.0 as usize, column);
+            mark(bits, x.0 as usize, v);
+            x.1 = v;
+        }
     }
 
     /// Decides one source (spec 3.1: capabilities, `when`, forbid rules). A
@@ -522,107 +583,198 @@ impl Compiled {
     /// A request parsed by a policy with another vocabulary is not readable
     /// here: it gets the fallback decision of a request with nothing valid
     /// (spec 3.1, invalid request), never verdicts for what its ids name here.
+    /// [`Compiled::decide_into`] gives the same decision in a reused buffer.
     pub fn decide(&self, req: &Request, reason_codes: &[&str]) -> Decision {
-        if req.vocabulary != self.tags.vocabulary {
-            return self.fallback(Partial::default(), reason_codes);
-        }
-        let p = self.prepare(req);
-        self.decide_prepared(&p, reason_codes)
+        let mut out = self.blank();
+        self.decide_into(req, reason_codes, &mut out);
+        out
     }
 
-    fn decide_prepared(&self, p: &Prepared<'_>, reason_codes: &[&str]) -> Decision {
+    /// [`Compiled::decide`] into `out`, a decision reused across calls: its
+    /// vectors and strings are cleared and refilled in place, so once they
+    /// have grown to the policy's size (and the request's feature list) a
+    /// decision allocates nothing, reasons included when the same codes are
+    /// asked again. Nothing of the previous decision is left in `out`. (A
+    /// policy with more than 64 forbid rules of one kind allocates a little
+    /// while preparing the request.)
+    pub fn decide_into(&self, req: &Request, reason_codes: &[&str], out: &mut Decision) {
+        if req.vocabulary != self.tags.vocabulary {
+            return self.fallback_into(Partial::default(), reason_codes, out);
+        }
+        let p = self.prepare(req);
+        self.decide_prepared(&p, reason_codes, out);
+    }
+
+    /// An empty decision of this policy.
+    fn blank(&self) -> Decision {
+        Decision::with_digest(self.digest.clone())
+    }
+
+    fn decide_prepared(&self, p: &Prepared<'_>, reason_codes: &[&str], out: &mut Decision) {
         let ns = self.model.sources.len();
         let nf = self.model.features.len() as u32;
+        if !Arc::ptr_eq(&out.digest, &self.digest) {
+            out.digest = self.digest.clone();
+        }
+        out.mode = p.mode;
+        out.arm = p.arm;
+        out.reasons_asked = !reason_codes.is_empty();
+        let Decision {
+            sources,
+            features,
+            unknown_features,
+            reasons,
+            cache_scope,
+            scratch,
+            route: out_route,
+            ..
+        } = out;
         // The cache scope's two bitmaps, filled while deciding (spec 3.1).
         let bits_len = ns.div_ceil(8) + (nf as usize).div_ceil(8);
         // Small registries keep the bitmap on the stack.
         let mut stack = [0u8; 512];
-        let mut heap = Vec::new();
         let bits: &mut [u8] = match stack.get_mut(..bits_len) {
             Some(bits) => bits,
             None => {
-                heap.resize(bits_len, 0u8);
-                &mut heap
+                scratch.bits.clear();
+                scratch.bits.resize(bits_len, 0u8);
+                &mut scratch.bits
             }
         };
-        let sources: Vec<Verdict> = (0..ns)
-            .map(|s| {
-                let v = self.source_by_index(p, s);
-                mark(bits, s, v);
-                v
-            })
-            .collect();
+        sources.clear();
+        sources.extend((0..ns).map(|s| {
+            let v = self.source_by_index(p, s);
+            mark(bits, s, v);
+            v
+        }));
         let (_, feature_bits) = bits.split_at_mut(ns.div_ceil(8));
         let route = self.route(p.req.surface, p.mode);
-        let mut features: Vec<(u32, Verdict)> = Vec::new();
-        let mut unknown_features = crate::NameList::new();
+        *out_route = route;
+        features.clear();
+        unknown_features.clear();
         match &p.req.features {
             Some(list) => {
-                let mut known: Vec<u32> = list.known().collect();
-                known.sort_unstable();
-                // The parser already dropped duplicates; a hand-built list may not have.
-                known.dedup();
-                known.retain(|&i| i < nf);
-                features.reserve_exact(known.len());
-                self.features_into(p, known.into_iter(), &mut features, feature_bits);
+                let (ids, len) = (list.known(), list.len() - list.unknown().len());
+                self.listed_features_into(
+                    p,
+                    ids,
+                    len,
+                    features,
+                    feature_bits,
+                    &mut scratch.covered,
+                );
                 unknown_features.clone_from(list.unknown());
             }
             None => match route {
                 Some(r) => {
                     // Routes name declared feature sets (`Compiled::build`).
-                    let set = self.model.feature_sets.get(r as usize);
-                    let mut ids = set.map(|s| s.features.clone()).unwrap_or_default();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    features.reserve_exact(ids.len());
-                    self.features_into(p, ids.into_iter(), &mut features, feature_bits);
+                    let ids = self
+                        .model
+                        .feature_sets
+                        .get(r as usize)
+                        .map_or(&[][..], |s| &s.features);
+                    let (len, ids) = (ids.len(), ids.iter().copied());
+                    self.listed_features_into(
+                        p,
+                        ids,
+                        len,
+                        features,
+                        feature_bits,
+                        &mut scratch.covered,
+                    );
                 }
                 None => {
-                    features.reserve_exact(nf as usize);
-                    let mut allowed = Vec::with_capacity(nf.div_ceil(64) as usize);
-                    self.all_features_into(p, &mut features, &mut allowed);
-                    words_to_bytes(&allowed, feature_bits);
+                    self.all_features_into(p, features, &mut scratch.allowed);
+                    words_to_bytes(&scratch.allowed, feature_bits);
                 }
             },
         }
-        let mut reasons: Vec<(String, ReasonOutcome)> = Vec::with_capacity(reason_codes.len());
-        // A repeated code counts once (first position); a set keeps many codes linear.
-        let mut asked: HashSet<&str> = HashSet::new();
-        for &code in reason_codes {
-            let first = if reason_codes.len() <= 8 {
-                !reasons.iter().any(|(c, _)| c == code)
-            } else {
-                asked.insert(code)
-            };
-            if first {
-                reasons.push((code.to_string(), self.explain(p, code)));
+        // A repeated code counts once (first position). The strings of the
+        // previous decision's reasons are overwritten, not reallocated.
+        let mut n = 0usize;
+        // A new decision grows its vectors and strings once, not by doubling
+        // (no-ops for a reused one that has grown).
+        reasons.reserve(reason_codes.len());
+        if reason_codes.len() <= 8 {
+            for &code in reason_codes {
+                if !reasons.iter().take(n).any(|(c, _)| c == code) {
+                    put_reason(
+                        reasons,
+                        &mut scratch.spare,
+                        &mut n,
+                        code,
+                        self.explain(p, code),
+                    );
+                }
+            }
+        } else {
+            // Many codes: a set of their keyed hashes (reused) keeps this
+            // linear. A hash seen before is a repeat when the code at its
+            // first position is the same; a different code with the same
+            // hash (a 64-bit collision) is checked against the kept ones.
+            let seen = scratch.seen.get_or_insert_with(Default::default);
+            seen.clear();
+            for (i, &code) in reason_codes.iter().enumerate() {
+                let h = seen.hasher().hash_one(code);
+                let first = match seen.entry(h) {
+                    Entry::Vacant(v) => {
+                        v.insert(i as u32);
+                        true
+                    }
+                    Entry::Occupied(o) => {
+                        reason_codes.get(*o.get() as usize) != Some(&code)
+                            && !reasons.iter().take(n).any(|(c, _)| c == code)
+                    }
+                };
+                if first {
+                    let o = self.explain(p, code);
+                    put_reason(reasons, &mut scratch.spare, &mut n, code, o);
+                }
             }
         }
-        let cache_scope = crate::cache_scope::cache_scope(self, p, bits);
-        Decision {
-            digest: self.digest.clone(),
-            mode: p.mode,
-            arm: p.arm,
-            route,
-            sources,
-            features,
-            unknown_features,
-            reasons,
-            reasons_asked: !reason_codes.is_empty(),
-            cache_scope,
-        }
+        // The strings past the end are kept for the next call, the one of
+        // position `n` on top.
+        scratch
+            .spare
+            .extend(reasons.drain(n..).rev().map(|(s, _)| s));
+        cache_scope.clear();
+        cache_scope.reserve(96);
+        crate::cache_scope::cache_scope_into(self, p, bits, cache_scope);
     }
 
     /// Parses and decides; an invalid request gets its errors and the fallback
-    /// decision (spec 3.1, 12).
+    /// decision (spec 3.1, 12). [`Compiled::decide_json_into`] gives the same
+    /// decision in a reused buffer.
     pub fn decide_json(
         &self,
         json: &str,
         reason_codes: &[&str],
     ) -> Result<Decision, (RequestErrors, Decision)> {
+        let mut out = self.blank();
+        match self.decide_json_into(json, reason_codes, &mut out) {
+            Ok(()) => Ok(out),
+            Err(errors) => Err((errors, out)),
+        }
+    }
+
+    /// [`Compiled::decide_json`] into `out`, a decision reused across calls
+    /// (see [`Compiled::decide_into`]): the decision, or the fallback decision
+    /// and the request's errors. Parsing the request still allocates.
+    pub fn decide_json_into(
+        &self,
+        json: &str,
+        reason_codes: &[&str],
+        out: &mut Decision,
+    ) -> Result<(), RequestErrors> {
         match crate::request::parse(self, json) {
-            Ok(req) => Ok(self.decide(&req, reason_codes)),
-            Err((errors, partial)) => Err((errors, self.fallback(partial, reason_codes))),
+            Ok(req) => {
+                self.decide_into(&req, reason_codes, out);
+                Ok(())
+            }
+            Err((errors, partial)) => {
+                self.fallback_into(partial, reason_codes, out);
+                Err(errors)
+            }
         }
     }
 
@@ -631,9 +783,16 @@ impl Compiled {
     /// roles; tenant, surface, purpose and features kept only where each was
     /// itself valid. An invalid purpose denies every feature `invalid_request`.
     pub(crate) fn fallback(&self, partial: Partial, reason_codes: &[&str]) -> Decision {
+        let mut out = self.blank();
+        self.fallback_into(partial, reason_codes, &mut out);
+        out
+    }
+
+    /// [`Compiled::fallback`] into a reused decision.
+    fn fallback_into(&self, partial: Partial, reason_codes: &[&str], out: &mut Decision) {
         let req = self.fallback_request(partial);
         let p = self.prepare_planned(&req, Some(self.model.fallback.mode));
-        self.decide_prepared(&p, reason_codes)
+        self.decide_prepared(&p, reason_codes, out);
     }
 
     /// The request an invalid request is decided as (see [`Compiled::fallback`]).

@@ -9,6 +9,10 @@ use crate::json::write_str;
 
 /// A decision. Names are ids into the compiled policy that made it; render it
 /// with [`Decision::to_json`] against that same policy.
+///
+/// A decision is also a reusable buffer: [`Compiled::decide_into`] clears and
+/// refills one in place, so that deciding again allocates nothing once its
+/// vectors have grown.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     /// The digest of the policy that decided.
@@ -27,9 +31,78 @@ pub struct Decision {
     pub reasons: Vec<(String, ReasonOutcome)>,
     pub reasons_asked: bool,
     pub cache_scope: String,
+    /// Working buffers of [`Compiled::decide_into`], kept between calls
+    /// (small: at most a bit per registry feature and source, twice, and a
+    /// set of the asked reason codes when there were many).
+    pub(crate) scratch: Scratch,
+}
+
+/// The working buffers of a decision: no part of its value (every decision
+/// equals every other in them, and they print as nothing).
+#[derive(Clone, Default)]
+pub(crate) struct Scratch {
+    /// The cache scope's two bitmaps, when they do not fit on the stack.
+    pub bits: Vec<u8>,
+    /// Allowed registry features, 64 per word.
+    pub allowed: Vec<u64>,
+    /// The features of a long feature list, 64 per word.
+    pub covered: Vec<u64>,
+    /// Keyed hash of an asked reason code → its first position, for
+    /// de-duplicating many codes (made on first use: a decision asked few
+    /// codes never seeds a hasher).
+    pub seen: Option<std::collections::HashMap<u64, u32, foldhash::fast::RandomState>>,
+    /// The reason strings of positions past the last decision's reasons
+    /// (the next position last), reused by the next decision.
+    pub spare: Vec<String>,
+}
+
+impl PartialEq for Scratch {
+    fn eq(&self, _: &Scratch) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("..")
+    }
+}
+
+impl Default for Decision {
+    /// An empty decision, to be filled by [`Compiled::decide_into`].
+    fn default() -> Decision {
+        // One empty digest for every new buffer: making one is then no
+        // allocation (`decide_into` puts the policy's digest in).
+        static EMPTY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
+        Decision::with_digest(EMPTY.clone())
+    }
 }
 
 impl Decision {
+    pub(crate) fn with_digest(digest: Arc<str>) -> Decision {
+        Decision {
+            digest,
+            mode: 0,
+            arm: None,
+            route: None,
+            sources: Vec::new(),
+            features: Vec::new(),
+            unknown_features: crate::NameList::new(),
+            reasons: Vec::new(),
+            reasons_asked: false,
+            cache_scope: String::new(),
+            scratch: Scratch::default(),
+        }
+    }
+}
+
+impl Decision {
+    /// An empty decision ([`Decision::default`]), to be filled by
+    /// [`Compiled::decide_into`].
+    pub fn new() -> Decision {
+        Decision::default()
+    }
+
     /// The verdict of registry feature `f`, if the decision covers it.
     pub fn feature_verdict(&self, f: u32) -> Option<Verdict> {
         // `features` is in registry order, without duplicates.

@@ -55,10 +55,15 @@ pub enum ParseError {
 
 /// Parses a request text, refusing nesting deeper than `MAX_DEPTH` as soon
 /// as it is seen (before serde_json's own recursion limit of 128).
-pub fn parse(text: &str) -> Result<J<'_>, ParseError> {
+/// Strings with escapes may borrow from `decoded`, a buffer the caller keeps
+/// while it reads the value.
+pub fn parse<'a>(
+    text: &'a str,
+    decoded: &'a mut crate::json_fast::Decoded,
+) -> Result<J<'a>, ParseError> {
     // The common request takes the fast scanner; anything it is not sure of
     // (and every error) takes serde_json below.
-    if let Some(v) = crate::json_fast::parse(text) {
+    if let Some(v) = crate::json_fast::parse(text, decoded) {
         return Ok(v);
     }
     parse_serde(text)

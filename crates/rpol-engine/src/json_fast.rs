@@ -1,30 +1,155 @@
-//! A scanner for the common request: plain JSON without string escapes,
-//! fractions, exponents or limits reached. It builds the same [`J`] as the
-//! serde path in `json.rs` and gives up (`None`) on anything else, which the
-//! serde path then parses, so errors and their messages come from one place
-//! only. A differential test holds the two to the same values.
+//! A scanner for the common request: plain JSON without fractions,
+//! exponents or limits reached, strings with or without the standard escapes.
+//! It builds the same [`J`] as the serde path in `json.rs` and gives up
+//! (`None`) on anything else (a bad escape, a surrogate escape that is not a
+//! pair, a control character), which the serde path then parses, so errors
+//! and their messages come from one place only. A differential test holds the
+//! two to the same values.
 
 use std::borrow::Cow;
 
 use crate::json::{J, KEEP_LEVELS};
 use crate::request::{MAX_ARRAY_LEN, MAX_DEPTH};
 
+/// The decoded text of every string with escapes in a request, in document
+/// order, so that the scanner borrows them from one buffer rather than
+/// allocating a `String` each (100,000 escaped names are two allocations).
+#[derive(Default)]
+pub(crate) struct Decoded {
+    names: crate::NameList,
+    /// Where each string is in the request text: its opening quote, and
+    /// just past its closing quote.
+    spans: Vec<(u32, u32)>,
+}
+
 /// The request text as a value, or `None` to let the serde path decide.
-pub(crate) fn parse(text: &str) -> Option<J<'_>> {
+/// Strings with escapes are decoded into `decoded` (see [`Decoded`]) by a
+/// first pass, run only once the scanner has met one.
+pub(crate) fn parse<'a>(text: &'a str, decoded: &'a mut Decoded) -> Option<J<'a>> {
+    let mut escapes = false;
+    if let Some(v) = scan(text, None, &mut escapes) {
+        return Some(v);
+    }
+    if !escapes {
+        return None;
+    }
+    collect(text, decoded)?;
+    scan(text, Some(decoded), &mut escapes)
+}
+
+fn scan<'a>(text: &'a str, decoded: Option<&'a Decoded>, escapes: &mut bool) -> Option<J<'a>> {
     let mut s = Scan {
         text,
         b: text.as_bytes(),
         i: 0,
+        decoded,
+        next: 0,
+        escapes: false,
     };
     s.ws();
-    let v = s.value(0)?;
+    let v = s.value(0);
+    *escapes = s.escapes;
+    let v = v?;
     s.ws();
     (s.i == s.b.len()).then_some(v)
 }
 
+/// Decodes every string with escapes of `text` into `out`, in order. In
+/// valid JSON every `"` outside a string opens one, so this finds exactly
+/// the strings the scanner meets (which checks each start against
+/// [`Decoded::spans`] all the same). `None` where the scanner would give up
+/// (see [`decode`]).
+fn collect(text: &str, out: &mut Decoded) -> Option<()> {
+    let b = text.as_bytes();
+    let mut buf = String::new();
+    let mut i = 0;
+    while let Some(q) = b.get(i..)?.iter().position(|&c| c == b'"') {
+        let open = i + q;
+        let start = open + 1;
+        let at = start + stop(b.get(start..)?)?;
+        match b.get(at)? {
+            b'"' => i = at + 1,
+            b'\\' => {
+                buf.clear();
+                i = decode(text, start, at, &mut buf)?;
+                out.names.push(&buf);
+                out.spans
+                    .push((u32::try_from(open).ok()?, u32::try_from(i).ok()?));
+            }
+            _ => return None,
+        }
+    }
+    Some(())
+}
+
+/// The string opened before `start` whose first stop (see [`stop`]) is the
+/// backslash at `at`, decoded into `out` as serde_json decodes it; the
+/// position after its closing quote. `None` for a control character, an
+/// unknown escape, bad hex digits or a surrogate escape that is not a
+/// high-low pair (serde then reports the error).
+fn decode(text: &str, start: usize, mut at: usize, out: &mut String) -> Option<usize> {
+    let b = text.as_bytes();
+    // Every stop is an ASCII byte, so every slice is on character boundaries.
+    out.push_str(text.get(start..at)?);
+    loop {
+        match b.get(at)? {
+            b'"' => return Some(at + 1),
+            b'\\' => {}
+            _ => return None,
+        }
+        let (c, len) = match *b.get(at + 1)? {
+            b'"' => ('"', 2),
+            b'\\' => ('\\', 2),
+            b'/' => ('/', 2),
+            b'b' => ('\u{8}', 2),
+            b'f' => ('\u{c}', 2),
+            b'n' => ('\n', 2),
+            b'r' => ('\r', 2),
+            b't' => ('\t', 2),
+            b'u' => match hex4(b.get(at + 2..at + 6)?)? {
+                hi @ 0xD800..=0xDBFF => {
+                    if b.get(at + 6..at + 8)? != b"\\u" {
+                        return None;
+                    }
+                    let lo = hex4(b.get(at + 8..at + 12)?)?;
+                    if !(0xDC00..=0xDFFF).contains(&lo) {
+                        return None;
+                    }
+                    (
+                        char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?,
+                        12,
+                    )
+                }
+                0xDC00..=0xDFFF => return None,
+                u => (char::from_u32(u)?, 6),
+            },
+            _ => return None,
+        };
+        out.push(c);
+        at += len;
+        if b.get(at) == Some(&b'\\') {
+            // A run of escapes: no plain text to look for in between.
+            continue;
+        }
+        let next = stop(b.get(at..)?)?;
+        out.push_str(text.get(at..at + next)?);
+        at += next;
+    }
+}
+
+/// The value of four hex digits (either case), as serde_json reads them.
+#[inline]
+fn hex4(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |v, &c| {
+        let d = (c as char).to_digit(16)?;
+        Some(v << 4 | d)
+    })
+}
+
 /// The position of the first `"`, `\\` or control character in `b`: eight
 /// bytes at a time (a long string costs a few cycles per eight bytes).
-#[inline]
+/// Inlined into the string scanner, where a call per string would show.
+#[inline(always)]
 fn stop(b: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -54,6 +179,12 @@ struct Scan<'a> {
     text: &'a str,
     b: &'a [u8],
     i: usize,
+    /// The decoded strings of the second pass (`None` in the first).
+    decoded: Option<&'a Decoded>,
+    /// The next string of `decoded`.
+    next: usize,
+    /// Whether the first pass gave up on a string with escapes.
+    escapes: bool,
 }
 
 impl<'a> Scan<'a> {
@@ -82,7 +213,12 @@ impl<'a> Scan<'a> {
     /// A value inside `level` containers.
     fn value(&mut self, level: usize) -> Option<J<'a>> {
         match self.peek()? {
-            b'"' => self.string().map(|s| J::Str(Cow::Borrowed(s))),
+            // Not through `any_string`: a `Cow` built here from the borrowed
+            // slice in registers is measurably faster than one returned.
+            b'"' => match self.string() {
+                Some(s) => Some(J::Str(Cow::Borrowed(s))),
+                None => self.escaped().map(|s| J::Str(Cow::Borrowed(s))),
+            },
             // Containers below the kept levels are only checked, never
             // built: see `skip`.
             b'{' | b'[' if level >= KEEP_LEVELS => {
@@ -111,7 +247,8 @@ impl<'a> Scan<'a> {
         })
     }
 
-    /// A string without escapes or control characters, borrowed.
+    /// A string without escapes or control characters, borrowed; `None`
+    /// for any other (see [`Scan::any_string`]).
     #[inline]
     fn string(&mut self) -> Option<&'a str> {
         let start = self.i + 1;
@@ -123,6 +260,36 @@ impl<'a> Scan<'a> {
         self.i = start + len + 1;
         // Both ends are ASCII quotes, so this is on character boundaries.
         self.text.get(start..start + len)
+    }
+
+    /// A string: borrowed from the text when it has no escapes, else from
+    /// [`Decoded`] ([`Scan::escaped`]). The plain case is kept apart (and the
+    /// other out of line) so that scanning plain strings stays as fast.
+    #[inline]
+    fn any_string(&mut self) -> Option<Cow<'a, str>> {
+        match self.string() {
+            Some(s) => Some(Cow::Borrowed(s)),
+            None => self.escaped().map(Cow::Borrowed),
+        }
+    }
+
+    /// The string with escapes at the current position (its opening
+    /// quote): the next one of [`Decoded`], which must have been found at the
+    /// same place. In the first pass, `None` (and noted).
+    #[cold]
+    #[inline(never)]
+    fn escaped(&mut self) -> Option<&'a str> {
+        let Some(decoded) = self.decoded else {
+            self.escapes = true;
+            return None;
+        };
+        let (open, end) = decoded.spans.get(self.next).copied()?;
+        if open as usize != self.i {
+            return None;
+        }
+        self.i = end as usize;
+        self.next += 1;
+        decoded.names.get(self.next - 1)
     }
 
     /// An integer serde_json reads as one (`u64`, or a negative `i64`); any
@@ -167,7 +334,7 @@ impl<'a> Scan<'a> {
             self.ws();
             match self.peek()? {
                 b'"' => {
-                    self.string()?;
+                    self.any_string()?;
                 }
                 c @ (b'{' | b'[') => {
                     if level + depth + 1 > MAX_DEPTH {
@@ -238,12 +405,12 @@ impl<'a> Scan<'a> {
     }
 
     /// An object key and its colon (whitespace before each).
-    fn key(&mut self) -> Option<&'a str> {
+    fn key(&mut self) -> Option<Cow<'a, str>> {
         self.ws();
         if self.peek()? != b'"' {
             return None;
         }
-        let k = self.string()?;
+        let k = self.any_string()?;
         self.expect(b':')?;
         Some(k)
     }
@@ -264,14 +431,14 @@ impl<'a> Scan<'a> {
             if self.peek()? != b'"' {
                 return None;
             }
-            let k = self.string()?;
+            let k = self.any_string()?;
             self.expect(b':')?;
             self.ws();
             let v = self.value(level)?;
             if out.capacity() == 0 {
                 out.reserve(if level == 1 { 10 } else { 4 });
             }
-            out.push((Cow::Borrowed(k), v));
+            out.push((k, v));
             self.ws();
             match self.peek()? {
                 b',' => self.i += 1,
@@ -321,12 +488,36 @@ impl<'a> Scan<'a> {
 mod tests {
     use proptest::prelude::*;
 
-    use crate::json::parse_serde;
+    use std::borrow::Cow;
+
+    use crate::json::{J, parse_serde};
+
+    /// The scanner's answer, owned (its decoded strings live in a local buffer).
+    fn parse(text: &str) -> Option<J<'static>> {
+        let mut decoded = super::Decoded::default();
+        super::parse(text, &mut decoded).map(owned)
+    }
+
+    fn owned(j: J<'_>) -> J<'static> {
+        match j {
+            J::Null => J::Null,
+            J::Bool(b) => J::Bool(b),
+            J::Int(i) => J::Int(i),
+            J::Float => J::Float,
+            J::Str(s) => J::Str(Cow::Owned(s.into_owned())),
+            J::Arr(v) => J::Arr(v.into_iter().map(owned).collect()),
+            J::Obj(kv) => J::Obj(
+                kv.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), owned(v)))
+                    .collect(),
+            ),
+        }
+    }
 
     /// Whenever the scanner answers, serde_json accepts the text and builds
     /// the same value (so errors and their messages all come from serde).
     fn agrees(text: &str) -> Result<(), TestCaseError> {
-        if let Some(fast) = super::parse(text) {
+        if let Some(fast) = parse(text) {
             match parse_serde(text) {
                 Ok(slow) => prop_assert_eq!(fast, slow, "{}", text),
                 Err(_) => prop_assert!(false, "the scanner accepted {text:?}, serde did not"),
@@ -354,6 +545,28 @@ mod tests {
             "\\",
             "\\n",
             "\\u0041",
+            "\\u0066eat_1",
+            "\\\"",
+            "\\\\",
+            "\\/",
+            "\\b",
+            "\\f",
+            "\\r",
+            "\\t",
+            "\\x",
+            "\\u00e9",
+            "\\u00E9",
+            "\\u0000",
+            "\\u12",
+            "\\uZZZZ",
+            "\\uD83D\\uDE00",
+            "\\uDBFF\\uDFFF",
+            "\\uD83D",
+            "\\uDE00",
+            "\\uD83D\\u0041",
+            "\\uD83D\\uD83D",
+            "\\uD83Dx",
+            "\"\\u0066eatures\"",
             "\u{1}",
             "é",
             "0",
@@ -404,6 +617,63 @@ mod tests {
         }
     }
 
+    /// `s` as a JSON string literal, each character written raw or escaped
+    /// as `pick` says: a short escape, `\uXXXX` in either case (a surrogate
+    /// pair past the BMP), or raw; characters that must be escaped always are.
+    fn literal(s: &str, pick: &[u8]) -> String {
+        let mut out = String::from("\"");
+        for (c, &p) in s.chars().zip(pick.iter().cycle()) {
+            let short = match c {
+                '"' => Some("\\\""),
+                '\\' => Some("\\\\"),
+                '/' => Some("\\/"),
+                '\u{8}' => Some("\\b"),
+                '\u{c}' => Some("\\f"),
+                '\n' => Some("\\n"),
+                '\r' => Some("\\r"),
+                '\t' => Some("\\t"),
+                _ => None,
+            };
+            let must = matches!(c, '"' | '\\') || (c as u32) < 0x20;
+            match short {
+                Some(e) if p % 3 == 0 => out.push_str(e),
+                _ if must || p % 3 == 1 => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        if p & 4 == 0 {
+                            out.push_str(&format!("\\u{u:04x}"));
+                        } else {
+                            out.push_str(&format!("\\u{u:04X}"));
+                        }
+                    }
+                }
+                _ => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any string, escaped any standard way, is decoded by the scanner
+        /// (not left to serde) to the same value serde gives: as a value, a
+        /// key, and below the kept levels.
+        #[test]
+        fn escaped_strings_are_decoded_as_serde_decodes_them(
+            s in "(\\PC|[\u{0}-\u{1f}\"\\\\/]|\u{1F600}|\u{10FFFF}){0,12}",
+            pick in prop::collection::vec(any::<u8>(), 1..16),
+        ) {
+            let lit = literal(&s, &pick);
+            prop_assert_eq!(parse(&lit), Some(crate::json::J::Str(s.clone().into())), "{}", lit);
+            agrees(&lit)?;
+            let doc = format!(r#"{{{lit}:[{lit},"x"],"deep":[[{lit},{{{lit}:{lit}}}]]}}"#);
+            prop_assert!(parse(&doc).is_some(), "{}", doc);
+            agrees(&doc)?;
+        }
+    }
+
     fn json_value(depth: u32) -> impl Strategy<Value = serde_json::Value> {
         use serde_json::Value;
         let leaf = prop_oneof![
@@ -433,7 +703,7 @@ mod tests {
                 continue;
             }
             seen += 1;
-            assert!(super::parse(&text).is_some(), "{}", e.path().display());
+            assert!(parse(&text).is_some(), "{}", e.path().display());
             assert!(agrees(&text).is_ok());
         }
         assert!(seen > 0);
@@ -451,39 +721,49 @@ mod tests {
             "1e2",
             "01",
             "18446744073709551615",
-            "\"\\n\"",
+            "\"\\x\"",
+            "\"\\uD800\"",
+            "\"\\uDC00\"",
+            "\"\\uD800\\u0041\"",
+            "\"\\u12\"",
+            "\"a\u{1}\"",
             "{\"a\":1,}",
             "[1,]",
             "{} x",
             "",
         ] {
-            assert!(super::parse(text).is_none(), "{text}");
+            assert!(parse(text).is_none(), "{text}");
         }
-        assert_eq!(super::parse("-12"), Some(crate::json::J::Int(-12)));
+        assert_eq!(parse("-12"), Some(crate::json::J::Int(-12)));
+        // Standard escapes are decoded here, not left to serde.
+        assert_eq!(
+            parse(r#""\u0066eat_1\n\uD83D\uDE00\/""#),
+            Some(crate::json::J::Str("feat_1\n\u{1F600}/".into()))
+        );
     }
 
     #[test]
     fn values_below_the_kept_levels_are_checked_not_built() {
         let text = r#"{"x":[[1,{"b":[true,null,"s",-3]},[]],{},{"c":{"d":[[]]}}],"y":{"z":[0]}}"#;
-        assert!(super::parse(text).is_some());
+        assert!(parse(text).is_some());
         assert!(agrees(text).is_ok());
         // The same limits as the levels that are built.
         let deep = format!("{{\"x\":{}{}}}", "[".repeat(31), "]".repeat(31));
-        assert!(super::parse(&deep).is_some());
+        assert!(parse(&deep).is_some());
         let too_deep = format!("{{\"x\":{}{}}}", "[".repeat(32), "]".repeat(32));
-        assert!(super::parse(&too_deep).is_none());
+        assert!(parse(&too_deep).is_none());
         let long = format!(
             "{{\"x\":[[{}0]]}}",
             "0,".repeat(crate::request::MAX_ARRAY_LEN)
         );
-        assert!(super::parse(&long).is_none());
+        assert!(parse(&long).is_none());
         for bad in [
             r#"{"x":[[1,]]}"#,
             r#"{"x":[{"a":1,}]}"#,
             r#"{"x":[{"a" 1}]}"#,
             r#"{"x":[[}]}"#,
         ] {
-            assert!(super::parse(bad).is_none(), "{bad}");
+            assert!(parse(bad).is_none(), "{bad}");
         }
     }
 }

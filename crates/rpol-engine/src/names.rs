@@ -23,11 +23,27 @@ pub(crate) type NameMap = std::collections::HashMap<String, u32, RandomState>;
 
 /// Names kept end to end in one `String`: a list of 100,000 names is two
 /// allocations, not 100,000.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Default, PartialEq, Eq)]
 pub struct NameList {
     text: String,
     /// End of each name in `text`.
     ends: Vec<u32>,
+}
+
+impl Clone for NameList {
+    fn clone(&self) -> NameList {
+        NameList {
+            text: self.text.clone(),
+            ends: self.ends.clone(),
+        }
+    }
+
+    /// Reuses this list's buffers (a reused decision copies its unknown
+    /// names without allocating once the buffers are large enough).
+    fn clone_from(&mut self, source: &NameList) {
+        self.text.clone_from(&source.text);
+        self.ends.clone_from(&source.ends);
+    }
 }
 
 impl NameList {
@@ -48,6 +64,12 @@ impl NameList {
         let end = *self.ends.get(i)? as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         self.text.get(start..end)
+    }
+
+    /// Empties the list, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
     }
 
     /// Appends `name`; returns its index.

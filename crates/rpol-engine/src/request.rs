@@ -318,7 +318,9 @@ pub(crate) fn parse(c: &Compiled, text: &str) -> Result<Request, (RequestErrors,
             text.len()
         ));
     }
-    let root = match crate::json::parse(text) {
+    // Holds the decoded strings that `root` borrows.
+    let mut decoded = crate::json_fast::Decoded::default();
+    let root = match crate::json::parse(text, &mut decoded) {
         Ok(j) => j,
         Err(ParseError::TooDeep) => {
             return fail(format!("request nests deeper than {MAX_DEPTH} levels"));

@@ -3,7 +3,8 @@
 //! (c) with every consent topic unknown a decision never allows more than with
 //! every topic denied, where both resolve to the same mode; (d) the full
 //! decision and the single-check API always agree; (e) an invalid request
-//! never gets more than the fallback.
+//! never gets more than the fallback; (f) a decision into a reused buffer
+//! equals a fresh one, whatever the buffer held before.
 
 mod common;
 
@@ -272,4 +273,95 @@ proptest! {
             }
         }
     }
+
+    /// A hand-built feature list, short (sorted) or long (through a bitmap),
+    /// with repeats and ids past the registry: the decision covers exactly
+    /// the listed registry features, in registry order, each with its single
+    /// check's verdict, and its cache scope is the allowed set's.
+    #[test]
+    fn feature_lists_of_any_length_decide_in_registry_order(
+        r in request(),
+        ids in prop::collection::vec(0u32..40, 0..200),
+    ) {
+        for c in policies() {
+            let Ok(mut req) = c.parse_request(&fit(&c, r.clone()).to_string()) else { continue };
+            let mut list = rpol_engine::Features::new();
+            ids.iter().for_each(|&i| list.push_known(i));
+            req.features = Some(list);
+            let d = c.decide(&req, &[]);
+            let nf = c.model().features.len();
+            let mut want: Vec<u32> = ids.iter().copied().filter(|&i| (i as usize) < nf).collect();
+            want.sort_unstable();
+            want.dedup();
+            prop_assert_eq!(d.features.iter().map(|x| x.0).collect::<Vec<_>>(), want);
+            let p = c.prepare(&req);
+            for (i, v) in &d.features {
+                prop_assert_eq!(*v, c.check_feature(&p, c.feature_at(*i).unwrap()));
+            }
+            let mut set = rpol_engine::AllowedSet::new();
+            c.decide_allowed_scoped(&req, &mut set);
+            prop_assert_eq!(set.cache_scope(), d.cache_scope.as_str());
+        }
+    }
+
+    /// One buffer reused across a run of requests (valid, unfit, broken),
+    /// reason-code lists (none, few, many with repeats) and both policies:
+    /// each decision equals the fresh one, so nothing stale ever leaks
+    /// (fewer features, sources or reasons than the previous decision, an
+    /// unknown-name list that shrinks, another policy's digest).
+    #[test]
+    fn a_reused_decision_equals_a_fresh_one(
+        run in prop::collection::vec(
+            (request(), 0usize..4, prop::collection::vec(prop::sample::select(CODES), 0..24)),
+            1..8,
+        ),
+    ) {
+        let policies = policies();
+        let mut d = rpol_engine::Decision::new();
+        for (r, shape, codes) in &run {
+            // Each code once, at its first position (few codes and many take
+            // different paths).
+            let mut once: Vec<&str> = Vec::new();
+            codes.iter().for_each(|&c| if !once.contains(&c) { once.push(c) });
+            for c in &policies {
+                let text = match shape {
+                    0 | 1 => fit(c, r.clone()).to_string(),
+                    2 => r.to_string(),
+                    _ => "{\"tenant\": 7".to_string(),
+                };
+                let fresh = c.decide_json(&text, codes);
+                let reused = c.decide_json_into(&text, codes, &mut d);
+                prop_assert_eq!(d.reasons.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(), once.clone());
+                match fresh {
+                    Ok(f) => {
+                        prop_assert!(reused.is_ok());
+                        prop_assert_eq!(&d, &f);
+                        prop_assert_eq!(d.to_json(c), f.to_json(c));
+                        let req = c.parse_request(&text).expect("parsed just now");
+                        c.decide_into(&req, codes, &mut d);
+                        prop_assert_eq!(&d, &f);
+                    }
+                    Err((errors, f)) => {
+                        prop_assert_eq!(reused.err(), Some(errors));
+                        prop_assert_eq!(&d, &f);
+                        prop_assert_eq!(d.to_json(c), f.to_json(c));
+                    }
+                }
+            }
+        }
+    }
 }
+
+/// Reason codes that match each policy's reasons, and ones that match none.
+const CODES: &[&str] = &[
+    "trending_region_ID",
+    "collab_1",
+    "editorial",
+    "team_a",
+    "recent_doc_2",
+    "trending",
+    "user_embedding_nn_3",
+    "category_affinity_x",
+    "nothing_matches",
+    "",
+];

@@ -281,14 +281,16 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// One decided request: the decision, or the errors and the fallback.
+/// One decided request: valid, or invalid with its errors (the decision
+/// buffer then holds the fallback).
 enum Outcome {
-    Valid(Decision),
-    Invalid(RequestErrors, Decision),
+    Valid,
+    Invalid(RequestErrors),
 }
 
-/// Decides one request text with `served`, counting and logging it.
-/// `id` names the decision in the log (`None`: a fresh UUID when logging).
+/// Decides one request text with `served` into `d` (a buffer a batch reuses
+/// for all its requests), counting and logging it. `id` names the decision
+/// in the log (`None`: a fresh UUID when logging).
 fn decide_one(
     st: &AppState,
     served: &Served,
@@ -296,26 +298,27 @@ fn decide_one(
     codes: &[&str],
     id: Option<&str>,
     tally: Option<&mut Tally>,
+    d: &mut Decision,
 ) -> Outcome {
     let c = &served.compiled;
     let t0 = Instant::now();
     match c.parse_request(text) {
         Ok(req) => {
-            let d = c.decide(&req, codes);
+            c.decide_into(&req, codes, d);
             timed(st, tally, t0);
-            served.counters.record(&st.metrics, c, &asked(&req), &d);
+            served.counters.record(&st.metrics, c, &asked(&req), d);
             if let Some((log, key)) = &st.log {
                 let id = id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
-                log.send(c.log_line(&req, &d, &id, now_ms(), key));
+                log.send(c.log_line(&req, d, &id, now_ms(), key));
             }
-            Outcome::Valid(d)
+            Outcome::Valid
         }
         Err(_) => {
-            let (errors, fb) = match c.decide_json(text, codes) {
-                Err(pair) => pair,
+            let errors = match c.decide_json_into(text, codes, d) {
+                Err(errors) => errors,
                 // Unreachable (the same text failed to parse just now), but a
                 // panic is never the answer: decide it as it parses now.
-                Ok(d) => return Outcome::Valid(d),
+                Ok(()) => return Outcome::Valid,
             };
             timed(st, tally, t0);
             st.metrics.invalid.inc();
@@ -324,12 +327,12 @@ fn decide_one(
                 purpose: None,
                 listed_features: false,
             };
-            served.counters.record(&st.metrics, c, &none, &fb);
+            served.counters.record(&st.metrics, c, &none, d);
             if let Some((log, _)) = &st.log {
                 let id = id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
-                log.send(c.log_line_invalid(text, &errors, &fb, &id, now_ms()));
+                log.send(c.log_line_invalid(text, &errors, d, &id, now_ms()));
             }
-            Outcome::Invalid(errors, fb)
+            Outcome::Invalid(errors)
         }
     }
 }
@@ -409,16 +412,17 @@ async fn decide(State(st): State<Arc<AppState>>, req: Request) -> Response {
         return invalid_here(served, &codes, "", "the body is not valid UTF-8");
     };
     let c = &served.compiled;
-    match decide_one(&st, served, text, &codes, None, None) {
-        Outcome::Valid(d) => {
+    let mut d = Decision::new();
+    match decide_one(&st, served, text, &codes, None, None, &mut d) {
+        Outcome::Valid => {
             // Exactly `rpol eval --format json`'s output, newline included.
             let mut body = d.to_json_pretty(c);
             body.push('\n');
             with_digest(json_response(StatusCode::OK, body), served)
         }
-        Outcome::Invalid(errors, fb) => {
+        Outcome::Invalid(errors) => {
             let mut body = String::with_capacity(2048);
-            write_invalid(&mut body, c, &errors, &fb);
+            write_invalid(&mut body, c, &errors, &d);
             body.push('\n');
             with_digest(json_response(StatusCode::BAD_REQUEST, body), served)
         }
@@ -574,13 +578,16 @@ fn decide_part(
 ) {
     let c = &served.compiled;
     let mut tally = Tally::new(&st.metrics.decision_duration);
+    // One decision buffer for the whole part: after the first requests it
+    // has grown, and deciding allocates nothing more.
+    let mut d = Decision::new();
     for (i, r) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        match decide_one(st, served, r.get(), codes, None, Some(&mut tally)) {
-            Outcome::Valid(d) => d.write_json(c, out),
-            Outcome::Invalid(errors, fb) => write_invalid(out, c, &errors, &fb),
+        match decide_one(st, served, r.get(), codes, None, Some(&mut tally), &mut d) {
+            Outcome::Valid => d.write_json(c, out),
+            Outcome::Invalid(errors) => write_invalid(out, c, &errors, &d),
         }
     }
     st.metrics.decision_duration.observe_many(&tally);
@@ -624,8 +631,9 @@ async fn opa(State(st): State<Arc<AppState>>, req: Request) -> Response {
     };
     let id = uuid::Uuid::new_v4().to_string();
     let c = &served.compiled;
-    match decide_one(&st, served, input.get(), &codes, Some(&id), None) {
-        Outcome::Valid(d) => {
+    let mut d = Decision::new();
+    match decide_one(&st, served, input.get(), &codes, Some(&id), None, &mut d) {
+        Outcome::Valid => {
             let mut body = String::with_capacity(2048);
             body.push_str("{\"result\":");
             d.write_json(c, &mut body);
@@ -634,9 +642,9 @@ async fn opa(State(st): State<Arc<AppState>>, req: Request) -> Response {
             body.push_str("\"}\n");
             with_digest(json_response(StatusCode::OK, body), served)
         }
-        Outcome::Invalid(errors, fb) => {
+        Outcome::Invalid(errors) => {
             let mut body = String::with_capacity(2048);
-            write_invalid(&mut body, c, &errors, &fb);
+            write_invalid(&mut body, c, &errors, &d);
             body.push('\n');
             with_digest(json_response(StatusCode::BAD_REQUEST, body), served)
         }

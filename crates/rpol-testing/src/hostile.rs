@@ -150,7 +150,7 @@ pub fn shapes() -> Vec<Shape> {
             ),
         ),
         // 100,000 distinct registry features, each name written with an
-        // escape (`\u0066` is `f`): the whole request takes serde_json.
+        // escape (`\u0066` is `f`): decoded by the scanner's first pass.
         shape(
             "features_escaped",
             fill(
@@ -216,7 +216,8 @@ pub fn shapes() -> Vec<Shape> {
                 "a".repeat(MAX_REQUEST_BYTES - 64)
             ),
         ),
-        // A subject id of ~500,000 escapes (a string that cannot be borrowed).
+        // A subject id of ~500,000 escapes (a string that cannot be borrowed
+        // from the request text).
         shape(
             "escaped_string",
             format!(
