@@ -94,9 +94,7 @@ impl Decision {
             scratch: Scratch::default(),
         }
     }
-}
 
-impl Decision {
     /// An empty decision ([`Decision::default`]), to be filled by
     /// [`Compiled::decide_into`].
     pub fn new() -> Decision {

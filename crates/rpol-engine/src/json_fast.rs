@@ -205,7 +205,7 @@ impl<'a> Scan<'a> {
 
     /// Whitespace, then `c` (consumed) or `None`.
     #[inline]
-    fn expect(&mut self, c: u8) -> Option<()> {
+    fn consume(&mut self, c: u8) -> Option<()> {
         self.ws();
         (self.peek()? == c).then(|| self.i += 1)
     }
@@ -411,7 +411,7 @@ impl<'a> Scan<'a> {
             return None;
         }
         let k = self.any_string()?;
-        self.expect(b':')?;
+        self.consume(b':')?;
         Some(k)
     }
 
@@ -432,7 +432,7 @@ impl<'a> Scan<'a> {
                 return None;
             }
             let k = self.any_string()?;
-            self.expect(b':')?;
+            self.consume(b':')?;
             self.ws();
             let v = self.value(level)?;
             if out.capacity() == 0 {
